@@ -1,0 +1,122 @@
+"""What the game master needs from a language model, whatever runs it.
+
+A backend hands out one `PlayerSession` per player. A session owns that player's
+conversation state (for llama.cpp: its own KV cache on a model shared with the other
+player), so each move only evaluates what is new since the player's last move.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One call to the model: the whole conversation so far, and the bounds of the answer."""
+
+    messages: tuple[ChatMessage, ...]
+    max_tokens: int
+    temperature: float = 0.7
+    seed: int = 0
+    # A JSON schema the output must match; the backend constrains sampling to it.
+    json_schema: dict[str, Any] | None = None
+    stop: tuple[str, ...] = ()
+
+
+FinishReason = Literal["stop", "length"]
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What came back, with the figures the scores and benchmarks need."""
+
+    text: str
+    finish_reason: FinishReason
+    # Prompt tokens the model actually evaluated for this call (not those reused from cache).
+    prompt_tokens: int
+    # Prompt tokens found already in the session's cache.
+    cached_tokens: int
+    completion_tokens: int
+    seconds: float
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.completion_tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+class GenerationCancelled(Exception):
+    """The caller cancelled a generation; nothing it produced may be stored."""
+
+
+class ContextOverflowError(Exception):
+    """The prompt and the answer's budget do not fit the context window; shorten the prompt."""
+
+    def __init__(self, prompt_tokens: int, n_ctx: int) -> None:
+        super().__init__(f"prompt of {prompt_tokens} tokens does not fit a context of {n_ctx}")
+        self.prompt_tokens = prompt_tokens
+        self.n_ctx = n_ctx
+
+
+class CancelToken:
+    """Set from any thread; generation loops check it between tokens."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise GenerationCancelled()
+
+
+TokenCallback = Callable[[str], None]
+
+
+class PlayerSession(Protocol):
+    """One player's seat at a model."""
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        on_text: TokenCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Generation:
+        """Generate a reply; call `on_text` with each new piece of text as it is sampled.
+
+        Raises `GenerationCancelled` if `cancel` is set before the generation ends.
+        """
+        ...
+
+    def reset(self) -> None:
+        """Forget the cached conversation (e.g. after the game master rebuilt the prompt)."""
+        ...
+
+
+class Backend(Protocol):
+    """Hands out sessions; two sessions on one model file share the loaded weights."""
+
+    def session(self, model_path: Path) -> PlayerSession: ...
+
+    def close(self) -> None: ...
+
+
+# Called while a backend loads a model file (path, fraction 0..1), so a UI can show progress.
+LoadProgressCallback = Callable[[Path, float], None]

@@ -1,0 +1,74 @@
+"""The game master's words to the players, rendered from the template files in `prompts/`.
+
+Prompts live in files so they can be read and tuned without touching the game logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from .dictionary import Dictionary, DictionaryEntry, normalize
+from .settings import GameSettings, PlayerSettings
+
+# Beyond this many entries, a player is shown only the part of its dictionary that matters now.
+SHOWN_ENTRIES = 24
+
+
+class PromptBook:
+    def __init__(self, settings: GameSettings) -> None:
+        self.settings = settings
+        folder = resources.files(__package__).joinpath("prompts")
+        self._environment = jinja2.Environment(
+            loader=jinja2.FunctionLoader(lambda name: folder.joinpath(name).read_text("utf-8")),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=False,
+            autoescape=False,
+        )
+
+    def _render(self, name: str, seat: int, **values: Any) -> str:
+        me: PlayerSettings = self.settings.players[seat]
+        partner: PlayerSettings = self.settings.players[1 - seat]
+        template = self._environment.get_template(name)
+        return template.render(
+            me=me, partner=partner, words=self.settings.words_per_message, **values
+        ).strip()
+
+    def system(self, seat: int) -> str:
+        return self._render("system.j2", seat)
+
+    def opening(self, seat: int) -> str:
+        return self._render("opening.j2", seat)
+
+    def reply(self, seat: int, incoming: str) -> str:
+        return self._render("reply.j2", seat, incoming=incoming)
+
+    def update(self, seat: int, incoming: str, dictionary: Dictionary) -> str:
+        return self._render(
+            "update.j2",
+            seat,
+            incoming=incoming,
+            entries=relevant_entries(dictionary, incoming),
+            max_operations=self.settings.max_operations,
+        )
+
+    def reprompt(self, seat: int, violation: str, instruction: str) -> str:
+        return self._render("reprompt.j2", seat, violation=violation, instruction=instruction)
+
+
+def relevant_entries(
+    dictionary: Dictionary, incoming: str, limit: int = SHOWN_ENTRIES
+) -> list[DictionaryEntry]:
+    """The whole dictionary while small; then the entries the message uses, then the latest."""
+    entries: Iterable[DictionaryEntry] = dictionary
+    if len(dictionary) <= limit:
+        return list(entries)
+    heard = set(normalize(incoming).split())
+    ranked = sorted(
+        dictionary,
+        key=lambda e: (not (set(normalize(e.foreign).split()) & heard), -e.updated_round),
+    )
+    return ranked[:limit]

@@ -1,0 +1,93 @@
+"""A move as a value: who played, what was asked, what came back, what was applied.
+
+Records cross into the store and the exports, so they are pydantic models that
+serialize to JSON and back without loss.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .backend import Generation
+from .dictionary import AppliedOperation, Operation
+
+Step = Literal["opening", "update", "reply"]
+
+
+class Attempt(BaseModel):
+    """One request to a model and what the game master made of its answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: Step
+    # The game master's text for this request (the last user turn of the prompt).
+    instruction: str
+    raw_output: str
+    # Which move rule the answer broke; None if it was accepted.
+    violation: str | None = None
+    finish_reason: str = "stop"
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+
+    @classmethod
+    def from_generation(
+        cls, step: Step, instruction: str, generation: Generation, violation: str | None
+    ) -> Attempt:
+        return cls(
+            step=step,
+            instruction=instruction,
+            raw_output=generation.text,
+            violation=violation,
+            finish_reason=generation.finish_reason,
+            prompt_tokens=generation.prompt_tokens,
+            cached_tokens=generation.cached_tokens,
+            completion_tokens=generation.completion_tokens,
+            seconds=generation.seconds,
+        )
+
+
+class RejectedOperation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    operation: Operation
+    reason: str
+
+
+class MoveRecord(BaseModel):
+    """Everything one move did; applying it to the game state is the only way a move counts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    move_index: int
+    round: int
+    seat: int
+    # The partner's message this move answers (None for the opening).
+    incoming: str | None
+    attempts: tuple[Attempt, ...]
+    applied: tuple[AppliedOperation, ...]
+    rejected: tuple[RejectedOperation, ...]
+    message: str
+    # A move rule was still broken after the last re-prompt.
+    violated: bool
+    started_at: float
+    finished_at: float
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(a.completion_tokens for a in self.attempts)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(a.prompt_tokens for a in self.attempts)
+
+    @property
+    def generation_seconds(self) -> float:
+        return sum(a.seconds for a in self.attempts)
+
+    @property
+    def seconds(self) -> float:
+        return self.finished_at - self.started_at

@@ -1,0 +1,127 @@
+"""The move rules of Dictionary Discovery as plain functions: parse, then say what is wrong.
+
+Move rules are about form (an empty reply, one over the word limit, JSON that does not
+parse); breaking one gets a re-prompt. Game rules are about content (an `add` must quote the
+partner) and are checked per operation in `dictionary.check_operation`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .dictionary import MAX_WORD_CHARS, Operation, OperationKind
+
+# Talk about the game rather than in it: the model explaining itself, JSON, translations.
+_META_TALK = re.compile(
+    r"[{}]|\bjson\b|\bdictionary\b|\btranslat|\bas an ai\b|\blanguage model\b|\bi cannot\b",
+    re.IGNORECASE,
+)
+_ROLE_PREFIX = re.compile(r"^\s*(assistant|user|system|you|me)\s*:\s*", re.IGNORECASE)
+
+
+def update_schema(max_operations: int) -> dict[str, Any]:
+    """The bounded JSON schema a dictionary update is generated under.
+
+    Bounds on the number of operations and on string lengths make every update end
+    within a known token budget, so it always parses.
+    """
+    word = {"type": "string", "minLength": 1, "maxLength": MAX_WORD_CHARS}
+    return {
+        "type": "object",
+        "properties": {
+            "updates": {
+                "type": "array",
+                "maxItems": max_operations,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "op": {"enum": [k.value for k in OperationKind]},
+                        "word": word,
+                        "meaning": {"type": "string", "maxLength": MAX_WORD_CHARS},
+                        "confidence": {"type": "number"},
+                    },
+                    "required": ["op", "word", "meaning", "confidence"],
+                },
+            }
+        },
+        "required": ["updates"],
+    }
+
+
+def update_token_budget(max_operations: int) -> int:
+    """Enough tokens for the longest update the schema allows (at worst a token a character)."""
+    per_operation = 2 * MAX_WORD_CHARS + 60
+    return 24 + max_operations * per_operation
+
+
+class UpdateParseError(ValueError):
+    """The update broke a move rule: it is not the JSON the schema asks for."""
+
+
+@dataclass(frozen=True)
+class ParsedUpdate:
+    operations: tuple[Operation, ...]
+    # Items that were not operations at all, each with why.
+    malformed: tuple[str, ...]
+
+
+def parse_update(raw: str) -> ParsedUpdate:
+    try:
+        document = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise UpdateParseError(f"the update is not valid JSON ({error.msg})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("updates"), list):
+        raise UpdateParseError('the update is not an object with an "updates" list')
+    operations: list[Operation] = []
+    malformed: list[str] = []
+    for item in document["updates"]:
+        try:
+            operations.append(_operation_from(item))
+        except ValueError as problem:
+            malformed.append(f"{item!r}: {problem}")
+    return ParsedUpdate(tuple(operations), tuple(malformed))
+
+
+def _operation_from(item: object) -> Operation:
+    if not isinstance(item, dict):
+        raise ValueError("not an object")
+    kind = item.get("op")
+    if kind not in {k.value for k in OperationKind}:
+        raise ValueError(f"unknown op {kind!r}")
+    word, meaning, confidence = item.get("word"), item.get("meaning", ""), item.get("confidence")
+    if not isinstance(word, str) or not isinstance(meaning, str):
+        raise ValueError("word and meaning must be strings")
+    if isinstance(confidence, bool) or not isinstance(confidence, int | float):
+        raise ValueError("confidence must be a number")
+    return Operation(kind=OperationKind(kind), foreign=word, meaning=meaning, confidence=float(confidence))
+
+
+def clean_reply(raw: str, speaker_name: str) -> str:
+    """The message as the partner will read it: one line, no role label or quotes."""
+    lines = [line.strip() for line in raw.strip().splitlines() if line.strip()]
+    text = lines[0] if lines else ""
+    text = _ROLE_PREFIX.sub("", text)
+    name_prefix = re.compile(rf"^\s*{re.escape(speaker_name)}\s*:\s*", re.IGNORECASE)
+    text = name_prefix.sub("", text)
+    text = text.strip().strip("\"'“”«»*").strip()
+    return " ".join(text.split())
+
+
+def reply_violation(text: str, words_per_message: int) -> str | None:
+    """Which move rule a cleaned reply breaks, or None."""
+    if not text or not re.search(r"\w", text):
+        return "the reply is empty"
+    word_count = len(text.split())
+    if word_count > words_per_message:
+        return f"the reply has {word_count} words; the limit is {words_per_message}"
+    if _META_TALK.search(text):
+        return "the reply talks about the game instead of speaking to the partner"
+    return None
+
+
+def cut_to_limit(text: str, words_per_message: int) -> str:
+    """What is passed on after the last re-prompt failed: at most the allowed words."""
+    return " ".join(text.split()[:words_per_message])

@@ -1,0 +1,131 @@
+"""A backend that answers from a script instead of a model: for deterministic tests and demos.
+
+It streams its answer a word at a time (with an optional delay, to behave like a model in
+UI tests) and honours cancellation exactly as the llama.cpp backend does.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from .backend import (
+    CancelToken,
+    Generation,
+    GenerationRequest,
+    TokenCallback,
+)
+
+Responder = Callable[[GenerationRequest], str]
+
+
+class ScriptedSession:
+    def __init__(self, responder: Responder, token_delay: float) -> None:
+        self._responder = responder
+        self._token_delay = token_delay
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        on_text: TokenCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Generation:
+        started = time.perf_counter()
+        text = self._responder(request)
+        pieces = re.findall(r"\s*\S+", text) or [text]
+        emitted: list[str] = []
+        for piece in pieces:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            if self._token_delay:
+                time.sleep(self._token_delay)
+            emitted.append(piece)
+            if on_text is not None:
+                on_text(piece)
+            if len(emitted) >= request.max_tokens:
+                break
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        finished = "length" if len(emitted) < len(pieces) else "stop"
+        prompt_words = sum(len(m.content.split()) for m in request.messages)
+        return Generation(
+            text="".join(emitted),
+            finish_reason=finished,
+            prompt_tokens=prompt_words,
+            cached_tokens=0,
+            completion_tokens=len(emitted),
+            seconds=time.perf_counter() - started,
+        )
+
+    def reset(self) -> None:
+        """A script keeps no cache."""
+
+
+class ScriptedBackend:
+    """Every session answers through `responder` (by default, the phrasebook players)."""
+
+    def __init__(self, responder: Responder | None = None, token_delay: float = 0.0) -> None:
+        self.responder = responder or phrasebook_player
+        self.token_delay = token_delay
+        self.sessions_opened = 0
+
+    def session(self, model_path: Path) -> ScriptedSession:
+        self.sessions_opened += 1
+        return ScriptedSession(self.responder, self.token_delay)
+
+    def close(self) -> None:
+        """Nothing to free."""
+
+
+def replies_in_order(outputs: Iterable[str]) -> Responder:
+    """A responder that gives these answers one after the other, whatever it is asked."""
+    remaining: Iterator[str] = iter(outputs)
+
+    def respond(request: GenerationRequest) -> str:
+        return next(remaining)
+
+    return respond
+
+
+# A few words each phrasebook player knows, aligned across languages.
+PHRASEBOOK: dict[str, list[str]] = {
+    "english": ["hello", "friend", "water", "sun", "house", "good", "yes", "bread", "cat", "tree"],
+    "spanish": ["hola", "amigo", "agua", "sol", "casa", "bueno", "sí", "pan", "gato", "árbol"],
+    "french": ["bonjour", "ami", "eau", "soleil", "maison", "bon", "oui", "pain", "chat", "arbre"],
+}
+
+
+def phrasebook_player(request: GenerationRequest) -> str:
+    """A well-behaved player: speaks phrasebook words, and learns those it hears.
+
+    It reads its language from the system prompt and the partner's message from the game
+    master's instruction, so it exercises the real prompts.
+    """
+    system = request.messages[0].content
+    match = re.search(r"You speak only (\w+)", system)
+    language = match.group(1).lower() if match else "english"
+    own_words = PHRASEBOOK.get(language, PHRASEBOOK["english"])
+    picker = random.Random(f"{request.seed}-{len(request.messages)}")
+    if request.json_schema is not None:
+        return _phrasebook_update(request, own_words)
+    count = picker.randint(2, 4)
+    return " ".join(picker.sample(own_words, count)).capitalize()
+
+
+def _phrasebook_update(request: GenerationRequest, own_words: list[str]) -> str:
+    instruction = request.messages[-1].content
+    heard = re.search(r'said: "(.*)"', instruction)
+    updates = []
+    for word in re.findall(r"\w+", heard.group(1).lower() if heard else ""):
+        for words in PHRASEBOOK.values():
+            if word in words and words is not own_words:
+                meaning = own_words[words.index(word)]
+                updates.append(
+                    {"op": "add", "word": word, "meaning": meaning, "confidence": 0.8}
+                )
+                break
+    return json.dumps({"updates": updates[:3]}, ensure_ascii=False)

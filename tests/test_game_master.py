@@ -1,0 +1,227 @@
+"""The game master on the scripted backend: moves, move rules, re-prompts, cancellation, edits."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from dictgame.engine.backend import (
+    CancelToken,
+    ContextOverflowError,
+    Generation,
+    GenerationCancelled,
+    GenerationRequest,
+    TokenCallback,
+)
+from dictgame.engine.dictionary import Operation, OperationKind, Source, replay
+from dictgame.engine.events import GameEvent, MoveFinished, OperationApplied, TextStreamed
+from dictgame.engine.game_master import GameMaster, GameOver
+from dictgame.engine.scores import score
+from dictgame.engine.scripted import ScriptedBackend, ScriptedSession, replies_in_order
+from dictgame.engine.settings import GameSettings
+from dictgame.engine.state import GameState, GameStatus, InvalidEdit
+
+
+def new_game(backend: ScriptedBackend, **settings: object) -> GameMaster:
+    state = GameState(GameSettings(**settings))  # type: ignore[arg-type]
+    return GameMaster(state, (backend.session(Path("a")), backend.session(Path("b"))))
+
+
+def play_all(master: GameMaster) -> None:
+    while master.state.status is GameStatus.PLAYING:
+        master.play_next_move()
+
+
+def update(*operations: tuple[str, str, str, float]) -> str:
+    return json.dumps(
+        {"updates": [{"op": o, "word": w, "meaning": m, "confidence": c} for o, w, m, c in operations]}
+    )
+
+
+def test_a_game_alternates_players_and_ends_after_its_rounds() -> None:
+    master = new_game(ScriptedBackend(), rounds=3, seed=7)
+    play_all(master)
+    state = master.state
+    assert state.status is GameStatus.FINISHED
+    assert [m.seat for m in state.moves] == [0, 1, 0, 1, 0, 1]
+    assert [m.round for m in state.moves] == [1, 1, 2, 2, 3, 3]
+    assert state.moves[0].incoming is None
+    assert all(m.incoming == prev.message for prev, m in zip(state.moves, state.moves[1:]))
+    with pytest.raises(GameOver):
+        master.play_next_move()
+
+
+def test_phrasebook_players_build_a_common_dictionary() -> None:
+    master = new_game(ScriptedBackend(), rounds=6, seed=3)
+    play_all(master)
+    state = master.state
+    scores = score(state)
+    assert scores.common == len(state.common) > 0
+    assert 0 < scores.agreement <= 1
+    # Every entry a player learned quotes the partner.
+    for seat in (0, 1):
+        said = state.said_by(1 - seat).casefold()
+        assert all(e.foreign.casefold() in said for e in state.dictionaries[seat])
+    # History replays to the dictionaries.
+    assert replay(state.history, 0) == state.dictionaries[0]
+    assert replay(state.history, 1) == state.dictionaries[1]
+
+
+def test_same_seed_same_game() -> None:
+    first, second = new_game(ScriptedBackend(), rounds=4, seed=11), new_game(ScriptedBackend(), rounds=4, seed=11)
+    play_all(first)
+    play_all(second)
+    assert [m.message for m in first.state.moves] == [m.message for m in second.state.moves]
+
+
+def test_broken_reply_is_reprompted_then_accepted() -> None:
+    backend = ScriptedBackend(
+        replies_in_order(["", "one two three four five six seven eight nine ten", "Hello friend"])
+    )
+    master = new_game(backend, rounds=1, words_per_message=5, max_reprompts=2)
+    record = master.play_next_move()
+    assert record.message == "Hello friend" and not record.violated
+    violations = [a.violation for a in record.attempts]
+    assert violations[0] == "the reply is empty"
+    assert violations[1] is not None and "10 words" in violations[1]
+    assert violations[2] is None
+    # The re-prompt names the broken rule.
+    assert "the reply is empty" in record.attempts[1].instruction
+    assert score(master.state).players[0].violated == 2
+
+
+def test_reply_still_broken_after_last_reprompt_is_cut_and_marked() -> None:
+    long = "a b c d e f g h"
+    master = new_game(ScriptedBackend(replies_in_order([long] * 3)), rounds=2, words_per_message=3, max_reprompts=2)
+    record = master.play_next_move()
+    assert record.violated and record.message == "a b c" and len(record.attempts) == 3
+    assert master.state.status is GameStatus.PLAYING
+
+
+def test_violation_aborts_when_settings_say_so() -> None:
+    master = new_game(
+        ScriptedBackend(replies_in_order([""] * 2)), rounds=2, max_reprompts=1, on_violation="abort"
+    )
+    master.play_next_move()
+    assert master.state.status is GameStatus.ABORTED
+
+
+def test_update_cut_by_the_token_limit_is_reprompted_and_operations_checked() -> None:
+    replies = [
+        "Hola amigo agua",
+        '{"updates": [{"op": "add", "word": "ho',  # cut off: not JSON
+        update(("add", "agua", "water", 0.9), ("add", "perro", "dog", 0.5), ("remove", "gato", "", 0.5)),
+        "Water good",
+    ]
+    master = new_game(ScriptedBackend(replies_in_order(replies)), rounds=1, opening="")
+    master.play_next_move()
+    record = master.play_next_move()
+    steps = [(a.step, a.violation is None) for a in record.attempts]
+    assert steps == [("update", False), ("update", True), ("reply", True)]
+    assert [a.operation.foreign for a in record.applied] == ["agua"]
+    reasons = [r.reason for r in record.rejected]
+    assert "'perro' does not occur in the partner's messages" in reasons
+    assert "'gato' is not in the dictionary" in reasons
+    assert not record.violated
+
+
+def test_configured_opening_is_the_first_message_without_asking_a_model() -> None:
+    backend = ScriptedBackend(replies_in_order([update(("add", "hello", "hola", 0.7)), "Hola"]))
+    master = new_game(backend, rounds=1, opening="  Hello   there ")
+    first = master.play_next_move()
+    assert first.message == "Hello there" and first.attempts == ()
+    second = master.play_next_move()
+    assert [a.operation.foreign for a in second.applied] == ["hello"]
+
+
+class SlowSession(ScriptedSession):
+    """Streams slowly and tells the test when it has started writing."""
+
+    def __init__(self, started: threading.Event) -> None:
+        super().__init__(lambda request: "uno dos tres cuatro cinco seis", token_delay=0.05)
+        self.started = started
+
+    def generate(self, request: GenerationRequest, on_text: TokenCallback | None = None,
+                 cancel: CancelToken | None = None) -> Generation:
+        self.started.set()
+        return super().generate(request, on_text, cancel)
+
+
+def test_cancelled_move_leaves_the_state_untouched() -> None:
+    started = threading.Event()
+    state = GameState(GameSettings(rounds=2))
+    master = GameMaster(state, (SlowSession(started), SlowSession(started)))
+    cancel = CancelToken()
+    streamed: list[GameEvent] = []
+    timer = threading.Timer(0.12, cancel.cancel)
+    timer.start()
+    with pytest.raises(GenerationCancelled):
+        master.play_next_move(on_event=streamed.append, cancel=cancel)
+    assert any(isinstance(e, TextStreamed) for e in streamed)
+    assert not any(isinstance(e, MoveFinished) for e in streamed)
+    assert state.moves_played == 0 and state.history == []
+    # The same move plays again from its start.
+    record = master.play_next_move()
+    assert record.move_index == 0 and record.message == "uno dos tres cuatro cinco seis"
+
+
+def test_user_edit_is_applied_with_provenance_and_shown_next_move() -> None:
+    seen: list[GenerationRequest] = []
+
+    def responder(request: GenerationRequest) -> str:
+        seen.append(request)
+        return update() if request.json_schema else "hola"
+
+    master = new_game(ScriptedBackend(responder), rounds=2)
+    master.play_next_move()
+    master.play_next_move()
+    applied = master.state.edit(0, Operation(kind=OperationKind.ADD, foreign="hola", meaning="hi", confidence=1.0))
+    assert applied.source is Source.USER and applied.after_move == 2
+    master.play_next_move()
+    update_prompt = [r for r in seen if r.json_schema][-1].messages[-1].content
+    assert "- hola = hi (confidence 1.0)" in update_prompt
+    entry = master.state.dictionaries[0].get("hola")
+    assert entry is not None and entry.added_by is Source.USER
+
+
+def test_invalid_user_edit_is_refused() -> None:
+    master = new_game(ScriptedBackend(), rounds=1)
+    with pytest.raises(InvalidEdit, match="confidence"):
+        master.state.edit(1, Operation(kind=OperationKind.ADD, foreign="x", meaning="y", confidence=7))
+    assert master.state.history == []
+
+
+def test_operations_are_announced_live_before_the_move_is_applied() -> None:
+    master = new_game(ScriptedBackend(), rounds=2, seed=1)
+    master.play_next_move()
+    events: list[GameEvent] = []
+    record = master.play_next_move(on_event=events.append)
+    announced = [e.applied for e in events if isinstance(e, OperationApplied)]
+    assert announced == list(record.applied)
+
+
+class SmallContextSession(ScriptedSession):
+    """Refuses prompts over a word budget, as llama.cpp refuses prompts over n_ctx."""
+
+    def __init__(self, budget: int) -> None:
+        super().__init__(lambda r: update() if r.json_schema else "hola amigo", token_delay=0)
+        self.budget = budget
+
+    def generate(self, request: GenerationRequest, on_text: TokenCallback | None = None,
+                 cancel: CancelToken | None = None) -> Generation:
+        words = sum(len(m.content.split()) for m in request.messages)
+        if words > self.budget:
+            raise ContextOverflowError(words, self.budget)
+        return super().generate(request, on_text, cancel)
+
+
+def test_long_game_drops_old_history_when_the_context_is_full() -> None:
+    state = GameState(GameSettings(rounds=30))
+    master = GameMaster(state, (SmallContextSession(400), SmallContextSession(400)))
+    while state.status is GameStatus.PLAYING:
+        master.play_next_move()
+    assert state.moves_played == 60
+    assert len(master.conversation(0)) < 2 * 30 + 1

@@ -1,0 +1,1 @@
+"""The application: the `dictgame` command, its configuration, the headless runner and the Textual UI."""
