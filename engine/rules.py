@@ -8,6 +8,7 @@ partner) and are checked per operation in `dictionary.check_operation`.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -96,6 +97,8 @@ def _operation_from(item: object) -> Operation:
         raise ValueError("word and meaning must be strings")
     if isinstance(confidence, bool) or not isinstance(confidence, int | float):
         raise ValueError("confidence must be a number")
+    if not math.isfinite(confidence):  # json.loads accepts NaN and Infinity; JSON cannot store them
+        raise ValueError("confidence must be a finite number")
     return Operation(kind=OperationKind(kind), foreign=word, meaning=meaning, confidence=float(confidence))
 
 
