@@ -71,6 +71,8 @@ class DictgameConfig(BaseSettings):
     """The terminal UI's theme (chosen from the command palette, and remembered)."""
     backend: Literal["llama", "scripted"] = "llama"
     """`scripted` plays without a model (phrasebook players), for demos and tests."""
+    scripted_token_delay: float = Field(default=0.0, ge=0.0, le=5.0)
+    """Seconds between words of the scripted backend, to behave like a model in demos and tests."""
     show_llama_log: bool = False
     """Also print llama.cpp's log to stderr (headless only); it always goes to the log file."""
 

@@ -18,7 +18,7 @@ def open_backend(config: DictgameConfig, on_load_progress: LoadProgressCallback 
     if config.backend == "scripted":
         from ..engine.scripted import ScriptedBackend
 
-        return ScriptedBackend()
+        return ScriptedBackend(token_delay=config.scripted_token_delay)
     from ..engine.llama_runtime import LlamaBackend
 
     return LlamaBackend(

@@ -1,0 +1,16 @@
+"""Saved games: the engine's state mapped to SQLite rows and back.
+
+The engine never imports SQLite; this package is the only place that knows the schema.
+"""
+
+from .errors import GameInUse, GameNotFound, SaveFileError
+from .store import GameLease, GameStore, GameSummary
+
+__all__ = [
+    "GameInUse",
+    "GameLease",
+    "GameNotFound",
+    "GameStore",
+    "GameSummary",
+    "SaveFileError",
+]
