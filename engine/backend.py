@@ -49,11 +49,15 @@ class Generation:
     # Prompt tokens found already in the session's cache.
     cached_tokens: int
     completion_tokens: int
+    # Wall time of the whole call, and the part of it spent evaluating the prompt.
     seconds: float
+    prompt_seconds: float = 0.0
 
     @property
     def tokens_per_second(self) -> float:
-        return self.completion_tokens / self.seconds if self.seconds > 0 else 0.0
+        """Decode speed: generated tokens over the time spent generating them."""
+        decoding = self.seconds - self.prompt_seconds
+        return self.completion_tokens / decoding if decoding > 0 else 0.0
 
 
 class GenerationCancelled(Exception):
@@ -61,12 +65,20 @@ class GenerationCancelled(Exception):
 
 
 class ContextOverflowError(Exception):
-    """The prompt and the answer's budget do not fit the context window; shorten the prompt."""
+    """The prompt and the answer's budget do not fit the context window; shorten the prompt.
 
-    def __init__(self, prompt_tokens: int, n_ctx: int) -> None:
-        super().__init__(f"prompt of {prompt_tokens} tokens does not fit a context of {n_ctx}")
+    Raised before anything is evaluated. The game master drops old history and retries; if
+    even the shortest prompt does not fit, the user sees this message and the setting to change.
+    """
+
+    def __init__(self, prompt_tokens: int, max_tokens: int, n_ctx: int) -> None:
         self.prompt_tokens = prompt_tokens
+        self.max_tokens = max_tokens
         self.n_ctx = n_ctx
+        super().__init__(
+            f"a prompt of {prompt_tokens} tokens plus {max_tokens} for the answer does not fit "
+            f"the context of {n_ctx} tokens; raise --context-size (context_size in the config)"
+        )
 
 
 class CancelToken:

@@ -174,6 +174,8 @@ def check_operation(
         return f"confidence {operation.confidence!r} is not between 0 and 1"
     if operation.kind in (OperationKind.ADD, OperationKind.REVISE) and not meaning:
         return "the meaning is empty"
+    if "<" in foreign + meaning or ">" in foreign + meaning:
+        return "the entry is a placeholder copied from the example, not a word"
     if operation.kind is OperationKind.ADD:
         if partner_text is not None and not occurs_in(foreign, partner_text):
             return f"{foreign!r} does not occur in the partner's messages"

@@ -208,10 +208,10 @@ class GameMaster:
         cancel: CancelToken,
     ) -> tuple[str, bool]:
         words = self.settings.words_per_message
-        name = self.settings.players[seat].name
+        names = tuple(player.name for player in self.settings.players)
 
         def parse(raw: str) -> tuple[str, str | None]:
-            text = clean_reply(raw, name)
+            text = clean_reply(raw, names)
             return text, reply_violation(text, words)
 
         message, violated = self._ask(

@@ -6,6 +6,7 @@ Prompts live in files so they can be read and tuned without touching the game lo
 from __future__ import annotations
 
 from collections.abc import Iterable
+import re
 from importlib import resources
 from typing import Any
 
@@ -52,11 +53,20 @@ class PromptBook:
             seat,
             incoming=incoming,
             entries=relevant_entries(dictionary, incoming),
+            example_word=example_word(dictionary, incoming),
             max_operations=self.settings.max_operations,
         )
 
     def reprompt(self, seat: int, violation: str, instruction: str) -> str:
         return self._render("reprompt.j2", seat, violation=violation, instruction=instruction)
+
+
+def example_word(dictionary: Dictionary, incoming: str) -> str:
+    """A word of the partner's message for the update's example: small models copy examples,
+    so the example should be a word they could really add."""
+    words = re.findall(r"[^\W\d_]{2,}", incoming)
+    new = [w for w in words if w not in dictionary]
+    return (new or words or ["word"])[0]
 
 
 def relevant_entries(

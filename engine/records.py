@@ -32,6 +32,7 @@ class Attempt(BaseModel):
     cached_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
+    prompt_seconds: float = 0.0
 
     @classmethod
     def from_generation(
@@ -47,6 +48,7 @@ class Attempt(BaseModel):
             cached_tokens=generation.cached_tokens,
             completion_tokens=generation.completion_tokens,
             seconds=generation.seconds,
+            prompt_seconds=generation.prompt_seconds,
         )
 
 

@@ -102,13 +102,16 @@ def _operation_from(item: object) -> Operation:
     return Operation(kind=OperationKind(kind), foreign=word, meaning=meaning, confidence=float(confidence))
 
 
-def clean_reply(raw: str, speaker_name: str) -> str:
-    """The message as the partner will read it: one line, no role label or quotes."""
+def clean_reply(raw: str, names: tuple[str, ...]) -> str:
+    """The message as the partner will read it: one line, no role or player label, no quotes.
+
+    Models often copy the game master's "Name: message" layout, with either player's name.
+    """
     lines = [line.strip() for line in raw.strip().splitlines() if line.strip()]
     text = lines[0] if lines else ""
     text = _ROLE_PREFIX.sub("", text)
-    name_prefix = re.compile(rf"^\s*{re.escape(speaker_name)}\s*:\s*", re.IGNORECASE)
-    text = name_prefix.sub("", text)
+    labels = "|".join(re.escape(name) for name in names)
+    text = re.sub(rf"^\s*({labels})\s*:\s*", "", text, flags=re.IGNORECASE)
     text = text.strip().strip("\"'“”«»*").strip()
     return " ".join(text.split())
 

@@ -17,10 +17,12 @@ class PlayerScores(BaseModel):
     completion_tokens: int
     prompt_tokens: int
     generation_seconds: float
+    decode_seconds: float
 
     @property
     def tokens_per_second(self) -> float:
-        return self.completion_tokens / self.generation_seconds if self.generation_seconds else 0.0
+        """Decode speed, prompt evaluation excluded."""
+        return self.completion_tokens / self.decode_seconds if self.decode_seconds > 0 else 0.0
 
 
 class Scores(BaseModel):
@@ -51,6 +53,7 @@ def score(state: GameState) -> Scores:
                 completion_tokens=sum(a.completion_tokens for a in attempts),
                 prompt_tokens=sum(a.prompt_tokens for a in attempts),
                 generation_seconds=sum(a.seconds for a in attempts),
+                decode_seconds=sum(a.seconds - a.prompt_seconds for a in attempts),
             )
         )
     common = len(pairs[0] & pairs[1])

@@ -214,7 +214,7 @@ class SmallContextSession(ScriptedSession):
                  cancel: CancelToken | None = None) -> Generation:
         words = sum(len(m.content.split()) for m in request.messages)
         if words > self.budget:
-            raise ContextOverflowError(words, self.budget)
+            raise ContextOverflowError(words, request.max_tokens, self.budget)
         return super().generate(request, on_text, cancel)
 
 

@@ -90,6 +90,7 @@ def test_phrases_match_as_whole_words_across_spacing() -> None:
         (add("hola", "hello", 1.5), "not between 0 and 1"),
         (add("hola", "hello", float("nan")), "not between 0 and 1"),
         (add("h" * 41, "hello"), "longer than 40"),
+        (add("hola", "<what it means in English>"), "placeholder"),
         (Operation(kind=OperationKind.REVISE, foreign="nada", meaning="x"), "not in the dictionary"),
         (Operation(kind=OperationKind.REMOVE, foreign="nada"), "not in the dictionary"),
     ],
@@ -129,9 +130,11 @@ def test_replay_of_history_gives_each_players_dictionary() -> None:
 
 
 def test_clean_reply_keeps_one_line_without_labels_or_quotes() -> None:
-    assert clean_reply('Alice: "Hello friend!"\nAnd more lines', "Alice") == "Hello friend!"
-    assert clean_reply("assistant:   hola   amigo ", "Bruno") == "hola amigo"
-    assert clean_reply("\n\n", "Bruno") == ""
+    names = ("Alice", "Bruno")
+    assert clean_reply('Alice: "Hello friend!"\nAnd more lines', names) == "Hello friend!"
+    assert clean_reply("bruno: Hello", names) == "Hello"  # the partner's label, copied
+    assert clean_reply("assistant:   hola   amigo ", names) == "hola amigo"
+    assert clean_reply("\n\n", names) == ""
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import warnings
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -36,7 +35,6 @@ def setup_logging(log_file: Path, llama_to_stderr: bool = False) -> Path | None:
     warnings_logger = logging.getLogger("py.warnings")
     warnings_logger.handlers = [handler]
     warnings_logger.propagate = False
-    warnings.simplefilter("default")
     if llama_to_stderr:
         llama = logging.getLogger("dictgame.llama")
         llama.addHandler(logging.StreamHandler(sys.stderr))
