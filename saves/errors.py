@@ -39,5 +39,6 @@ class GameInUse(Exception):
     def __str__(self) -> str:
         return (
             f"game {self.game_id} is open in another dictgame (process {self.pid} on "
-            f"{self.hostname}); close that one first"
+            f"{self.hostname}); close that one first, or view it read-only with "
+            f"`dictgame export {self.game_id}`"
         )

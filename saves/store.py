@@ -367,13 +367,22 @@ class GameStore:
     def _transaction(self) -> Iterator[None]:
         """BEGIN IMMEDIATE: take the write lock up front, so a busy file makes us wait
         (busy timeout) rather than fail halfway; sqlite-utils nests its writes inside."""
-        self._db.execute("begin immediate")
         try:
-            yield
-        except BaseException:
-            self._db.rollback()
-            raise
-        self._db.commit()
+            self._db.execute("begin immediate")
+            try:
+                yield
+                self._db.commit()
+            except BaseException:
+                self._db.rollback()
+                raise
+        except sqlite3.OperationalError as error:
+            # Disk full, a read-only file, an I/O error: this change is rolled back whole,
+            # and every change committed before it is still in the file.
+            raise SaveFileError(
+                self.path,
+                f"cannot write ({error}); this change was not saved, everything saved "
+                "before it is safe; free disk space or fix permissions, then resume",
+            ) from error
 
     def _game_row(self, game_id: int) -> dict[str, Any]:
         for row in self._db.query("select * from games where id = ?", [game_id]):

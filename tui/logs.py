@@ -13,6 +13,8 @@ def setup_logging(log_file: Path, llama_to_stderr: bool = False) -> Path | None:
 
     A log that cannot be written must not stop a game: then logs are dropped, not printed.
     """
+    # A log write that fails (disk full) must not print a traceback over the screen.
+    logging.raiseExceptions = False
     root = logging.getLogger("dictgame")
     root.setLevel(logging.DEBUG)
     root.propagate = False
