@@ -1,0 +1,143 @@
+"""SVG snapshots of each screen (pytest-textual-snapshot); `pytest --snapshot-update` renews them.
+
+Everything time-dependent is frozen: the scripted players, a fixed seed, a gate that stops
+the game at a known request, no row highlights, and a fixed "last played" time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+import test_tui_support as support
+from dictgame.engine.game_master import GameMaster
+from dictgame.engine.scripted import ScriptedBackend
+from dictgame.engine.settings import GameSettings, PlayerSettings
+from dictgame.engine.state import GameState
+from dictgame.saves import GameStore
+from dictgame.tui import dictionary_table, home_screen
+from dictgame.tui.app import DictgameApp
+from dictgame.tui.config import DictgameConfig
+from dictgame.tui.dictionary_table import DictionaryTable
+from dictgame.tui.game_screen import GameScreen, Mode
+from test_tui_support import Gate, wait_until
+from textual.pilot import Pilot
+
+# The shared fixtures (temp data paths for every test, the scripted config, gate cleanup).
+data_dirs = support.data_dirs
+config = support.config
+release_gates = support.release_gates
+
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture(autouse=True)
+def frozen_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(home_screen, "last_played", lambda value: "2025-06-01 12:00")
+    monkeypatch.setattr(dictionary_table, "HIGHLIGHT_SECONDS", 0.0)
+
+
+def played_games(config: DictgameConfig) -> None:
+    """Two saved games: one finished, one stopped after three moves."""
+    backend = ScriptedBackend()
+    with GameStore.open(config.db) as store:
+        for seed, moves, languages in (
+            (3, 6, ("English", "Spanish")),
+            (5, 3, ("French", "English")),
+        ):
+            players = (
+                PlayerSettings(name="Alice", language=languages[0]),
+                PlayerSettings(
+                    name="Bruno", language=languages[1], model="/models/qwen2.5-0.5b-q4_k_m.gguf"
+                ),
+            )
+            settings = GameSettings(players=players, rounds=3, seed=seed)
+            game_id = store.create_game(settings)
+            state = GameState(settings)
+            master = GameMaster(state, (backend.session(Path("a")), backend.session(Path("b"))))
+            for _ in range(moves):
+                store.save_move(game_id, state, master.play_next_move())
+            store.set_status(game_id, state.status)
+
+
+def paused_game(
+    config: DictgameConfig, gate: Gate
+) -> tuple[DictgameApp, Callable[[Pilot[None]], Awaitable[None]]]:
+    """A new game paused in its fourth move, and how to get it there."""
+    app = DictgameApp(config, new_game=config.game_settings(seed=7), backend=ScriptedBackend(gate))
+
+    async def pause_at_gate(pilot: Pilot[None]) -> None:
+        screen = app.screen
+        assert isinstance(screen, GameScreen)
+        await wait_until(pilot, gate.waiting.is_set)
+        await pilot.press("space")
+        gate.released.set()
+        await wait_until(pilot, lambda: screen.mode is Mode.PAUSED and screen._speaker is None)
+        # Which row the cursor follows depends on when the first entries arrived: pin it.
+        table = screen.query_one(DictionaryTable).table
+        table.focus()
+        table.move_cursor(row=1, animate=False)
+        await pilot.pause()
+
+    return app, pause_at_gate
+
+
+def test_home_first_run(snap_compare: SnapCompare, config: DictgameConfig) -> None:
+    assert snap_compare(DictgameApp(config, backend=ScriptedBackend()), terminal_size=(120, 40))
+
+
+def test_home_with_saved_games(snap_compare: SnapCompare, config: DictgameConfig) -> None:
+    played_games(config)
+    assert snap_compare(DictgameApp(config, backend=ScriptedBackend()), terminal_size=(120, 40))
+
+
+def test_new_game_form(snap_compare: SnapCompare, config: DictgameConfig) -> None:
+    app = DictgameApp(config, backend=ScriptedBackend())
+    assert snap_compare(app, press=["n"], terminal_size=(120, 40))
+
+
+def test_new_game_form_errors(snap_compare: SnapCompare, config: DictgameConfig) -> None:
+    app = DictgameApp(config, backend=ScriptedBackend())
+
+    async def fill_in_wrong_values(pilot: Pilot[None]) -> None:
+        await pilot.press("n")
+        await pilot.click("#rounds")
+        await pilot.press("end", "ctrl+u", "0")
+        await pilot.click("#lang-a")
+        await pilot.press("end", "ctrl+u", "ctrl+s")
+
+    assert snap_compare(app, run_before=fill_in_wrong_values, terminal_size=(120, 40))
+
+
+def test_game_paused_with_entries(
+    snap_compare: SnapCompare, config: DictgameConfig, release_gates: list[Gate]
+) -> None:
+    gate = Gate(stop_at=8)
+    release_gates.append(gate)
+    app, pause_at_gate = paused_game(config, gate)
+    assert snap_compare(app, run_before=pause_at_gate, terminal_size=(120, 40))
+
+
+def test_game_paused_small_terminal(
+    snap_compare: SnapCompare, config: DictgameConfig, release_gates: list[Gate]
+) -> None:
+    gate = Gate(stop_at=8)
+    release_gates.append(gate)
+    app, pause_at_gate = paused_game(config, gate)
+    assert snap_compare(app, run_before=pause_at_gate, terminal_size=(80, 24))
+
+
+def test_edit_entry_modal(
+    snap_compare: SnapCompare, config: DictgameConfig, release_gates: list[Gate]
+) -> None:
+    gate = Gate(stop_at=8)
+    release_gates.append(gate)
+    app, pause_at_gate = paused_game(config, gate)
+
+    async def open_editor(pilot: Pilot[None]) -> None:
+        await pause_at_gate(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=open_editor, terminal_size=(120, 40))

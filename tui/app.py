@@ -1,0 +1,170 @@
+"""The terminal UI: saved games, the settings of a new game, and a game played live.
+
+Nothing heavy happens at start: llama.cpp is imported and models are loaded only when a
+game screen seats its players, in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..engine.backend import Backend, LoadProgressCallback
+from ..engine.settings import GameSettings
+from ..engine.state import GameState
+from ..saves import GameNotFound, GameStore, SaveFileError
+from .config import DictgameConfig
+from .game_screen import GameScreen
+from .home_screen import HomeScreen
+from .new_game_screen import NewGameScreen
+from .players import open_backend
+from .ui_state import remember_theme, remembered_theme
+
+log = logging.getLogger("dictgame.tui")
+
+# How long quitting waits for a generation to notice it was cancelled before exiting anyway.
+QUIT_GRACE_SECONDS = 10.0
+
+
+class DictgameApp(App[None]):
+    """Home screen by default; `new_game` or `resume_game` open a game screen right away."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "dictgame"
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="app.help", tooltip="The keys, and what the game is"),
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Quit",
+            id="app.quit",
+            priority=True,
+            tooltip="Quit; every completed move is already saved",
+        ),
+    ]
+
+    def __init__(
+        self,
+        config: DictgameConfig,
+        *,
+        new_game: GameSettings | None = None,
+        resume_game: int | None = None,
+        backend: Backend | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.store = GameStore.open(config.db.expanduser())
+        self._new_game = new_game
+        self._resume_game = resume_game
+        self._backend = backend
+        self._owns_backend = backend is None
+        self._backend_lock = threading.Lock()
+        # One game generates at a time: a game screen being closed may still be finishing
+        # its last token while the next one seats its players on the same backend.
+        self.generation_lock = threading.Lock()
+        # The game screen that is seating its players hears the backend's load progress.
+        self.load_listener: LoadProgressCallback | None = None
+        self._closed = False
+        try:
+            self.theme = remembered_theme(config.theme)
+        except Exception:  # an unknown theme name: keep Textual's default
+            log.warning("unknown theme %r; using the default", remembered_theme(config.theme))
+
+    # -- start and stop -------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[None]:
+        return HomeScreen()
+
+    def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, lambda theme: remember_theme(theme.name))
+        if self._new_game is not None:
+            self.push_screen(GameScreen(GameState(self._new_game)))
+        elif self._resume_game is not None:
+            self.open_game(self._resume_game)
+
+    def open_game(self, game_id: int) -> None:
+        """Open a saved game where its last stored move left it."""
+        try:
+            state = self.store.load_game(game_id)
+        except (GameNotFound, SaveFileError) as error:
+            self.notify(str(error), title="Cannot open the game", severity="error", markup=False)
+            return
+        self.push_screen(GameScreen(state, game_id))
+
+    async def action_quit(self) -> None:
+        """Cancel the move being generated (nothing half-written is stored), then exit."""
+        games = [screen for screen in self.screen_stack if isinstance(screen, GameScreen)]
+        for screen in games:
+            screen.stop_playing()
+        await asyncio.to_thread(self.wait_for_generation)
+        for screen in games:
+            screen.release_lease()
+        self.exit()
+
+    def wait_for_generation(self) -> None:
+        """Block until no move is being generated (or the grace time is over)."""
+        if self.generation_lock.acquire(timeout=QUIT_GRACE_SECONDS):
+            self.generation_lock.release()
+
+    def on_unmount(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        # A generation still running past the grace time keeps its backend: freeing a model
+        # under a running decode would crash the process on the way out.
+        if self.generation_lock.acquire(blocking=False):
+            try:
+                if self._owns_backend and self._backend is not None:
+                    self._backend.close()
+            finally:
+                self.generation_lock.release()
+        self.store.close()
+
+    # -- the backend, shared by every game of this run ---------------------------------
+
+    def backend(self) -> Backend:
+        """The backend, opened on first use (from a worker thread: importing llama.cpp is slow)."""
+        with self._backend_lock:
+            if self._backend is None:
+                self._backend = open_backend(self.config, self._on_load_progress)
+            return self._backend
+
+    def _on_load_progress(self, path: Path, fraction: float) -> None:
+        listener = self.load_listener
+        if listener is not None:
+            listener(path, fraction)
+
+    # -- actions that work from every screen --------------------------------------------
+
+    def action_help(self) -> None:
+        # Imported here: the Markdown widget costs start-up time the first screen doesn't need.
+        from .help_screen import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_new_game(self) -> None:
+        """Leave whatever is open for the new-game form (a game playing is paused first)."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(NewGameScreen(self.config))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "The keys, and what the game is", self.action_help)
+        if isinstance(screen, HomeScreen | GameScreen):
+            yield from screen.palette_commands()
+        if not isinstance(screen, NewGameScreen):
+            yield SystemCommand(
+                "New game", "Choose the settings of a new game", self.action_new_game
+            )

@@ -1,0 +1,71 @@
+"""Export a game: a Markdown transcript and a JSON record, written next to the saves by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from ..engine.export import game_json, game_markdown
+from ..engine.state import GameState
+
+
+def write_export(game_id: int, state: GameState, folder: Path) -> tuple[Path, Path]:
+    """Write `dictgame-<id>.md` and `dictgame-<id>.json` into `folder`; returns both paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    markdown = folder / f"dictgame-{game_id}.md"
+    record = folder / f"dictgame-{game_id}.json"
+    markdown.write_text(game_markdown(game_id, state) + "\n", "utf-8")
+    record.write_text(game_json(game_id, state) + "\n", "utf-8")
+    return markdown, record
+
+
+class ExportModal(ModalScreen[tuple[Path, Path] | None]):
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="export.cancel", tooltip="Close without writing"),
+    ]
+
+    def __init__(self, game_id: int, state: GameState, db_path: Path) -> None:
+        super().__init__()
+        self.game_id = game_id
+        self.state = state
+        self.default_folder = db_path.expanduser().resolve().parent
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="export"):
+            yield Static(f"Export game {self.game_id}", classes="dialog-title")
+            yield Label("Folder for the Markdown transcript and the JSON record")
+            yield Input(str(self.default_folder), id="folder")
+            yield Static("", id="export-error", classes="form-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Export", variant="primary", id="export-button")
+                yield Button("Cancel", id="cancel")
+
+    @on(Button.Pressed, "#export-button")
+    @on(Input.Submitted)
+    def action_export(self) -> None:
+        folder = Path(self.query_one("#folder", Input).value.strip() or ".").expanduser()
+        try:
+            written = write_export(self.game_id, self.state, folder)
+        except OSError as error:
+            message = self.query_one("#export-error", Static)
+            message.update(Text(f"cannot write to {folder}: {error.strerror or error}"))
+            message.display = True
+            return
+        self.app.notify(
+            f"{written[0]}\n{written[1]}",
+            title=f"Game {self.game_id} exported",
+            timeout=10,
+            markup=False,
+        )
+        self.dismiss(written)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,268 @@
+"""The settings of a new game, prefilled from the config; a bad value is shown at its field."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Input, Label, Select, Static
+
+from ..engine.settings import GameSettings
+from ..engine.state import GameState
+from ..models import FoundModel, ModelFileError, default_search_dirs, find_models
+from . import locations
+from .config import DictgameConfig
+from .players import player_models
+
+# The Select value that stands for "no file given": the embedded default model.
+EMBEDDED = ""
+
+# Where each setting's validation error is shown (pydantic location -> field id).
+FIELD_OF_ERROR: dict[tuple[str | int, ...], str] = {
+    ("players", 0, "name"): "name-a",
+    ("players", 0, "language"): "lang-a",
+    ("players", 0, "model"): "path-a",
+    ("players", 1, "name"): "name-b",
+    ("players", 1, "language"): "lang-b",
+    ("players", 1, "model"): "path-b",
+    ("rounds",): "rounds",
+    ("words_per_message",): "words",
+    ("temperature",): "temperature",
+    ("seed",): "seed",
+    ("opening",): "opening",
+}
+
+
+class NewGameScreen(Screen[None]):
+    BINDINGS = [
+        Binding(
+            "ctrl+s",
+            "start",
+            "Start game",
+            id="new_game.start",
+            tooltip="Start with these settings",
+        ),
+        Binding(
+            "escape", "cancel", "Cancel", id="new_game.cancel", tooltip="Back to the saved games"
+        ),
+    ]
+
+    def __init__(
+        self,
+        config: DictgameConfig,
+        settings: GameSettings | None = None,
+        error: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.settings = settings or config.game_settings(config.seed or 0)
+        # A game that could not start comes back here with its settings and the reason.
+        self._error = error
+        self._seed = "" if settings is None and config.seed is None else str(self.settings.seed)
+
+    @property
+    def _default_model(self) -> str:
+        if self.config.backend == "scripted":
+            return "scripted players (no model)"
+        return "SmolLM2-135M (embedded)"
+
+    def compose(self) -> ComposeResult:
+        settings = self.settings
+        with VerticalScroll(id="new-game-form"):
+            yield Static("New game", classes="screen-title")
+            if self._error:
+                yield Static(Text(self._error), id="form-error", classes="form-error")
+            with Horizontal(classes="players"):
+                for seat, suffix in enumerate("ab"):
+                    player = settings.players[seat]
+                    with Vertical(classes="player-settings"):
+                        yield Label(f"Player {suffix.upper()}", classes="group-title")
+                        yield from _field(
+                            "Name", Input(player.name, compact=True, id=f"name-{suffix}")
+                        )
+                        yield from _field(
+                            "Language", Input(player.language, compact=True, id=f"lang-{suffix}")
+                        )
+                        yield from _field(
+                            "Model",
+                            Select(
+                                [(self._default_model, EMBEDDED)],
+                                value=EMBEDDED,
+                                allow_blank=False,
+                                disabled=self.config.backend == "scripted",
+                                compact=True,
+                                id=f"model-{suffix}",
+                            ),
+                        )
+                        yield from _field(
+                            "…or a GGUF file",
+                            Input(
+                                player.model or "",
+                                placeholder="path/to/model.gguf",
+                                compact=True,
+                                id=f"path-{suffix}",
+                            ),
+                        )
+            with Horizontal(classes="numbers"):
+                yield from _field(
+                    "Rounds", Input(str(settings.rounds), type="integer", compact=True, id="rounds")
+                )
+                yield from _field(
+                    "Words per message",
+                    Input(
+                        str(settings.words_per_message), type="integer", compact=True, id="words"
+                    ),
+                )
+                yield from _field(
+                    "Temperature",
+                    Input(str(settings.temperature), type="number", compact=True, id="temperature"),
+                )
+                yield from _field(
+                    "Seed",
+                    Input(
+                        self._seed, placeholder="random", type="integer", compact=True, id="seed"
+                    ),
+                )
+            yield from _field(
+                "Opening message",
+                Input(
+                    settings.opening,
+                    placeholder="empty: the first player writes its own",
+                    compact=True,
+                    id="opening",
+                ),
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Start game", variant="primary", id="start")
+                yield Button("Cancel", id="cancel")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#name-a", Input).focus()
+        if self.config.backend == "llama":
+            self._find_models()
+
+    @work(thread=True, exclusive=True, group="find-models", exit_on_error=False)
+    def _find_models(self) -> None:
+        """Reading every GGUF header on disk takes a moment: not on the UI thread."""
+        found = find_models(default_search_dirs(locations.models_dir()))
+        self.app.call_from_thread(self._offer_models, found)
+
+    def _offer_models(self, found: list[FoundModel]) -> None:
+        options: list[tuple[str, str]] = []
+        for model in found:
+            if model.info is None:
+                continue
+            value = EMBEDDED if model.source == "embedded" else str(model.path)
+            size = f"{model.info.size_bytes / 2**20:.0f} MiB"
+            options.append((f"{model.info.name} ({model.source}, {size})", value))
+        for suffix in "ab":
+            select = self.query_one(f"#model-{suffix}", Select)
+            path_input = self.query_one(f"#path-{suffix}", Input)
+            typed = path_input.value.strip()
+            with select.prevent(Select.Changed):
+                select.set_options(options or [(self._default_model, EMBEDDED)])
+                if typed and typed in {value for _, value in options}:
+                    select.value = typed
+                    path_input.value = ""
+
+    @on(Select.Changed)
+    def _model_chosen(self, event: Select.Changed) -> None:
+        """A model picked from the list replaces a typed path."""
+        if event.select.id is not None:
+            self.query_one(f"#path-{event.select.id[-1]}", Input).value = ""
+
+    @on(Button.Pressed, "#start")
+    @on(Input.Submitted)
+    def action_start(self) -> None:
+        self._clear_errors()
+        try:
+            settings = self._read_settings()
+        except ValidationError as error:
+            for problem in error.errors():
+                self._show_error(
+                    FIELD_OF_ERROR.get(tuple(problem["loc"]), "rounds"), problem["msg"]
+                )
+            self.query(".-invalid").first().focus()
+            return
+        try:
+            player_models(settings, self.config)
+        except ModelFileError as error:
+            seat = next(
+                (
+                    s
+                    for s, p in enumerate(settings.players)
+                    if p.model and Path(p.model) == error.path
+                ),
+                0,
+            )
+            self._show_error(f"path-{'ab'[seat]}", error.problem)
+            self.query(".-invalid").first().focus()
+            return
+        from .game_screen import GameScreen
+
+        self.app.switch_screen(GameScreen(GameState(settings)))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss()
+
+    def _read_settings(self) -> GameSettings:
+        """Let the game's own settings model judge the values, so the messages are its."""
+        seed = self._value("seed") or str(secrets.randbelow(2**31))
+        data: dict[str, Any] = {
+            "players": [
+                {
+                    "name": self._value(f"name-{suffix}"),
+                    "language": self._value(f"lang-{suffix}"),
+                    "model": self._model(suffix),
+                }
+                for suffix in "ab"
+            ],
+            "rounds": self._value("rounds"),
+            "words_per_message": self._value("words"),
+            "temperature": self._value("temperature"),
+            "seed": seed,
+            "opening": self._value("opening"),
+        }
+        return GameSettings.model_validate(data)
+
+    def _value(self, field_id: str) -> str:
+        return self.query_one(f"#{field_id}", Input).value.strip()
+
+    def _model(self, suffix: str) -> str | None:
+        typed = self._value(f"path-{suffix}")
+        chosen = self.query_one(f"#model-{suffix}", Select).value
+        return typed or (chosen if isinstance(chosen, str) and chosen != EMBEDDED else None)
+
+    def _show_error(self, field_id: str, message: str) -> None:
+        widget = self.query_one(f"#{field_id}")
+        widget.add_class("-invalid")
+        error = self.query_one(f"#{field_id}-error", Static)
+        error.update(Text(message))
+        error.display = True
+
+    def _clear_errors(self) -> None:
+        for widget in self.query(".-invalid"):
+            widget.remove_class("-invalid")
+        for error in self.query(".field-error"):
+            error.display = False
+
+
+def _field(label: str, widget: Widget) -> ComposeResult:
+    """A labelled field with room for its error message underneath."""
+    with Vertical(classes="field"):
+        yield Label(label)
+        yield widget
+        error = Static("", id=f"{widget.id}-error", classes="field-error")
+        error.display = False
+        yield error
