@@ -7,12 +7,17 @@ it, checks the database, then resumes the game to its end and checks the finishe
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
 import random
+import select
 import sqlite3
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -86,14 +91,60 @@ def test_kill_at_a_random_moment_then_resume(point: int, tmp_path: Path) -> None
     record = json.loads(exported.stdout)
     assert record["status"] == "finished"
     assert [m["move_index"] for m in record["messages"]] == list(range(2 * ROUNDS))
-    assert [m["text"] for m in record["messages"]] == uninterrupted_messages(seed=point)
+    assert [m["text"] for m in record["messages"]] == uninterrupted_messages(seed=point, rounds=ROUNDS)
 
 
-def uninterrupted_messages(seed: int) -> list[str]:
+def uninterrupted_messages(seed: int, rounds: int) -> list[str]:
     """The same game played in one go: a resumed game must end exactly like it."""
-    state = GameState(GameSettings(rounds=ROUNDS, seed=seed))
+    state = GameState(GameSettings(rounds=rounds, seed=seed))
     backend = ScriptedBackend()
     master = GameMaster(state, (backend.session(Path("a")), backend.session(Path("b"))))
     while state.status is GameStatus.PLAYING:
         master.play_next_move()
     return [m.message for m in state.moves]
+
+
+TUI_KILL_POINTS = int(os.environ.get("DICTGAME_TUI_KILL_POINTS", "5"))
+TUI_ROUNDS = 8  # long enough that every kill lands mid-game
+
+
+@pytest.mark.parametrize("point", range(TUI_KILL_POINTS))
+def test_kill_the_terminal_ui_mid_game_then_resume(point: int, tmp_path: Path) -> None:
+    """The real app in a pseudo-terminal, playing a new game, killed at a random moment."""
+    rng = random.Random(1000 + point)
+    db = tmp_path / "games.db"
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    env = {**scripted_env(delay=0.04), "TERM": "xterm-256color"}
+    process = subprocess.Popen(
+        [DICTGAME, "new", "--rounds", str(TUI_ROUNDS), "--seed", str(point), "--db", str(db)],
+        stdin=terminal, stdout=terminal, stderr=terminal, env=env, start_new_session=True,
+    )
+    os.close(terminal)
+    deadline = time.monotonic() + rng.uniform(1.5, 4.0)
+    while time.monotonic() < deadline:  # keep reading the screen so the app never blocks on it
+        if select.select([controller], [], [], 0.05)[0]:
+            try:
+                os.read(controller, 65536)
+            except OSError:
+                break
+    process.kill()
+    process.wait()
+    os.close(controller)
+
+    game_id = check_database(db) if db.exists() else None
+    if game_id is None:
+        return
+    with GameStore.open(db) as store:
+        assert store.list_games()[0].status == "playing", "the kill should land mid-game"
+    resumed = subprocess.run(
+        [DICTGAME, "resume", str(game_id), "--headless", "--db", str(db)],
+        capture_output=True, text=True, env=scripted_env(0), timeout=60,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    exported = subprocess.run(
+        [DICTGAME, "export", str(game_id), "--format", "json", "--db", str(db)],
+        capture_output=True, text=True, timeout=60,
+    )
+    messages = [m["text"] for m in json.loads(exported.stdout)["messages"]]
+    assert messages == uninterrupted_messages(seed=point, rounds=TUI_ROUNDS)

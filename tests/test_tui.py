@@ -417,3 +417,17 @@ async def test_real_model_plays_a_round(tmp_path: Path) -> None:
         assert screen.game_id is not None
         await pilot.press("ctrl+q")
     assert stored_moves(config, screen.game_id) == 2
+
+
+async def test_keys_remapped_in_the_config_drive_the_game(config: DictgameConfig) -> None:
+    remapped = config.model_copy(update={"keys": {"game.pause": "p"}})
+    app = DictgameApp(remapped, new_game=remapped.game_settings(seed=3), backend=scripted(token_delay=0.05))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, GameScreen)
+        await wait_until(pilot, lambda: streaming(screen))
+        await pilot.press("space")  # no longer the pause key
+        await pilot.pause(0.2)
+        assert screen.mode is not Mode.PAUSED
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen.mode is Mode.PAUSED)

@@ -83,6 +83,7 @@ class DictgameApp(App[None]):
         return HomeScreen()
 
     def on_mount(self) -> None:
+        self.set_keymap(self.config.keys)
         self.theme_changed_signal.subscribe(self, lambda theme: remember_theme(theme.name))
         if self._new_game is not None:
             self.push_screen(GameScreen(GameState(self._new_game)))

@@ -67,6 +67,8 @@ class DictgameConfig(BaseSettings):
     """Layers offloaded to the GPU (-1: all); needs a GPU build of llama-cpp-python."""
     db: Path = Field(default_factory=locations.default_db_path)
     """The SQLite file where games are saved."""
+    keys: dict[str, str] = Field(default_factory=dict)
+    """Key remapping: binding id to keys, e.g. {"game.pause" = "p", "app.quit" = "ctrl+c"}."""
     theme: str = "textual-dark"
     """The terminal UI's theme (chosen from the command palette, and remembered)."""
     backend: Literal["llama", "scripted"] = "llama"
