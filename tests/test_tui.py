@@ -431,3 +431,26 @@ async def test_keys_remapped_in_the_config_drive_the_game(config: DictgameConfig
         assert screen.mode is not Mode.PAUSED
         await pilot.press("p")
         await wait_until(pilot, lambda: screen.mode is Mode.PAUSED)
+
+
+async def test_saving_an_entry_unchanged_records_no_edit(
+    config: DictgameConfig, release_gates: list[Gate]
+) -> None:
+    gate = Gate(stop_at=6)
+    release_gates.append(gate)
+    app = DictgameApp(config, new_game=config.game_settings(seed=7), backend=scripted(0.0, gate))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, GameScreen)
+        await wait_until(pilot, gate.waiting.is_set)
+        table = screen.query_one(DictionaryTable)
+        await wait_until(pilot, lambda: table.table.row_count > 0)
+        await pilot.click("#dictionary")
+        await pilot.press("e")
+        gate.released.set()
+        assert isinstance(app.screen, EntryEditor)
+        history_before = len(screen.state.history)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
+        assert len(screen.state.history) == history_before
+        assert not any(a.source is Source.USER for a in screen.state.history)

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from ..engine.dictionary import DictionaryEntry, Operation, OperationKind, normalize
+from ..engine.dictionary import DictionaryEntry, Operation, OperationKind, clean_word, normalize
 from ..engine.settings import GameSettings
 from ..engine.state import InvalidEdit
 from ..saves import SaveFileError
@@ -105,8 +105,12 @@ class EntryEditor(ModalScreen[bool]):
         except ValueError:
             self._show_error("confidence must be a number between 0 and 1")
             return
+        operations = self._operations(foreign, meaning, confidence)
+        if not operations:  # saved unchanged: nothing for the history to record
+            self.dismiss(False)
+            return
         try:
-            self._apply(self.owner, self._operations(foreign, meaning, confidence))
+            self._apply(self.owner, operations)
         except (InvalidEdit, SaveFileError) as error:
             self._show_error(str(error))
             return
@@ -116,6 +120,8 @@ class EntryEditor(ModalScreen[bool]):
         """A revise when the word stays; a new entry in place of the old when it changes."""
         entry = self.entry
         if entry is not None and normalize(foreign) == normalize(entry.foreign):
+            if clean_word(meaning) == entry.meaning and confidence == round(entry.confidence, 2):
+                return []
             return [
                 Operation(
                     kind=OperationKind.REVISE,
