@@ -289,6 +289,8 @@ def _load_model(
         _logger.removeHandler(errors)
     if not handle:
         problem = errors.messages[-1] if errors.messages else "llama.cpp could not load it"
+        if "alloc" in problem or "memory" in problem:
+            problem += "; not enough memory: try a smaller quantization, or fewer --gpu-layers"
         raise ModelLoadError(path, problem)
     try:
         return LoadedModel(path, handle)
@@ -468,7 +470,11 @@ class LlamaSession:
         params.swa_full = True
         context = llama_cpp.llama_init_from_model(model.handle, params)
         if not context:
-            raise ModelLoadError(model.path, f"could not create a context of {n_ctx} tokens")
+            raise ModelLoadError(
+                model.path,
+                f"could not create a context of {n_ctx} tokens (out of memory?); "
+                "lower --context-size (context_size in the config)",
+            )
         self._context: llama_cpp.llama_context_p | None = context
         self._memory = llama_cpp.llama_get_memory(context)
         self.n_ctx: int = llama_cpp.llama_n_ctx(context)

@@ -136,3 +136,15 @@ def test_read_only_database(tmp_path: Path) -> None:
     before = db.read_bytes()
     assert_clean_failure(dictgame("play", "--headless", "--rounds", "1", "--db", str(db), env=SCRIPTED), str(db))
     assert db.read_bytes() == before
+
+
+@pytest.mark.real_model
+def test_context_too_large_for_memory_names_the_setting_to_change() -> None:
+    from dictgame.engine.llama_runtime import LlamaBackend, ModelLoadError
+
+    backend = LlamaBackend(n_ctx=1 << 30)
+    try:
+        with pytest.raises(ModelLoadError, match="lower --context-size"):
+            backend.session(embedded_model_path())
+    finally:
+        backend.close()
