@@ -142,7 +142,9 @@ def test_read_only_database(tmp_path: Path) -> None:
 def test_context_too_large_for_memory_names_the_setting_to_change() -> None:
     from dictgame.engine.llama_runtime import LlamaBackend, ModelLoadError
 
-    backend = LlamaBackend(n_ctx=1 << 30)
+    # About 770 GB of KV cache: refused at once. (A size that barely fits RAM would really be
+    # allocated and zeroed, which takes most of a minute.)
+    backend = LlamaBackend(n_ctx=1 << 25)
     try:
         with pytest.raises(ModelLoadError, match="lower --context-size"):
             backend.session(embedded_model_path())
