@@ -129,7 +129,7 @@ class GameMaster:
         if self.settings.opening.strip():
             return " ".join(self.settings.opening.split()), False
         instruction = self.prompts.opening(seat)
-        return self._ask_for_message(seat, "opening", instruction, attempts, emit, cancel)
+        return self._ask_for_message(seat, "opening", instruction, None, attempts, emit, cancel)
 
     def _learn(
         self,
@@ -196,13 +196,14 @@ class GameMaster:
         cancel: CancelToken,
     ) -> tuple[str, bool]:
         instruction = self.prompts.reply(seat, incoming)
-        return self._ask_for_message(seat, "reply", instruction, attempts, emit, cancel)
+        return self._ask_for_message(seat, "reply", instruction, incoming, attempts, emit, cancel)
 
     def _ask_for_message(
         self,
         seat: int,
         step: Step,
         instruction: str,
+        incoming: str | None,
         attempts: list[Attempt],
         emit: EventCallback,
         cancel: CancelToken,
@@ -212,7 +213,7 @@ class GameMaster:
 
         def parse(raw: str) -> tuple[str, str | None]:
             text = clean_reply(raw, names)
-            return text, reply_violation(text, words)
+            return text, reply_violation(text, words, incoming)
 
         message, violated = self._ask(
             seat,

@@ -116,16 +116,22 @@ def clean_reply(raw: str, names: tuple[str, ...]) -> str:
     return " ".join(text.split())
 
 
-def reply_violation(text: str, words_per_message: int) -> str | None:
+def reply_violation(text: str, words_per_message: int, incoming: str | None = None) -> str | None:
     """Which move rule a cleaned reply breaks, or None."""
     if not text or not re.search(r"\w", text):
         return "the reply is empty"
+    if incoming is not None and _words_only(text) == _words_only(incoming):
+        return "the reply only repeats the partner's message"
     word_count = len(text.split())
     if word_count > words_per_message:
         return f"the reply has {word_count} words; the limit is {words_per_message}"
     if _META_TALK.search(text):
         return "the reply talks about the game instead of speaking to the partner"
     return None
+
+
+def _words_only(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
 
 
 def cut_to_limit(text: str, words_per_message: int) -> str:

@@ -152,6 +152,12 @@ def test_reply_move_rules(text: str, problem: str) -> None:
     assert violation is not None and problem in violation
 
 
+def test_a_reply_that_only_echoes_the_partner_is_refused() -> None:
+    violation = reply_violation("¿E que no llama?", 8, incoming="E que no llama?")
+    assert violation == "the reply only repeats the partner's message"
+    assert reply_violation("Que llama, amigo", 8, incoming="E que no llama?") is None
+
+
 def test_a_good_reply_breaks_no_rule() -> None:
     assert reply_violation("Hola amigo, ¿qué tal?", words_per_message=5) is None
     assert cut_to_limit("a b c d e f g", 3) == "a b c"
