@@ -5,8 +5,8 @@ Prompts live in files so they can be read and tuned without touching the game lo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import re
+from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 

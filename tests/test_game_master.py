@@ -17,7 +17,12 @@ from dictgame.engine.backend import (
     TokenCallback,
 )
 from dictgame.engine.dictionary import Operation, OperationKind, Source, replay
-from dictgame.engine.events import GameEvent, MoveFinished, OperationApplied, TextStreamed
+from dictgame.engine.events import (
+    GameEvent,
+    MoveFinished,
+    OperationApplied,
+    TextStreamed,
+)
 from dictgame.engine.game_master import GameMaster, GameOver
 from dictgame.engine.scores import score
 from dictgame.engine.scripted import ScriptedBackend, ScriptedSession, replies_in_order

@@ -9,6 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from dictgame.models import (
     FoundModel,
     ModelFileError,
@@ -18,8 +21,6 @@ from dictgame.models import (
     read_model_info,
     resolve_model,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 # --- helpers -------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from dictgame.engine.dictionary import Operation, OperationKind, Source
 from dictgame.engine.events import GameEvent, MoveStarted
 from dictgame.engine.game_master import GameMaster

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 import test_tui_support as support
+from test_tui_support import Gate, wait_until
+from textual.widgets import DataTable, Input, Static
+
 from dictgame.engine.backend import GenerationRequest
 from dictgame.engine.dictionary import Source
 from dictgame.engine.scripted import ScriptedBackend
@@ -24,11 +27,8 @@ from dictgame.tui.game_screen import GameScreen, Mode
 from dictgame.tui.help_screen import HelpScreen
 from dictgame.tui.home_screen import HomeScreen
 from dictgame.tui.new_game_screen import NewGameScreen
-from test_tui_support import Gate, wait_until
-from textual.widgets import DataTable, Input, Static
 
-# The shared fixtures (temp data paths for every test, the scripted config, gate cleanup).
-data_dirs = support.data_dirs
+# The shared fixtures (the scripted config, gate cleanup); conftest.py isolates data paths.
 config = support.config
 release_gates = support.release_gates
 
@@ -364,12 +364,12 @@ async def test_model_text_is_shown_as_text_never_as_markup(config: DictgameConfi
 # -- the app as a whole -----------------------------------------------------------------------
 
 
-async def test_theme_is_remembered(config: DictgameConfig, data_dirs: Path) -> None:
+async def test_theme_is_remembered(config: DictgameConfig, isolated_locations: Path) -> None:
     app = DictgameApp(config, backend=scripted())
     async with app.run_test(size=SIZE) as pilot:
         app.theme = "nord"
         await pilot.pause()
-    remembered = json.loads((data_dirs / "data" / "ui-state.json").read_text())
+    remembered = json.loads((isolated_locations / "data" / "ui-state.json").read_text())
     assert remembered["theme"] == "nord"
     assert DictgameApp(config, backend=scripted()).theme == "nord"
 

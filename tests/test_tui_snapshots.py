@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 import test_tui_support as support
+from test_tui_support import Gate, wait_until
+from textual.pilot import Pilot
+
 from dictgame.engine.game_master import GameMaster
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.engine.settings import GameSettings, PlayerSettings
@@ -21,11 +24,8 @@ from dictgame.tui.app import DictgameApp
 from dictgame.tui.config import DictgameConfig
 from dictgame.tui.dictionary_table import DictionaryTable
 from dictgame.tui.game_screen import GameScreen, Mode
-from test_tui_support import Gate, wait_until
-from textual.pilot import Pilot
 
-# The shared fixtures (temp data paths for every test, the scripted config, gate cleanup).
-data_dirs = support.data_dirs
+# The shared fixtures (the scripted config, gate cleanup); conftest.py isolates data paths.
 config = support.config
 release_gates = support.release_gates
 

@@ -8,21 +8,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
+
 from dictgame.engine.backend import GenerationRequest
 from dictgame.engine.scripted import Responder, phrasebook_player
 from dictgame.tui.config import DictgameConfig
-from textual.pilot import Pilot
-
-
-@pytest.fixture(autouse=True)
-def data_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every path the app writes points into the test's temp folder, never the user's."""
-    monkeypatch.setenv("DICTGAME_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("DICTGAME_CONFIG", str(tmp_path / "config.toml"))
-    monkeypatch.setenv("DICTGAME_LOG_DIR", str(tmp_path / "logs"))
-    for name in ("DICTGAME_BACKEND", "DICTGAME_MODEL", "DICTGAME_THEME", "DICTGAME_SEED"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
 
 
 @pytest.fixture

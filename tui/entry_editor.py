@@ -16,7 +16,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from ..engine.dictionary import DictionaryEntry, Operation, OperationKind, clean_word, normalize
+from ..engine.dictionary import (
+    DictionaryEntry,
+    Operation,
+    OperationKind,
+    clean_word,
+    normalize,
+)
 from ..engine.settings import GameSettings
 from ..engine.state import InvalidEdit
 from ..saves import SaveFileError
