@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-MAX_WORD_CHARS = 40
+MAX_WORD_CHARS = 24  # a word or a short phrase ("buenos días"), not a sentence
 
 
 class OperationKind(StrEnum):

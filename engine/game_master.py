@@ -258,12 +258,13 @@ class GameMaster:
             emit(AttemptFinished(seat, attempt))
             if violation is None:
                 return value, False
-            asked = self.prompts.reprompt(seat, violation, instruction)
-            follow_up = [
-                ChatMessage("user", instruction),
-                ChatMessage("assistant", generation.text),
-                ChatMessage("user", asked),
-            ]
+            if self.settings.reprompt == "feedback":
+                asked = self.prompts.reprompt(seat, violation, instruction)
+                follow_up = [
+                    ChatMessage("user", instruction),
+                    ChatMessage("assistant", generation.text),
+                    ChatMessage("user", asked),
+                ]
         return value, True
 
     def _generate(

@@ -23,6 +23,10 @@ _META_TALK = re.compile(
 _ROLE_PREFIX = re.compile(r"^\s*(assistant|user|system|you|me)\s*:\s*", re.IGNORECASE)
 
 
+# The confidences a player may give: an enum, so the grammar itself keeps them in range.
+CONFIDENCE_LEVELS = (0.2, 0.4, 0.6, 0.8, 1.0)
+
+
 def update_schema(max_operations: int) -> dict[str, Any]:
     """The bounded JSON schema a dictionary update is generated under.
 
@@ -42,7 +46,7 @@ def update_schema(max_operations: int) -> dict[str, Any]:
                         "op": {"enum": [k.value for k in OperationKind]},
                         "word": word,
                         "meaning": {"type": "string", "maxLength": MAX_WORD_CHARS},
-                        "confidence": {"type": "number"},
+                        "confidence": {"enum": list(CONFIDENCE_LEVELS)},
                     },
                     "required": ["op", "word", "meaning", "confidence"],
                 },

@@ -45,6 +45,10 @@ class GameSettings(BaseModel):
     max_operations: int = Field(default=3, ge=1, le=10)
     # Move rules: how many times a broken reply or update is re-prompted.
     max_reprompts: int = Field(default=2, ge=0, le=10)
+    # How a broken answer is asked again: the same request with a new seed, or with a note
+    # naming the broken rule. Small models copy such notes into their answer; larger ones
+    # use them.
+    reprompt: Literal["resample", "feedback"] = "resample"
     on_violation: Literal["continue", "abort"] = "continue"
     # End early when the common dictionary reaches this size (0: play all rounds).
     target_common: int = Field(default=0, ge=0)

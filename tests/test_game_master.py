@@ -93,9 +93,23 @@ def test_broken_reply_is_reprompted_then_accepted() -> None:
     assert violations[0] == "the reply is empty"
     assert violations[1] is not None and "10 words" in violations[1]
     assert violations[2] is None
-    # The re-prompt names the broken rule.
-    assert "the reply is empty" in record.attempts[1].instruction
+    # By default a broken answer is asked again unchanged, with a new seed.
+    assert record.attempts[1].instruction == record.attempts[0].instruction
     assert score(master.state).players[0].violated == 2
+
+
+def test_feedback_reprompt_names_the_broken_rule() -> None:
+    seen: list[GenerationRequest] = []
+
+    def responder(request: GenerationRequest) -> str:
+        seen.append(request)
+        return "" if len(seen) == 1 else "Hello friend"
+
+    master = new_game(ScriptedBackend(responder), rounds=1, reprompt="feedback")
+    record = master.play_next_move()
+    assert "the reply is empty" in record.attempts[1].instruction
+    assert seen[1].messages[-1].content == record.attempts[1].instruction
+    assert seen[1].seed != seen[0].seed
 
 
 def test_reply_still_broken_after_last_reprompt_is_cut_and_marked() -> None:
@@ -225,7 +239,7 @@ class SmallContextSession(ScriptedSession):
 
 def test_long_game_drops_old_history_when_the_context_is_full() -> None:
     state = GameState(GameSettings(rounds=30))
-    master = GameMaster(state, (SmallContextSession(400), SmallContextSession(400)))
+    master = GameMaster(state, (SmallContextSession(150), SmallContextSession(150)))
     while state.status is GameStatus.PLAYING:
         master.play_next_move()
     assert state.moves_played == 60

@@ -62,7 +62,7 @@ def test_update_schema_is_bounded() -> None:
     schema = update_schema(max_operations=3)
     items = schema["properties"]["updates"]
     assert items["maxItems"] == 3
-    assert items["items"]["properties"]["word"]["maxLength"] == 40
+    assert items["items"]["properties"]["word"]["maxLength"] == 24
     assert update_token_budget(3) > update_token_budget(1)
 
 
@@ -89,14 +89,14 @@ def test_phrases_match_as_whole_words_across_spacing() -> None:
         (add("hola", "   "), "the meaning is empty"),
         (add("hola", "hello", 1.5), "not between 0 and 1"),
         (add("hola", "hello", float("nan")), "not between 0 and 1"),
-        (add("h" * 41, "hello"), "longer than 40"),
-        (add("hola", "<what it means in English>"), "placeholder"),
+        (add("h" * 25, "hello"), "longer than 24"),
+        (add("hola", "<its meaning>"), "placeholder"),
         (Operation(kind=OperationKind.REVISE, foreign="nada", meaning="x"), "not in the dictionary"),
         (Operation(kind=OperationKind.REMOVE, foreign="nada"), "not in the dictionary"),
     ],
 )
 def test_invalid_operations_are_refused_with_a_reason(operation: Operation, problem: str) -> None:
-    reason = check_operation(operation, Dictionary(), "hola nada " + "h" * 41)
+    reason = check_operation(operation, Dictionary(), "hola nada " + "h" * 25)
     assert reason is not None and problem in reason
 
 

@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     game.add_argument("--words-per-message", type=int, help="word limit of a message")
     game.add_argument("--temperature", type=float, help="sampling temperature")
     game.add_argument("--opening", help="the first player's first message")
+    game.add_argument(
+        "--reprompt", choices=["resample", "feedback"],
+        help="ask a broken answer again as a new sample, or with a note naming the rule",
+    )
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     play = commands.add_parser("play", parents=[common, runtime, game], help="play a new game")
@@ -119,6 +123,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
 _CONFIG_FLAGS = (
     "db", "threads", "context_size", "gpu_layers", "rounds", "lang_a", "lang_b", "name_a",
     "name_b", "model", "model_a", "model_b", "seed", "words_per_message", "temperature", "opening",
+    "reprompt",
 )
 
 

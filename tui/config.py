@@ -59,6 +59,9 @@ class DictgameConfig(BaseSettings):
     """Seed of a new game; empty: a new random seed per game (stored with the game)."""
     opening: str = ""
     """The first player's first message; empty: the model writes its own greeting."""
+    reprompt: Literal["resample", "feedback"] = "resample"
+    """How a broken answer is asked again: a new sample, or with a note naming the rule
+    (helps larger models; small ones copy the note)."""
     threads: int | None = Field(default=None, ge=1, le=512)
     """CPU threads per generation; empty: chosen for this machine."""
     context_size: int = Field(default=4096, ge=256, le=1_048_576)
@@ -105,6 +108,7 @@ class DictgameConfig(BaseSettings):
             temperature=self.temperature,
             seed=seed,
             opening=self.opening,
+            reprompt=self.reprompt,
         )
 
 
