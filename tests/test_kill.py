@@ -148,3 +148,36 @@ def test_kill_the_terminal_ui_mid_game_then_resume(point: int, tmp_path: Path) -
     )
     messages = [m["text"] for m in json.loads(exported.stdout)["messages"]]
     assert messages == uninterrupted_messages(seed=point, rounds=TUI_ROUNDS)
+
+
+REAL_KILL_POINTS = int(os.environ.get("DICTGAME_REAL_KILL_POINTS", "3"))
+
+
+@pytest.mark.real_model
+@pytest.mark.parametrize("point", range(REAL_KILL_POINTS))
+def test_kill_a_game_on_the_real_model_then_resume(point: int, tmp_path: Path) -> None:
+    """llama.cpp in the middle of a prompt or a token when the kill lands; same guarantees."""
+    rng = random.Random(2000 + point)
+    db = tmp_path / "games.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DICTGAME_SCRIPTED")}
+    env.pop("DICTGAME_BACKEND", None)
+    command = [DICTGAME, "play", "--headless", "--rounds", "2", "--seed", str(point),
+               "--words-per-message", "6", "--context-size", "1024", "--db", str(db)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    time.sleep(rng.uniform(2.0, 7.0))
+    process.kill()
+    process.wait()
+
+    game_id = check_database(db) if db.exists() else None
+    if game_id is None:
+        return
+    resumed = subprocess.run(
+        [DICTGAME, "resume", str(game_id), "--headless", "--context-size", "1024", "--db", str(db)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert check_database(db) == game_id
+    with GameStore.open(db) as store:
+        state = store.load_game(game_id)
+    assert state.status is GameStatus.FINISHED and state.moves_played == 4
+    assert all(later.incoming == earlier.message for earlier, later in zip(state.moves, state.moves[1:]))
