@@ -20,7 +20,7 @@ from .backend import (
     GenerationRequest,
     PlayerSession,
 )
-from .dictionary import AppliedOperation, Dictionary, Source, check_operation
+from .dictionary import AppliedOperation, Dictionary, OperationKind, Source, check_operation
 from .events import (
     AttemptFinished,
     EventCallback,
@@ -49,6 +49,9 @@ from .state import GameState, GameStatus
 T = TypeVar("T")
 # Turns a model's raw answer into a value, and names the move rule it broke (None if none).
 Parser = Callable[[str], tuple[T, str | None]]
+
+
+RETRY_WARMING = 0.3
 
 
 class GameOver(Exception):
@@ -169,6 +172,9 @@ class GameMaster:
         if parsed is None:
             return violated
         for operation in parsed.operations:  # type: ignore[attr-defined]
+            if operation.kind is OperationKind.ADD and operation.foreign in dictionary:
+                # Recorded as what it does, so the history and transcript say "revise".
+                operation = operation.model_copy(update={"kind": OperationKind.REVISE})
             reason = check_operation(operation, dictionary, partner_said)
             if reason:
                 refused = RejectedOperation(operation=operation, reason=reason)
@@ -283,7 +289,7 @@ class GameMaster:
             request = GenerationRequest(
                 messages=(*self.conversation(seat), *follow_up),
                 max_tokens=max_tokens,
-                temperature=self.settings.temperature,
+                temperature=self._temperature(attempt_number),
                 seed=self.settings.seed + 1000 * self.state.moves_played + attempt_number,
                 json_schema=json_schema,
             )
@@ -296,6 +302,11 @@ class GameMaster:
             except ContextOverflowError:
                 if not self._shrink_window(seat):
                     raise
+
+    def _temperature(self, attempt_number: int) -> float:
+        """Each re-prompt samples a little hotter: a small model that broke a rule once
+        tends to fall into the same answer again (an echo, a stock phrase)."""
+        return min(2.0, self.settings.temperature + RETRY_WARMING * attempt_number)
 
     def conversation(self, seat: int) -> tuple[ChatMessage, ...]:
         """The player's own view of the talk so far: rules, then each message it answered."""

@@ -244,3 +244,20 @@ def test_long_game_drops_old_history_when_the_context_is_full() -> None:
         master.play_next_move()
     assert state.moves_played == 60
     assert len(master.conversation(0)) < 2 * 30 + 1
+
+
+def test_retries_sample_hotter_and_adds_of_held_words_are_recorded_as_revisions() -> None:
+    seen: list[GenerationRequest] = []
+
+    def responder(request: GenerationRequest) -> str:
+        seen.append(request)
+        if request.json_schema:
+            return update(("add", "hola", "hello", 0.6), ("add", "HOLA", "hi", 0.8))
+        return "" if len(seen) in (1, 4) else "hola"
+
+    master = new_game(ScriptedBackend(responder), rounds=1, temperature=0.5)
+    master.play_next_move()
+    assert [r.temperature for r in seen] == [0.5, 0.8]
+    record = master.play_next_move()
+    assert [a.operation.kind for a in record.applied] == [OperationKind.ADD, OperationKind.REVISE]
+    assert master.state.dictionaries[1].get("hola").meaning == "hi"  # type: ignore[union-attr]
