@@ -160,6 +160,30 @@ def _ensure_llama_initialized() -> None:
         _initialized = True
 
 
+def _holding_the_gil(name: str) -> Any:
+    """llama.cpp's function `name`, called without releasing Python's GIL.
+
+    ctypes releases the GIL around every foreign call, and taking it back can wait a whole
+    switch interval (5 ms) while another thread runs Python, such as the Textual UI drawing
+    a frame. The sampling loop makes several calls of a few microseconds per token, each of
+    which could wait like that; only the long one (llama_decode) needs to let the UI run.
+    Falls back to the ordinary binding if this llama-cpp-python lays its library out otherwise.
+    """
+    function = getattr(llama_cpp, name)
+    try:
+        prototype = ctypes.PYFUNCTYPE(function.restype, *function.argtypes)
+        return prototype((name, llama_cpp.llama_cpp._lib))
+    except (AttributeError, TypeError):
+        return function
+
+
+_sample = _holding_the_gil("llama_sampler_sample")
+_sampler_apply_one = _holding_the_gil("llama_sampler_apply")  # a single candidate only
+_sampler_accept = _holding_the_gil("llama_sampler_accept")
+_is_eog = _holding_the_gil("llama_vocab_is_eog")
+_token_to_piece = _holding_the_gil("llama_token_to_piece")
+
+
 class _ErrorCollector(logging.Handler):
     """Keeps this thread's llama.cpp error lines during a load, to explain a failure."""
 
@@ -374,7 +398,7 @@ class _GrammarGate:
         self._one_array.size = 1
         self._one_array.selected = -1
         self._one_array.sorted = False
-        llama_cpp.llama_sampler_apply(self._sampler, ctypes.byref(self._one_array))
+        _sampler_apply_one(self._sampler, ctypes.byref(self._one_array))
         return self._one[0].logit != -math.inf
 
     def resample(self, chain: llama_cpp.llama_sampler_p, context: llama_cpp.llama_context_p) -> int:
@@ -394,7 +418,7 @@ class _GrammarGate:
         return int(candidates.data[candidates.selected].id)
 
     def accept(self, token: int) -> None:
-        llama_cpp.llama_sampler_accept(self._sampler, token)
+        _sampler_accept(self._sampler, token)
 
     def close(self) -> None:
         if self._sampler is not None:
@@ -612,12 +636,12 @@ class LlamaSession:
         while True:
             if cancel is not None and cancel.cancelled:
                 raise GenerationCancelled()
-            token = llama_cpp.llama_sampler_sample(chain, context, -1)
+            token = _sample(chain, context, -1)
             if grammar is not None:
                 if not grammar.allows(token):
                     token = grammar.resample(chain, context)
                 grammar.accept(token)
-            if llama_cpp.llama_vocab_is_eog(vocab, token):
+            if _is_eog(vocab, token):
                 finish_reason: FinishReason = "stop"
                 break
             completion_tokens += 1
@@ -636,7 +660,7 @@ class LlamaSession:
         return completion_tokens, finish_reason
 
     def _piece(self, token: int) -> bytes:
-        size = llama_cpp.llama_token_to_piece(
+        size = _token_to_piece(
             self.model.vocab, token, self._piece_buffer, len(self._piece_buffer), 0, False
         )
         if size < 0:

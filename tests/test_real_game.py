@@ -99,3 +99,19 @@ def test_interrupted_real_game_resumes_from_its_last_stored_move(backend: LlamaB
     assert final.status is GameStatus.FINISHED
     assert [m.move_index for m in final.moves] == [0, 1, 2, 3]
     assert final.moves[2].incoming == final.moves[1].message
+
+
+def test_game_that_outgrows_the_context_window_goes_on() -> None:
+    """With a small window the game master shows less old history, and the game finishes."""
+    small = LlamaBackend(n_ctx=768)
+    try:
+        path = embedded_model_path()
+        state = GameState(GameSettings(rounds=8, seed=13, words_per_message=6))
+        master = GameMaster(state, (small.session(path), small.session(path)))
+        while state.status is GameStatus.PLAYING:
+            master.play_next_move()
+    finally:
+        small.close()
+    assert state.moves_played == 16
+    own_moves = 8
+    assert any(len(master.conversation(seat)) < 1 + 2 * own_moves for seat in (0, 1))

@@ -1,0 +1,1 @@
+"""Performance benchmarks of dictgame (issue 4); run `python -m bench`."""
