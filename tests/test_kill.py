@@ -20,6 +20,7 @@ import sys
 import termios
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,6 +60,24 @@ def check_database(db: Path) -> int | None:
     return game.id
 
 
+def resume_to_the_end(db: Path, game_id: int, env: dict[str, str], *flags: str) -> dict[str, Any]:
+    """Resume the killed game headless (taking over the dead process's stale lease), check
+    the database again, and return the finished game's exported record."""
+    resumed = subprocess.run(
+        [DICTGAME, "resume", str(game_id), "--headless", *flags, "--db", str(db)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert check_database(db) == game_id
+    exported = subprocess.run(
+        [DICTGAME, "export", str(game_id), "--format", "json", "--db", str(db)],
+        capture_output=True, text=True, timeout=60,
+    )
+    record: dict[str, Any] = json.loads(exported.stdout)
+    assert record["status"] == "finished"
+    return record
+
+
 @pytest.mark.parametrize("point", range(KILL_POINTS))
 def test_kill_at_a_random_moment_then_resume(point: int, tmp_path: Path) -> None:
     rng = random.Random(point)
@@ -77,19 +96,7 @@ def test_kill_at_a_random_moment_then_resume(point: int, tmp_path: Path) -> None
     game_id = check_database(db) if db.exists() else None
     if game_id is None:
         return
-    # The killed process's lease is stale: resuming takes it over.
-    resumed = subprocess.run(
-        [DICTGAME, "resume", str(game_id), "--headless", "--db", str(db)],
-        capture_output=True, text=True, env=scripted_env(0), timeout=60,
-    )
-    assert resumed.returncode == 0, resumed.stderr
-    assert check_database(db) == game_id
-    exported = subprocess.run(
-        [DICTGAME, "export", str(game_id), "--format", "json", "--db", str(db)],
-        capture_output=True, text=True, timeout=60,
-    )
-    record = json.loads(exported.stdout)
-    assert record["status"] == "finished"
+    record = resume_to_the_end(db, game_id, scripted_env(0))
     assert [m["move_index"] for m in record["messages"]] == list(range(2 * ROUNDS))
     assert [m["text"] for m in record["messages"]] == uninterrupted_messages(seed=point, rounds=ROUNDS)
 
@@ -137,16 +144,8 @@ def test_kill_the_terminal_ui_mid_game_then_resume(point: int, tmp_path: Path) -
         return
     with GameStore.open(db) as store:
         assert store.list_games()[0].status == "playing", "the kill should land mid-game"
-    resumed = subprocess.run(
-        [DICTGAME, "resume", str(game_id), "--headless", "--db", str(db)],
-        capture_output=True, text=True, env=scripted_env(0), timeout=60,
-    )
-    assert resumed.returncode == 0, resumed.stderr
-    exported = subprocess.run(
-        [DICTGAME, "export", str(game_id), "--format", "json", "--db", str(db)],
-        capture_output=True, text=True, timeout=60,
-    )
-    messages = [m["text"] for m in json.loads(exported.stdout)["messages"]]
+    record = resume_to_the_end(db, game_id, scripted_env(0))
+    messages = [m["text"] for m in record["messages"]]
     assert messages == uninterrupted_messages(seed=point, rounds=TUI_ROUNDS)
 
 
@@ -171,13 +170,7 @@ def test_kill_a_game_on_the_real_model_then_resume(point: int, tmp_path: Path) -
     game_id = check_database(db) if db.exists() else None
     if game_id is None:
         return
-    resumed = subprocess.run(
-        [DICTGAME, "resume", str(game_id), "--headless", "--context-size", "1024", "--db", str(db)],
-        capture_output=True, text=True, env=env, timeout=300,
-    )
-    assert resumed.returncode == 0, resumed.stderr
-    assert check_database(db) == game_id
-    with GameStore.open(db) as store:
-        state = store.load_game(game_id)
-    assert state.status is GameStatus.FINISHED and state.moves_played == 4
-    assert all(later.incoming == earlier.message for earlier, later in zip(state.moves, state.moves[1:]))
+    record = resume_to_the_end(db, game_id, env, "--context-size", "1024")
+    moves = record["moves"]
+    assert [m["move_index"] for m in moves] == [0, 1, 2, 3]
+    assert all(later["incoming"] == earlier["message"] for earlier, later in zip(moves, moves[1:]))

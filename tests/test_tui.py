@@ -39,6 +39,16 @@ def scripted(token_delay: float = 0.02, responder: object = None) -> ScriptedBac
     return ScriptedBackend(responder=responder, token_delay=token_delay)  # type: ignore[arg-type]
 
 
+def gated_game(
+    config: DictgameConfig, release_gates: list[Gate], stop_at: int
+) -> tuple[DictgameApp, Gate]:
+    """A new game (seed 7) whose players hold at request `stop_at` until the test releases them."""
+    gate = Gate(stop_at=stop_at)
+    release_gates.append(gate)
+    app = DictgameApp(config, new_game=config.game_settings(seed=7), backend=scripted(0.0, gate))
+    return app, gate
+
+
 def stored_moves(config: DictgameConfig, game_id: int) -> int:
     with GameStore.open(config.db) as store:
         return store.load_game(game_id).moves_played
@@ -191,9 +201,7 @@ async def test_pause_cancels_the_move_being_written_and_resume_plays_it_again(
 async def test_step_plays_exactly_one_move(
     config: DictgameConfig, release_gates: list[Gate]
 ) -> None:
-    gate = Gate(stop_at=2)
-    release_gates.append(gate)
-    app = DictgameApp(config, new_game=config.game_settings(seed=7), backend=scripted(0.0, gate))
+    app, gate = gated_game(config, release_gates, stop_at=2)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, GameScreen)
@@ -213,9 +221,8 @@ async def test_step_plays_exactly_one_move(
 async def test_edit_entry_is_stored_with_user_provenance(
     config: DictgameConfig, release_gates: list[Gate]
 ) -> None:
-    gate = Gate(stop_at=6)  # opening (none asked), then update+reply per move: stops in move 3
-    release_gates.append(gate)
-    app = DictgameApp(config, new_game=config.game_settings(seed=7), backend=scripted(0.0, gate))
+    # Opening (no model asked), then an update and a reply per move: stops in move 3.
+    app, gate = gated_game(config, release_gates, stop_at=6)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, GameScreen)
@@ -436,9 +443,7 @@ async def test_keys_remapped_in_the_config_drive_the_game(config: DictgameConfig
 async def test_saving_an_entry_unchanged_records_no_edit(
     config: DictgameConfig, release_gates: list[Gate]
 ) -> None:
-    gate = Gate(stop_at=6)
-    release_gates.append(gate)
-    app = DictgameApp(config, new_game=config.game_settings(seed=7), backend=scripted(0.0, gate))
+    app, gate = gated_game(config, release_gates, stop_at=6)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, GameScreen)
