@@ -24,7 +24,6 @@ from .dictionary import AppliedOperation, Dictionary, OperationKind, Source, che
 from .events import (
     AttemptFinished,
     EventCallback,
-    GameEvent,
     MoveFinished,
     MoveStarted,
     OperationApplied,
@@ -329,12 +328,3 @@ class GameMaster:
         self._window_start[seat] += max(1, shown // 2)
         return True
 
-
-def notify_all(*callbacks: EventCallback) -> EventCallback:
-    """One callback that forwards each event to several listeners (printer, store, UI)."""
-
-    def forward(event: GameEvent) -> None:
-        for callback in callbacks:
-            callback(event)
-
-    return forward

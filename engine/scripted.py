@@ -71,10 +71,8 @@ class ScriptedBackend:
     def __init__(self, responder: Responder | None = None, token_delay: float = 0.0) -> None:
         self.responder = responder or phrasebook_player
         self.token_delay = token_delay
-        self.sessions_opened = 0
 
     def session(self, model_path: Path) -> ScriptedSession:
-        self.sessions_opened += 1
         return ScriptedSession(self.responder, self.token_delay)
 
     def close(self) -> None:

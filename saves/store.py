@@ -223,19 +223,19 @@ class GameStore:
             previous_status = self._status_of(game_id)
             self._update_game(game_id, previous_status, status)
 
-    def add_event(
-        self,
-        game_id: int,
-        kind: str,
-        data: dict[str, Any],
-        *,
-        move_index: int | None = None,
-        seat: int | None = None,
-    ) -> None:
-        """Journal what the moves do not record, such as a model that failed to load."""
-        with self._lock, self._transaction():
-            self._game_row(game_id)
-            self._append_events(game_id, [Event(kind, data, move_index, seat)], _now())
+    def record_error(self, game_id: int, error: BaseException, move_index: int) -> None:
+        """Journal an error that stopped play at `move_index`, so the record says why.
+
+        A save file that cannot take even this (a full disk, the usual cause) is left alone:
+        the log file has the error.
+        """
+        data = {"error": type(error).__name__, "message": str(error)}
+        try:
+            with self._lock, self._transaction():
+                self._game_row(game_id)
+                self._append_events(game_id, [Event("error", data, move_index, None)], _now())
+        except SaveFileError:
+            log.warning("could not journal the error of game %s", game_id)
 
     def delete_game(self, game_id: int) -> None:
         """Delete a game and all its rows; not while another dictgame is playing it."""

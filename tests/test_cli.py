@@ -154,3 +154,4 @@ def test_resume_continues_a_stored_game_to_its_end(tmp_path: Path) -> None:
     record = json.loads(dictgame("export", str(game_id), "--format", "json", "--db", str(db)).stdout)
     assert [m["move_index"] for m in record["messages"]] == list(range(6))
     assert record["status"] == "finished"
+

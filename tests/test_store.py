@@ -260,7 +260,7 @@ def test_the_journal_tells_who_sent_what_to_whom(tmp_path: Path) -> None:
         play(store, game_id, state, moves=2)
         edit = state.edit(0, Operation(kind=OperationKind.ADD, foreign="gato", meaning="cat"))
         store.save_edit(game_id, state, edit)
-        store.add_event(game_id, "error", {"message": "model failed to load"}, seat=1)
+        store.record_error(game_id, RuntimeError("llama_decode failed"), state.moves_played)
         events = store.events(game_id)
 
     assert [e["seq"] for e in events] == list(range(len(events)))

@@ -282,6 +282,7 @@ class GameScreen(Screen[None]):
                 ended = PlayEnded(token, "cancelled")
             except Exception as error:
                 log.exception("game %s stopped by an error", game_id)
+                app.store.record_error(game_id, error, state.moves_played)
                 ended = PlayEnded(token, "failed", f"{type(error).__name__}: {error}")
             self._post(ended)
 

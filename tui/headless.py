@@ -66,9 +66,13 @@ def play_to_end(store: GameStore, game_id: int, master: GameMaster, out: TextIO)
     """Play move after move, committing each as it completes, until the game ends."""
     state = master.state
     printer = TranscriptPrinter(state, out)
-    while state.status is GameStatus.PLAYING:
-        record = master.play_next_move(on_event=printer)
-        store.save_move(game_id, state, record)
+    try:
+        while state.status is GameStatus.PLAYING:
+            record = master.play_next_move(on_event=printer)
+            store.save_move(game_id, state, record)
+    except Exception as error:
+        store.record_error(game_id, error, state.moves_played)
+        raise
     store.set_status(game_id, state.status)
     out.write(f"\nGame {game_id} {state.status.value} after {state.rounds_played} rounds.\n")
     for line in scores_lines(score(state), state):
