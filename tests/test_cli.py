@@ -155,3 +155,23 @@ def test_resume_continues_a_stored_game_to_its_end(tmp_path: Path) -> None:
     assert [m["move_index"] for m in record["messages"]] == list(range(6))
     assert record["status"] == "finished"
 
+
+
+
+def test_streamed_replies_print_without_trailing_blank_lines() -> None:
+    """A base model's reply ends in a newline before the stop header: no blank line printed."""
+    from io import StringIO
+
+    from dictgame.engine.events import AttemptFinished, StepStarted, TextStreamed
+    from dictgame.engine.records import Attempt
+    from dictgame.engine.settings import GameSettings
+    from dictgame.engine.state import GameState
+    from dictgame.tui.headless import TranscriptPrinter
+
+    out = StringIO()
+    printer = TranscriptPrinter(GameState(GameSettings(rounds=1)), out)
+    printer(StepStarted(0, "opening", 0))
+    for piece in ["Hello", "\n", "  there", "\n", "\n"]:
+        printer(TextStreamed(0, "opening", piece))
+    printer(AttemptFinished(0, Attempt(step="opening", instruction="...", raw_output="")))
+    assert out.getvalue() == "[round 1] Alice: Hello\n  there\n"

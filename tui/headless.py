@@ -26,6 +26,9 @@ class TranscriptPrinter:
     def __init__(self, state: GameState, out: TextIO) -> None:
         self.state = state
         self.out = out
+        # Trailing white space of the text streamed so far: printed only if more text follows,
+        # so a reply ending in a newline does not leave a blank line.
+        self._held = ""
 
     def __call__(self, event: GameEvent) -> None:
         players = self.state.settings.players
@@ -35,8 +38,14 @@ class TranscriptPrinter:
                 round_ = self.state.current_round
                 self._write(f"[round {round_}] {players[seat].name}{retry}: ")
             case TextStreamed(step=step, text=text) if step != "update":
-                self._write(text)
+                stripped = text.rstrip()
+                if stripped:
+                    self._write(self._held + stripped)
+                    self._held = text[len(stripped) :]
+                else:
+                    self._held += text
             case AttemptFinished(attempt=attempt) if attempt.step != "update":
+                self._held = ""
                 self._write("\n")
                 if attempt.violation:
                     self._write(f"    ! move rule: {attempt.violation}\n")
