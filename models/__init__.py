@@ -2,7 +2,6 @@
 
 from .discovery import (
     FoundModel,
-    default_models_dir,
     default_search_dirs,
     find_models,
     huggingface_hub_cache,
@@ -17,7 +16,6 @@ __all__ = [
     "FoundModel",
     "ModelFileError",
     "ModelInfo",
-    "default_models_dir",
     "default_search_dirs",
     "embedded_model_path",
     "find_models",

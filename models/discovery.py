@@ -5,8 +5,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 from .embedded import embedded_model_path
 from .gguf_info import ModelFileError, ModelInfo, read_model_info
 
@@ -22,11 +20,6 @@ class FoundModel:
     path: Path
     error: str | None
     source: str  # "embedded", "dictgame models folder", "./models", "Hugging Face cache", "LM Studio"
-
-
-def default_models_dir() -> Path:
-    """The game's own models folder, in the per-user data directory."""
-    return platformdirs.user_data_path("dictgame") / "models"
 
 
 def huggingface_hub_cache() -> Path:
@@ -108,16 +101,11 @@ def _found(path: Path, source: str) -> FoundModel | None:
     return FoundModel(info=info, path=path, error=None, source=source)
 
 
-def find_models(
-    search_dirs: list[Path] | None = None, include_embedded: bool = True
-) -> list[FoundModel]:
+def find_models(search_dirs: list[Path], include_embedded: bool = True) -> list[FoundModel]:
     """Every model the player can pick: the embedded one first, then each folder's in order.
 
-    ``search_dirs`` defaults to ``default_search_dirs(default_models_dir())``. A file
-    reached twice (symlinks, overlapping folders) is listed once, under its first path.
+    A file reached twice (symlinks, overlapping folders) is listed once, under its first path.
     """
-    if search_dirs is None:
-        search_dirs = default_search_dirs(default_models_dir())
     found: list[FoundModel] = []
     seen: set[Path] = set()
     if include_embedded:
