@@ -370,3 +370,42 @@ def test_a_hostile_chat_template_stays_in_the_sandbox(
     session = backend.session(path)
     with pytest.raises(ChatTemplateError):
         session.generate(greedy(FIRST_TURN))
+
+
+def test_grammar_tried_on_the_highest_logits_first_samples_exactly_as_a_full_pass(
+    exact_backend: LlamaBackend, model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool shortcut is an optimisation only: same seeds, same constrained outputs."""
+    from dictgame.engine import llama_runtime
+    from dictgame.engine.rules import update_schema
+
+    pool_sizes: list[int] = []
+    apply_to = llama_runtime._GrammarGate._apply_to
+
+    def counting(gate: object, token_ids: object, logits: object) -> int:
+        pool_sizes.append(len(token_ids))  # type: ignore[arg-type]
+        return apply_to(gate, token_ids, logits)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(llama_runtime._GrammarGate, "_apply_to", counting)
+    instruction = ChatMessage(
+        "user",
+        'Bruno said: "hola amigo, el agua está fría". Answer only with JSON like '
+        '{"updates": [{"op": "add", "word": "hola", "meaning": "hello", "confidence": 0.6}]}',
+    )
+
+    def outputs() -> list[str]:
+        texts = []
+        for seed in range(4):
+            request = GenerationRequest(
+                (SYSTEM, instruction), max_tokens=120, temperature=1.2, seed=seed,
+                json_schema=update_schema(3),
+            )
+            texts.append(exact_backend.session(model_path).generate(request).text)
+        return texts
+
+    with_pools = outputs()
+    assert any(size < 49_152 for size in pool_sizes), "the pools were never tried"
+    monkeypatch.setattr(llama_runtime, "_GRAMMAR_POOLS", ())
+    assert outputs() == with_pools
+    for text in with_pools:
+        json.loads(text)
