@@ -396,7 +396,7 @@ class _GrammarGate:
         )
 
     def allows(self, token: int) -> bool:
-        self._one[0].id = token
+        self._one[0].id = token  # type: ignore[assignment]  # ctypes converts the int
         self._one[0].logit = 0.0
         self._one_array.size = 1
         self._one_array.selected = -1
@@ -661,6 +661,7 @@ class LlamaSession:
     ) -> tuple[int, FinishReason]:
         vocab = self.model.vocab
         context = self._context
+        assert context is not None  # checked open at the start of the call
         chain = sampler.sampler
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         completion_tokens = 0

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .backend import (
     CancelToken,
+    FinishReason,
     Generation,
     GenerationRequest,
     TokenCallback,
@@ -50,7 +51,7 @@ class ScriptedSession:
                 break
         if cancel is not None:
             cancel.raise_if_cancelled()
-        finished = "length" if len(emitted) < len(pieces) else "stop"
+        finished: FinishReason = "length" if len(emitted) < len(pieces) else "stop"
         prompt_words = sum(len(m.content.split()) for m in request.messages)
         return Generation(
             text="".join(emitted),

@@ -30,7 +30,7 @@ def embedded_model_path() -> Path:
     ]
     if not gguf_files:
         raise missing
-    path = Path(distribution.locate_file(gguf_files[0])).resolve()
+    path = Path(str(distribution.locate_file(gguf_files[0]))).resolve()
     if not path.is_file():
         raise ModelFileError(
             path,

@@ -35,7 +35,7 @@ def _belongs_to_game(table: str) -> ForeignKey:
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    db["games"].create(
+    db.table("games").create(
         {
             "id": int,
             "created": str,
@@ -57,15 +57,15 @@ def m001_initial(db: Database) -> None:
             "moves_played",
         },
     )
-    db["games"].create_index(["updated"])
+    db.table("games").create_index(["updated"])
     # Every other table is keyed by game first, so its primary key is also its game_id index.
-    db["players"].create(
+    db.table("players").create(
         {"game_id": int, "seat": int, "name": str, "language": str, "model": str},
         pk=("game_id", "seat"),
         foreign_keys=[_belongs_to_game("players")],
         not_null={"game_id", "seat", "name", "language"},
     )
-    db["messages"].create(
+    db.table("messages").create(
         {
             "game_id": int,
             "move_index": int,
@@ -81,13 +81,13 @@ def m001_initial(db: Database) -> None:
         foreign_keys=[_belongs_to_game("messages")],
         not_null={"game_id", "move_index", "round", "seat", "text", "violated"},
     )
-    db["moves"].create(
+    db.table("moves").create(
         {"game_id": int, "move_index": int, "record_json": str},
         pk=("game_id", "move_index"),
         foreign_keys=[_belongs_to_game("moves")],
         not_null={"game_id", "move_index", "record_json"},
     )
-    db["dictionary_operations"].create(
+    db.table("dictionary_operations").create(
         {
             "game_id": int,
             "seq": int,
@@ -115,7 +115,7 @@ def m001_initial(db: Database) -> None:
             "confidence",
         },
     )
-    db["dictionary_entries"].create(
+    db.table("dictionary_entries").create(
         {
             "game_id": int,
             "owner": int,
@@ -141,7 +141,7 @@ def m001_initial(db: Database) -> None:
             "updated_by",
         },
     )
-    db["events"].create(
+    db.table("events").create(
         {
             "game_id": int,
             "seq": int,
@@ -160,7 +160,7 @@ def m001_initial(db: Database) -> None:
 @migrations()
 def m002_game_leases(db: Database) -> None:
     """Who is playing a game right now, so two windows never write the same game."""
-    db["game_leases"].create(
+    db.table("game_leases").create(
         {"game_id": int, "pid": int, "hostname": str, "started": str},
         pk="game_id",
         foreign_keys=[_belongs_to_game("game_leases")],

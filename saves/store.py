@@ -141,7 +141,7 @@ class GameStore:
         now = _now()
         with self._lock, self._transaction():
             game_id = (
-                self._db["games"]
+                self._db.table("games")
                 .insert(
                     {
                         "created": now,
@@ -155,7 +155,8 @@ class GameStore:
                 )
                 .last_pk
             )
-            self._db["players"].insert_all(
+            assert game_id is not None  # an INTEGER primary key is always assigned
+            self._db.table("players").insert_all(
                 {
                     "game_id": game_id,
                     "seat": seat,
@@ -177,14 +178,14 @@ class GameStore:
         with self._lock, self._transaction():
             previous_status = self._status_of(game_id)
             # First, so that saving a move twice fails before anything else is written.
-            self._db["moves"].insert(
+            self._db.table("moves").insert(
                 {
                     "game_id": game_id,
                     "move_index": record.move_index,
                     "record_json": record.model_dump_json(),
                 }
             )
-            self._db["messages"].insert(
+            self._db.table("messages").insert(
                 {
                     "game_id": game_id,
                     "move_index": record.move_index,
@@ -331,7 +332,7 @@ class GameStore:
             holder = self._live_holder(game_id)
             if holder:
                 raise GameInUse(game_id, holder["pid"], holder["hostname"])
-            self._db["game_leases"].insert(
+            self._db.table("game_leases").insert(
                 {
                     "game_id": game_id,
                     "pid": lease.pid,
@@ -402,7 +403,7 @@ class GameStore:
         changes: dict[str, Any] = {"updated": _now(), "status": status.value}
         if moves_played is not None:
             changes["moves_played"] = moves_played
-        self._db["games"].update(game_id, changes)
+        self._db.table("games").update(game_id, changes)
         if status is not previous:
             self._append_events(game_id, [status_event(previous.value, status.value)], _now())
 
@@ -422,7 +423,7 @@ class GameStore:
         replays in the order it was played.
         """
         seq = self._next_seq("dictionary_operations", game_id)
-        self._db["dictionary_operations"].insert_all(
+        self._db.table("dictionary_operations").insert_all(
             {
                 "game_id": game_id,
                 "seq": seq + offset,
@@ -439,8 +440,8 @@ class GameStore:
         )
 
     def _replace_entries(self, game_id: int, owner: int, entries: list[DictionaryEntry]) -> None:
-        self._db["dictionary_entries"].delete_where("game_id = ? and owner = ?", [game_id, owner])
-        self._db["dictionary_entries"].insert_all(
+        self._db.table("dictionary_entries").delete_where("game_id = ? and owner = ?", [game_id, owner])
+        self._db.table("dictionary_entries").insert_all(
             {
                 "game_id": game_id,
                 "owner": owner,
@@ -474,7 +475,7 @@ class GameStore:
 
     def _append_events(self, game_id: int, events: Iterable[Event], at: str) -> None:
         seq = self._next_seq("events", game_id)
-        self._db["events"].insert_all(
+        self._db.table("events").insert_all(
             {
                 "game_id": game_id,
                 "seq": seq + offset,

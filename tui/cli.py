@@ -12,11 +12,16 @@ import secrets
 import sys
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import locations
 from .config import ConfigError, DictgameConfig, load_config
 from .logs import setup_logging
+
+if TYPE_CHECKING:  # imported by the commands that need them, to keep start-up fast
+    from ..engine.settings import GameSettings
+    from ..engine.state import GameState
+    from ..saves import GameStore
 
 log = logging.getLogger("dictgame.cli")
 
@@ -132,7 +137,7 @@ def _config_from(args: argparse.Namespace) -> DictgameConfig:
     return load_config(getattr(args, "config", None), **overrides)
 
 
-def _open_store(config: DictgameConfig):  # type: ignore[no-untyped-def]
+def _open_store(config: DictgameConfig) -> GameStore:
     from ..saves import GameStore
 
     return GameStore.open(config.db.expanduser())
@@ -172,7 +177,7 @@ def command_resume(args: argparse.Namespace, config: DictgameConfig) -> int:
     return _play_headless(config, args.game_id, state)
 
 
-def _play_headless(config: DictgameConfig, game_id: int | None, state: Any) -> int:
+def _play_headless(config: DictgameConfig, game_id: int | None, state: GameState) -> int:
     from ..engine.game_master import GameMaster
     from .headless import play_to_end
     from .players import open_backend, player_models, seat_players
@@ -199,7 +204,7 @@ def _play_headless(config: DictgameConfig, game_id: int | None, state: Any) -> i
     return 0
 
 
-def _title(settings: Any) -> str:
+def _title(settings: GameSettings) -> str:
     a, b = settings.players
     return f"{a.name} ({a.language}) and {b.name} ({b.language}), {settings.rounds} rounds, seed {settings.seed}"
 

@@ -6,7 +6,7 @@ import os
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -126,7 +126,7 @@ def load_config(config_file: Path | None = None, **overrides: object) -> Dictgam
             raise ConfigError(f"config file {path}: not valid TOML ({error}); fix or remove it") from None
         except OSError as error:
             raise ConfigError(f"config file {path}: cannot be read ({error.strerror})") from None
-    given = {key: value for key, value in overrides.items() if value is not None}
+    given: dict[str, Any] = {key: value for key, value in overrides.items() if value is not None}
     token = _config_file.set(path)
     try:
         return DictgameConfig(**given)

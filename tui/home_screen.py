@@ -33,10 +33,11 @@ def last_played(value: object) -> str:
     if isinstance(value, int | float):
         value = datetime.fromtimestamp(value)
     elif isinstance(value, str):
+        text = value
         try:
-            value = datetime.fromisoformat(value)
+            value = datetime.fromisoformat(text)
         except ValueError:
-            return value
+            return text
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone()

@@ -18,9 +18,9 @@ def setup_logging(log_file: Path, llama_to_stderr: bool = False) -> Path | None:
     root = logging.getLogger("dictgame")
     root.setLevel(logging.DEBUG)
     root.propagate = False
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-        handler.close()
+    for old_handler in list(root.handlers):
+        root.removeHandler(old_handler)
+        old_handler.close()
     written: Path | None = log_file
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
