@@ -193,11 +193,20 @@ def replay(history: Iterable[AppliedOperation], owner: int) -> Dictionary:
     return dictionary
 
 
+def as_pair(entry: DictionaryEntry, owner: int) -> tuple[str, str]:
+    """An entry as (word of player A's language, word of player B's language), as written."""
+    return (entry.meaning, entry.foreign) if owner == 0 else (entry.foreign, entry.meaning)
+
+
+def normalized_pair(entry: DictionaryEntry, owner: int) -> tuple[str, str]:
+    """The pair in the form the common dictionary compares."""
+    word_a, word_b = as_pair(entry, owner)
+    return normalize(word_a), normalize(word_b)
+
+
 def pairs_of(dictionary: Dictionary, owner: int) -> set[tuple[str, str]]:
     """Entries as (word of player A's language, word of player B's language) pairs."""
-    if owner == 0:
-        return {(normalize(e.meaning), normalize(e.foreign)) for e in dictionary}
-    return {(normalize(e.foreign), normalize(e.meaning)) for e in dictionary}
+    return {normalized_pair(entry, owner) for entry in dictionary}
 
 
 def common_pairs(dictionary_a: Dictionary, dictionary_b: Dictionary) -> set[tuple[str, str]]:

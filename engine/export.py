@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .dictionary import Source
+from .dictionary import Source, normalized_pair
 from .scores import Scores, score
 from .state import GameState
 
@@ -77,8 +77,7 @@ def game_markdown(game_id: int, state: GameState) -> str:
         lines.append(f"| {partner.language} | {player.language} | confidence | added | by | common |")
         lines.append("| --- | --- | --- | --- | --- | --- |")
         for entry in state.dictionaries[seat]:
-            pair = (entry.meaning, entry.foreign) if seat == 0 else (entry.foreign, entry.meaning)
-            is_common = tuple(w.casefold() for w in pair) in common
+            is_common = normalized_pair(entry, seat) in common
             lines.append(
                 f"| {_cell(entry.foreign)} | {_cell(entry.meaning)} | {entry.confidence:.2f} | "
                 f"round {entry.added_round} | {entry.added_by.value} | {'yes' if is_common else ''} |"

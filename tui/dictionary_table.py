@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Tab, Tabs
 
-from ..engine.dictionary import Dictionary, DictionaryEntry, Source, normalize
+from ..engine.dictionary import Dictionary, DictionaryEntry, Source, as_pair, normalized_pair
 from ..engine.settings import GameSettings
 
 # How long a new or changed row stays highlighted.
@@ -49,10 +49,9 @@ def dictionary_rows(dictionaries: tuple[Dictionary, Dictionary]) -> list[Diction
     words: dict[tuple[str, str], tuple[str, str]] = {}
     for seat, dictionary in enumerate(dictionaries):
         for entry in dictionary:
-            shown = (entry.meaning, entry.foreign) if seat == 0 else (entry.foreign, entry.meaning)
-            pair = (normalize(shown[0]), normalize(shown[1]))
+            pair = normalized_pair(entry, seat)
             by_pair.setdefault(pair, {})[seat] = entry
-            words.setdefault(pair, shown)
+            words.setdefault(pair, as_pair(entry, seat))
     rows = [
         DictionaryRow(
             key=f"{a}\x1f{b}", word_a=words[(a, b)][0], word_b=words[(a, b)][1], entries=entries
