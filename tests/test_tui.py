@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import test_tui_support as support
 from test_tui_support import Gate, wait_until
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from dictgame.engine.backend import GenerationRequest
@@ -47,6 +48,15 @@ def gated_game(
     release_gates.append(gate)
     app = DictgameApp(config, new_game=config.game_settings(seed=7), backend=scripted(0.0, gate))
     return app, gate
+
+
+async def press_edit_on_an_entry(pilot: Pilot[None], screen: GameScreen, gate: Gate) -> None:
+    """Wait until the gated game holds an entry, select the table, and press e."""
+    await wait_until(pilot, gate.waiting.is_set)
+    table = screen.query_one(DictionaryTable)
+    await wait_until(pilot, lambda: table.table.row_count > 0)
+    await pilot.click("#dictionary")
+    await pilot.press("e")
 
 
 def stored_moves(config: DictgameConfig, game_id: int) -> int:
@@ -226,11 +236,9 @@ async def test_edit_entry_is_stored_with_user_provenance(
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, GameScreen)
-        await wait_until(pilot, gate.waiting.is_set)
+        await press_edit_on_an_entry(pilot, screen, gate)
         table = screen.query_one(DictionaryTable)
-        await wait_until(pilot, lambda: table.table.row_count > 0)
-        await pilot.click("#dictionary")
-        await pilot.press("e")  # opening the editor pauses the game first
+        # Opening the editor paused the game first.
         assert isinstance(app.screen, EntryEditor)
         assert screen.mode is Mode.PAUSED
         gate.released.set()
@@ -447,11 +455,7 @@ async def test_saving_an_entry_unchanged_records_no_edit(
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, GameScreen)
-        await wait_until(pilot, gate.waiting.is_set)
-        table = screen.query_one(DictionaryTable)
-        await wait_until(pilot, lambda: table.table.row_count > 0)
-        await pilot.click("#dictionary")
-        await pilot.press("e")
+        await press_edit_on_an_entry(pilot, screen, gate)
         gate.released.set()
         assert isinstance(app.screen, EntryEditor)
         history_before = len(screen.state.history)
