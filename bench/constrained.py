@@ -10,7 +10,6 @@ output must parse with `engine.rules.parse_update`.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +122,5 @@ def measure(model: Path, *, rounds: int, n_threads: int, n_ctx: int = 4096) -> d
 def run(ctx: BenchContext) -> dict[str, Any]:
     rounds = 1 if ctx.quick else 2
     log(f"constrained: {rounds * len(INCOMING)} update prompts with and without the schema, alternating")
-    started = time.perf_counter()
     result = measure(ctx.model, rounds=rounds, n_threads=ctx.n_threads)
-    log(f"  took {time.perf_counter() - started:.0f}s")
     return result

