@@ -49,9 +49,11 @@ def test_truncated_model_file(tmp_path: Path) -> None:
     with embedded_model_path().open("rb") as source:
         truncated.write_bytes(source.read(3_000_000))
     before = truncated.read_bytes()
-    result = dictgame("play", "--headless", "--rounds", "1", "--model", str(truncated), "--db", str(tmp_path / "g.db"))
+    db = tmp_path / "g.db"
+    result = dictgame("play", "--headless", "--rounds", "1", "--model", str(truncated), "--db", str(db))
     assert_clean_failure(result, str(truncated))
     assert truncated.read_bytes() == before
+    assert "No saved games" in dictgame("list", "--db", str(db)).stdout  # no empty game left
 
 
 def test_model_of_an_architecture_llama_cpp_cannot_load(tmp_path: Path) -> None:

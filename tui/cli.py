@@ -180,26 +180,30 @@ def command_resume(args: argparse.Namespace, config: DictgameConfig) -> int:
 def _play_headless(config: DictgameConfig, game_id: int | None, state: GameState) -> int:
     from ..engine.game_master import GameMaster
     from .headless import play_to_end
-    from .players import open_backend, player_models, seat_players
+    from .players import open_backend, seat_players
 
-    player_models(state.settings, config)  # a bad model file fails before anything is stored
     with _open_store(config) as store:
-        if game_id is None:
-            game_id = store.create_game(state.settings)
-        print(f"Game {game_id}: {_title(state.settings)}", flush=True)
-        with store.acquire(game_id):
-            backend = open_backend(config)
-            try:
-                master = GameMaster(state, seat_players(backend, state.settings, config))
-                play_to_end(store, game_id, master, sys.stdout)
-            except KeyboardInterrupt:
+        backend = open_backend(config)
+        try:
+            # The players are seated before a new game is stored: a model file that cannot be
+            # read or loaded leaves nothing behind.
+            sessions = seat_players(backend, state.settings, config)
+            if game_id is None:
+                game_id = store.create_game(state.settings)
+            print(f"Game {game_id}: {_title(state.settings)}", flush=True)
+            with store.acquire(game_id):
+                play_to_end(store, game_id, GameMaster(state, sessions), sys.stdout)
+        except KeyboardInterrupt:
+            if game_id is None:
+                print("\nInterrupted before the game started; nothing was stored.", file=sys.stderr)
+            else:
                 print(
                     f"\nInterrupted. Moves played so far are saved: dictgame resume {game_id} --headless",
                     file=sys.stderr,
                 )
-                return EXIT_INTERRUPTED
-            finally:
-                backend.close()
+            return EXIT_INTERRUPTED
+        finally:
+            backend.close()
     print(f"game id: {game_id}")
     return 0
 

@@ -49,7 +49,7 @@ from .dictionary_table import DictionaryRow, DictionaryTable
 from .entry_editor import EntryEditor
 from .export_modal import ExportModal
 from .new_game_screen import NewGameScreen
-from .players import player_models, seat_players
+from .players import seat_players
 
 if TYPE_CHECKING:
     from ..saves import GameLease
@@ -200,7 +200,6 @@ class GameScreen(Screen[None]):
         settings = self.state.settings
         try:
             with app.generation_lock:
-                player_models(settings, app.config)
                 sessions = seat_players(app.backend(), settings, app.config)
         except Exception as error:
             log.exception("cannot seat the players")
