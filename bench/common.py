@@ -168,7 +168,7 @@ class RecordingSession:
 
 
 def game_settings(rounds: int, words: int = 6, seed: int = 7) -> Any:
-    from dictgame.engine.settings import GameSettings
+    from dictgame.engine.games.dictionary.settings import GameSettings
 
     return GameSettings(rounds=rounds, words_per_message=words, seed=seed)
 
@@ -185,9 +185,9 @@ def play_game(
     after_move: Callable[[Any, PlayedGame], None] | None = None,
 ) -> PlayedGame:
     """Play a whole game headless (the transcript printer writing to memory)."""
-    from dictgame.engine.game_master import GameMaster
+    from dictgame.engine.core.episode import GameMaster
     from dictgame.engine.llama_runtime import LlamaBackend
-    from dictgame.engine.state import GameState, GameStatus
+    from dictgame.engine.games.dictionary.state import GameState, GameStatus
     from dictgame.tui.headless import TranscriptPrinter
 
     backend = LlamaBackend(n_ctx=n_ctx, n_threads=n_threads)

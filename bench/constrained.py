@@ -1,11 +1,11 @@
 """Target 4, constrained updates: the update schema's grammar costs <= 25% per decoded token.
 
 The game's own update request (system prompt, then the update instruction for a partner's
-message, schema from `engine.rules.update_schema(3)`, the game's temperature) is generated
+message, schema from `engine.games.dictionary.rules.update_schema(3)`, the game's temperature) is generated
 with the schema and again with json_schema=None, alternating, with several seeds and
 messages, on one session, so the prompt is cached and only decoding differs. Per-token decode
 time is (seconds - prompt_seconds) / completion_tokens, summed per side. Every constrained
-output must parse with `engine.rules.parse_update`.
+output must parse with `engine.games.dictionary.rules.parse_update`.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ UNCONSTRAINED_MAX_TOKENS = 160
 
 def requests(max_operations: int = 3) -> list[Any]:
     from dictgame.engine.backend import ChatMessage, GenerationRequest
-    from dictgame.engine.dictionary import Dictionary
-    from dictgame.engine.prompts import PromptBook
-    from dictgame.engine.rules import update_schema, update_token_budget
+    from dictgame.engine.games.dictionary.dictionary import Dictionary
+    from dictgame.engine.games.dictionary.prompts import PromptBook
+    from dictgame.engine.games.dictionary.rules import update_schema, update_token_budget
 
     settings = game_settings(rounds=10)
     book = PromptBook(settings)
@@ -56,7 +56,7 @@ def measure(model: Path, *, rounds: int, n_threads: int, n_ctx: int = 4096) -> d
     from dataclasses import replace
 
     from dictgame.engine.llama_runtime import LlamaBackend
-    from dictgame.engine.rules import UpdateParseError, parse_update
+    from dictgame.engine.games.dictionary.rules import UpdateParseError, parse_update
 
     backend = LlamaBackend(n_ctx=n_ctx, n_threads=n_threads)
     session = backend.session(model)

@@ -17,7 +17,7 @@ NAME = "long_game"
 
 
 def _largest_update(game: Any) -> int:
-    from dictgame.engine.rules import update_token_budget
+    from dictgame.engine.games.dictionary.rules import update_token_budget
 
     prompts = [a.prompt_tokens + a.cached_tokens for r in game.records for a in r.attempts
                if a.step == "update"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.dictionary import AppliedOperation, Operation
-from ..engine.records import MoveRecord
+from ..engine.games.dictionary.dictionary import AppliedOperation, Operation
+from ..engine.games.dictionary.records import MoveRecord
 
 GAME_MASTER = "game master"
 

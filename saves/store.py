@@ -23,7 +23,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict
 from sqlite_utils import Database
 
-from ..engine.dictionary import (
+from ..engine.games.dictionary.dictionary import (
     AppliedOperation,
     Dictionary,
     DictionaryEntry,
@@ -31,9 +31,9 @@ from ..engine.dictionary import (
     OperationKind,
     Source,
 )
-from ..engine.records import MoveRecord
-from ..engine.settings import GameSettings
-from ..engine.state import GameState, GameStatus
+from ..engine.games.dictionary.records import MoveRecord
+from ..engine.games.dictionary.settings import GameSettings
+from ..engine.games.dictionary.state import GameState, GameStatus
 from .errors import GameInUse, GameNotFound, SaveFileError
 from .journal import Event, edit_event, move_events, status_event
 from .migrations import migrations

@@ -133,10 +133,10 @@ def test_unknown_game_id() -> None:
 
 
 def test_resume_continues_a_stored_game_to_its_end(tmp_path: Path) -> None:
-    from dictgame.engine.game_master import GameMaster
+    from dictgame.engine.core.episode import GameMaster
     from dictgame.engine.scripted import ScriptedBackend
-    from dictgame.engine.settings import GameSettings
-    from dictgame.engine.state import GameState
+    from dictgame.engine.games.dictionary.settings import GameSettings
+    from dictgame.engine.games.dictionary.state import GameState
     from dictgame.saves import GameStore
 
     db = tmp_path / "games.db"
@@ -162,10 +162,10 @@ def test_streamed_replies_print_without_trailing_blank_lines() -> None:
     """A base model's reply ends in a newline before the stop header: no blank line printed."""
     from io import StringIO
 
-    from dictgame.engine.events import AttemptFinished, StepStarted, TextStreamed
-    from dictgame.engine.records import Attempt
-    from dictgame.engine.settings import GameSettings
-    from dictgame.engine.state import GameState
+    from dictgame.engine.games.dictionary.events import AttemptFinished, StepStarted, TextStreamed
+    from dictgame.engine.games.dictionary.records import Attempt
+    from dictgame.engine.games.dictionary.settings import GameSettings
+    from dictgame.engine.games.dictionary.state import GameState
     from dictgame.tui.headless import TranscriptPrinter
 
     out = StringIO()

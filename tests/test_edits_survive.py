@@ -8,12 +8,12 @@ import textwrap
 import threading
 from pathlib import Path
 
-from dictgame.engine.dictionary import Operation, OperationKind, Source, replay
-from dictgame.engine.events import TextStreamed
-from dictgame.engine.game_master import GameMaster
+from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind, Source, replay
+from dictgame.engine.games.dictionary.events import TextStreamed
+from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.scripted import ScriptedBackend
-from dictgame.engine.settings import GameSettings
-from dictgame.engine.state import GameState
+from dictgame.engine.games.dictionary.settings import GameSettings
+from dictgame.engine.games.dictionary.state import GameState
 from dictgame.saves import GameStore
 
 
@@ -62,11 +62,11 @@ def test_edit_saved_just_before_a_kill_survives(tmp_path: Path) -> None:
         f"""
         import os, signal
         from pathlib import Path
-        from dictgame.engine.dictionary import Operation, OperationKind
-        from dictgame.engine.game_master import GameMaster
+        from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind
+        from dictgame.engine.core.episode import GameMaster
         from dictgame.engine.scripted import ScriptedBackend
-        from dictgame.engine.settings import GameSettings
-        from dictgame.engine.state import GameState
+        from dictgame.engine.games.dictionary.settings import GameSettings
+        from dictgame.engine.games.dictionary.state import GameState
         from dictgame.saves import GameStore
 
         state = GameState(GameSettings(rounds=2, seed=8))

@@ -16,18 +16,18 @@ from dictgame.engine.backend import (
     GenerationRequest,
     TokenCallback,
 )
-from dictgame.engine.dictionary import Operation, OperationKind, Source, replay
-from dictgame.engine.events import (
+from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind, Source, replay
+from dictgame.engine.games.dictionary.events import (
     GameEvent,
     MoveFinished,
     OperationApplied,
     TextStreamed,
 )
-from dictgame.engine.game_master import GameMaster, GameOver
-from dictgame.engine.scores import score
+from dictgame.engine.core.episode import GameMaster, GameOver
+from dictgame.engine.games.dictionary.scores import score
 from dictgame.engine.scripted import ScriptedBackend, ScriptedSession, replies_in_order
-from dictgame.engine.settings import GameSettings
-from dictgame.engine.state import GameState, GameStatus, InvalidEdit
+from dictgame.engine.games.dictionary.settings import GameSettings
+from dictgame.engine.games.dictionary.state import GameState, GameStatus, InvalidEdit
 
 
 def new_game(backend: ScriptedBackend, **settings: object) -> GameMaster:

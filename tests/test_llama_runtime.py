@@ -377,7 +377,7 @@ def test_grammar_tried_on_the_highest_logits_first_samples_exactly_as_a_full_pas
 ) -> None:
     """The pool shortcut is an optimisation only: same seeds, same constrained outputs."""
     from dictgame.engine import llama_runtime
-    from dictgame.engine.rules import update_schema
+    from dictgame.engine.games.dictionary.rules import update_schema
 
     pool_sizes: list[int] = []
     apply_to = llama_runtime._GrammarGate._apply_to

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dictgame.engine.dictionary import (
+from dictgame.engine.games.dictionary.dictionary import (
     AppliedOperation,
     Dictionary,
     Operation,
@@ -17,7 +17,7 @@ from dictgame.engine.dictionary import (
     occurs_in,
     replay,
 )
-from dictgame.engine.rules import (
+from dictgame.engine.games.dictionary.rules import (
     UpdateParseError,
     clean_reply,
     cut_to_limit,

@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from dictgame.engine.dictionary import Operation, OperationKind, Source
-from dictgame.engine.events import GameEvent, MoveStarted
-from dictgame.engine.game_master import GameMaster
-from dictgame.engine.records import MoveRecord
+from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind, Source
+from dictgame.engine.games.dictionary.events import GameEvent, MoveStarted
+from dictgame.engine.core.episode import GameMaster
+from dictgame.engine.games.dictionary.records import MoveRecord
 from dictgame.engine.scripted import ScriptedBackend
-from dictgame.engine.settings import GameSettings
-from dictgame.engine.state import GameState, GameStatus
+from dictgame.engine.games.dictionary.settings import GameSettings
+from dictgame.engine.games.dictionary.state import GameState, GameStatus
 from dictgame.saves import GameInUse, GameNotFound, GameStore, SaveFileError
 
 GAME_TABLES = (
@@ -497,7 +497,7 @@ def test_a_second_store_on_the_same_file_keeps_the_first_ones_locks(tmp_path: Pa
         GameStore.open(path).close()
         another_process = (
             "import sys; from pathlib import Path; from dictgame.saves import GameStore; "
-            "from dictgame.engine.settings import GameSettings; "
+            "from dictgame.engine.games.dictionary.settings import GameSettings; "
             "store = GameStore.open(Path(sys.argv[1])); store.create_game(GameSettings()); "
             "store.close()"
         )

@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from dictgame.engine.backend import GenerationRequest
-from dictgame.engine.dictionary import Source
+from dictgame.engine.games.dictionary.dictionary import Source
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
 from dictgame.tui.app import DictgameApp

@@ -17,8 +17,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from ..engine.backend import Backend, LoadProgressCallback
-from ..engine.settings import GameSettings
-from ..engine.state import GameState
+from ..engine.games.dictionary.settings import GameSettings
+from ..engine.games.dictionary.state import GameState
 from ..saves import GameNotFound, GameStore, SaveFileError
 from .config import DictgameConfig
 from .game_screen import GameScreen

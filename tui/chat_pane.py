@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..engine.state import Message
+from ..engine.games.dictionary.state import Message
 
 
 class ChatPane(VerticalScroll):

@@ -19,8 +19,8 @@ from .config import ConfigError, DictgameConfig, load_config
 from .logs import setup_logging
 
 if TYPE_CHECKING:  # imported by the commands that need them, to keep start-up fast
-    from ..engine.settings import GameSettings
-    from ..engine.state import GameState
+    from ..engine.games.dictionary.settings import GameSettings
+    from ..engine.games.dictionary.state import GameState
     from ..saves import GameStore
 
 log = logging.getLogger("dictgame.cli")
@@ -161,7 +161,7 @@ def command_play(args: argparse.Namespace, config: DictgameConfig) -> int:
 
         DictgameApp(config, new_game=settings).run()
         return 0
-    from ..engine.state import GameState
+    from ..engine.games.dictionary.state import GameState
 
     return _play_headless(config, None, GameState(settings))
 
@@ -178,7 +178,7 @@ def command_resume(args: argparse.Namespace, config: DictgameConfig) -> int:
 
 
 def _play_headless(config: DictgameConfig, game_id: int | None, state: GameState) -> int:
-    from ..engine.game_master import GameMaster
+    from ..engine.core.episode import GameMaster
     from .headless import play_to_end
     from .players import open_backend, seat_players
 
@@ -228,7 +228,7 @@ def command_list(args: argparse.Namespace, config: DictgameConfig) -> int:
 
 
 def command_export(args: argparse.Namespace, config: DictgameConfig) -> int:
-    from ..engine.export import game_json, game_markdown
+    from ..engine.games.dictionary.export import game_json, game_markdown
 
     with _open_store(config) as store:
         state = store.load_game(args.game_id)

@@ -16,7 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from ..engine.settings import GameSettings, PlayerSettings
+from ..engine.games.dictionary.settings import GameSettings, PlayerSettings
 from . import locations
 
 _config_file: ContextVar[Path] = ContextVar("config_file")

@@ -16,8 +16,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Tab, Tabs
 
-from ..engine.dictionary import Dictionary, DictionaryEntry, Source, as_pair, normalized_pair
-from ..engine.settings import GameSettings
+from ..engine.games.dictionary.dictionary import Dictionary, DictionaryEntry, Source, as_pair, normalized_pair
+from ..engine.games.dictionary.settings import GameSettings
 
 # How long a new or changed row stays highlighted.
 HIGHLIGHT_SECONDS = 2.0

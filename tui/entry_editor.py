@@ -16,15 +16,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from ..engine.dictionary import (
+from ..engine.games.dictionary.dictionary import (
     DictionaryEntry,
     Operation,
     OperationKind,
     clean_word,
     normalize,
 )
-from ..engine.settings import GameSettings
-from ..engine.state import InvalidEdit
+from ..engine.games.dictionary.settings import GameSettings
+from ..engine.games.dictionary.state import InvalidEdit
 from ..saves import SaveFileError
 from .dictionary_table import DictionaryRow
 

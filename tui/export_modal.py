@@ -12,8 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from ..engine.export import game_json, game_markdown
-from ..engine.state import GameState
+from ..engine.games.dictionary.export import game_json, game_markdown
+from ..engine.games.dictionary.state import GameState
 
 
 def write_export(game_id: int, state: GameState, folder: Path) -> tuple[Path, Path]:

@@ -29,8 +29,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, Static
 
 from ..engine.backend import CancelToken, GenerationCancelled, PlayerSession
-from ..engine.dictionary import AppliedOperation, Dictionary, Operation, OperationKind
-from ..engine.events import (
+from ..engine.games.dictionary.dictionary import AppliedOperation, Dictionary, Operation, OperationKind
+from ..engine.games.dictionary.events import (
     AttemptFinished,
     GameEvent,
     MoveFinished,
@@ -39,9 +39,9 @@ from ..engine.events import (
     StepStarted,
     TextStreamed,
 )
-from ..engine.game_master import GameMaster
-from ..engine.scores import score
-from ..engine.state import GameState, GameStatus
+from ..engine.core.episode import GameMaster
+from ..engine.games.dictionary.scores import score
+from ..engine.games.dictionary.state import GameState, GameStatus
 from ..saves import GameInUse
 from .chat_pane import ChatPane
 from .confirm_modal import ConfirmModal

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..engine.events import (
+from ..engine.games.dictionary.events import (
     AttemptFinished,
     GameEvent,
     MoveFinished,
@@ -13,10 +13,10 @@ from ..engine.events import (
     StepStarted,
     TextStreamed,
 )
-from ..engine.export import scores_lines
-from ..engine.game_master import GameMaster
-from ..engine.scores import score
-from ..engine.state import GameState, GameStatus
+from ..engine.games.dictionary.export import scores_lines
+from ..engine.core.episode import GameMaster
+from ..engine.games.dictionary.scores import score
+from ..engine.games.dictionary.state import GameState, GameStatus
 from ..saves import GameStore
 
 

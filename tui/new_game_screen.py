@@ -16,8 +16,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from ..engine.settings import GameSettings
-from ..engine.state import GameState
+from ..engine.games.dictionary.settings import GameSettings
+from ..engine.games.dictionary.state import GameState
 from ..models import FoundModel, ModelFileError, default_search_dirs, find_models
 from . import locations
 from .config import DictgameConfig

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..engine.backend import Backend, LoadProgressCallback, PlayerSession
-from ..engine.settings import GameSettings
+from ..engine.games.dictionary.settings import GameSettings
 from ..models import ModelInfo, resolve_model
 from .config import DictgameConfig
 

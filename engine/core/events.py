@@ -1,16 +1,17 @@
 """What the game master reports while a move is under way, for a UI or a printer to show live.
 
-These are notices, not state: a cancelled move may have reported text and operations that
-never count. What counts is the `MoveRecord` in `MoveFinished`.
+These are notices, not state: a cancelled move may have reported text that never counts.
+What counts is the record in `MoveFinished`. A game adds notices of its own (returned by its
+`apply`), emitted just before `MoveFinished`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from .dictionary import AppliedOperation
-from .records import Attempt, MoveRecord, RejectedOperation, Step
+from .records import Attempt, MoveRecord
 
 
 @dataclass(frozen=True)
@@ -23,14 +24,14 @@ class MoveStarted:
 @dataclass(frozen=True)
 class StepStarted:
     seat: int
-    step: Step
+    step: str
     attempt: int
 
 
 @dataclass(frozen=True)
 class TextStreamed:
     seat: int
-    step: Step
+    step: str
     text: str
 
 
@@ -41,29 +42,11 @@ class AttemptFinished:
 
 
 @dataclass(frozen=True)
-class OperationApplied:
-    seat: int
-    applied: AppliedOperation
-
-
-@dataclass(frozen=True)
-class OperationRejected:
-    seat: int
-    rejected: RejectedOperation
-
-
-@dataclass(frozen=True)
 class MoveFinished:
     record: MoveRecord
 
 
-GameEvent = (
-    MoveStarted
-    | StepStarted
-    | TextStreamed
-    | AttemptFinished
-    | OperationApplied
-    | OperationRejected
-    | MoveFinished
-)
+CoreEvent = MoveStarted | StepStarted | TextStreamed | AttemptFinished | MoveFinished
+# Core events, and the notices a game's `apply` returns.
+GameEvent = Any
 EventCallback = Callable[[GameEvent], None]

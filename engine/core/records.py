@@ -1,27 +1,22 @@
-"""A move as a value: who played, what was asked, what came back, what was applied.
+"""A move as a value: who played, what was asked, what came back, what it did.
 
-Records cross into the store and the exports, so they are pydantic models that
-serialize to JSON and back without loss.
+Records cross into the store and the exports, so they are pydantic models that serialize to
+JSON and back without loss. A game's own record extends `MoveRecord` with what its moves do.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict
 
-from .backend import Generation
-from .dictionary import AppliedOperation, Operation
-
-Step = Literal["opening", "update", "reply"]
+from ..backend import Generation
 
 
 class Attempt(BaseModel):
-    """One request to a model and what the game master made of its answer."""
+    """One request to a player and what the game master made of its answer."""
 
     model_config = ConfigDict(frozen=True)
 
-    step: Step
+    step: str
     # The game master's text for this request (the last user turn of the prompt).
     instruction: str
     raw_output: str
@@ -33,10 +28,12 @@ class Attempt(BaseModel):
     completion_tokens: int = 0
     seconds: float = 0.0
     prompt_seconds: float = 0.0
+    # False for a programmatic player: the game's own code answered, no model was asked.
+    model: bool = True
 
     @classmethod
     def from_generation(
-        cls, step: Step, instruction: str, generation: Generation, violation: str | None
+        cls, step: str, instruction: str, generation: Generation, violation: str | None
     ) -> Attempt:
         return cls(
             step=step,
@@ -52,13 +49,6 @@ class Attempt(BaseModel):
         )
 
 
-class RejectedOperation(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    operation: Operation
-    reason: str
-
-
 class MoveRecord(BaseModel):
     """Everything one move did; applying it to the game state is the only way a move counts."""
 
@@ -67,16 +57,15 @@ class MoveRecord(BaseModel):
     move_index: int
     round: int
     seat: int
-    # The partner's message this move answers (None for the opening).
-    incoming: str | None
-    attempts: tuple[Attempt, ...]
-    applied: tuple[AppliedOperation, ...]
-    rejected: tuple[RejectedOperation, ...]
+    # The partner's message this move answers (None for an opening).
+    incoming: str | None = None
+    attempts: tuple[Attempt, ...] = ()
+    # What the player said to the partner, as the game keeps it.
     message: str
     # A move rule was still broken after the last re-prompt.
-    violated: bool
-    started_at: float
-    finished_at: float
+    violated: bool = False
+    started_at: float = 0.0
+    finished_at: float = 0.0
 
     @property
     def completion_tokens(self) -> int:

@@ -1,16 +1,17 @@
-"""The state of one game: settings, messages, both dictionaries and their history.
+"""The state of one Dictionary Discovery game: settings, messages, both dictionaries and their
+history.
 
-The state changes in two ways only: a completed move is applied, or the user edits a
-dictionary. Both happen under one lock, because the UI edits while a worker thread plays.
+The state changes in two ways only: a completed move is applied, or the person edits a
+dictionary. Both happen under the state's lock, because the UI edits while a worker plays.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
+from typing import cast
 
+from ...core.game import EpisodeState, GameStatus
 from .dictionary import (
     AppliedOperation,
     Dictionary,
@@ -23,11 +24,7 @@ from .dictionary import (
 from .records import MoveRecord
 from .settings import GameSettings
 
-
-class GameStatus(StrEnum):
-    PLAYING = "playing"
-    FINISHED = "finished"
-    ABORTED = "aborted"
+__all__ = ["GameState", "GameStatus", "InvalidEdit", "Message"]
 
 
 @dataclass(frozen=True)
@@ -39,41 +36,45 @@ class Message:
 
 
 class InvalidEdit(ValueError):
-    """A user's edit the game master refuses (empty word, confidence out of range...)."""
+    """A person's edit the game master refuses (empty word, confidence out of range...)."""
 
 
-class GameState:
+class GameState(EpisodeState[GameSettings]):
+    game_name = "dictionary"
+
     def __init__(self, settings: GameSettings) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self.dictionaries: tuple[Dictionary, Dictionary] = (Dictionary(), Dictionary())
         self.history: list[AppliedOperation] = []
-        self.moves: list[MoveRecord] = []
-        self.aborted = False
-        self.lock = threading.RLock()
+
+    @property
+    def records(self) -> list[MoveRecord]:
+        return cast(list[MoveRecord], self.moves)
 
     @classmethod
     def restore(
         cls,
         settings: GameSettings,
         moves: Iterable[MoveRecord],
-        history: Iterable[AppliedOperation],
-        aborted: bool = False,
+        edits: Iterable[AppliedOperation] = (),
     ) -> GameState:
-        """Rebuild a saved game: dictionaries are the replay of the stored history."""
+        """Rebuild a saved game: its moves, and the person's edits between them, replayed."""
         state = cls(settings)
         state.moves = sorted(moves, key=lambda m: m.move_index)
-        if [m.move_index for m in state.moves] != list(range(len(state.moves))):
-            raise ValueError("the stored moves are not contiguous")
-        state.history = list(history)
+        state.check_contiguous()
+        # The order things happened in: the person's edits made after `after_move` moves
+        # come before the operations of the move that completed next.
+        steps: list[tuple[int, int, int, AppliedOperation]] = []
+        for number, applied in enumerate(edits):
+            steps.append((applied.after_move, 0, number, applied))
+        for move in state.records:
+            for number, applied in enumerate(move.applied):
+                steps.append((applied.after_move, 1, number, applied))
+        state.history = [applied for *_, applied in sorted(steps, key=lambda s: s[:3])]
         state.dictionaries = (replay(state.history, 0), replay(state.history, 1))
-        state.aborted = aborted
         return state
 
     # -- where the game stands ---------------------------------------------------
-
-    @property
-    def moves_played(self) -> int:
-        return len(self.moves)
 
     @property
     def next_seat(self) -> int:
@@ -125,10 +126,10 @@ class GameState:
                 self.history.append(applied)
             self.moves.append(record)
             if record.violated and self.settings.on_violation == "abort":
-                self.aborted = True
+                self.aborted = "a move rule was broken after every re-prompt"
 
     def edit(self, owner: int, operation: Operation) -> AppliedOperation:
-        """Apply the user's change to a player's dictionary; the player sees it next move."""
+        """Apply the person's change to a player's dictionary; the player sees it next move."""
         with self.lock:
             dictionary = self.dictionaries[owner]
             reason = check_operation(operation, dictionary, partner_text=None)
@@ -144,3 +145,7 @@ class GameState:
             dictionary.apply(operation, Source.USER, applied.round)
             self.history.append(applied)
             return applied
+
+    @property
+    def edits(self) -> list[AppliedOperation]:
+        return [a for a in self.history if a.source is Source.USER]

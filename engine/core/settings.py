@@ -1,0 +1,40 @@
+"""Settings every game has: who sits in each seat, how models sample, how broken answers are
+asked again. A game's own settings extend these, and are the single source of their bounds."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class PlayerSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(min_length=1, max_length=40)
+    # A GGUF path; None plays on the embedded default model.
+    model: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _trimmed(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+
+class CommonSettings(BaseModel):
+    """The settings of one episode that the core reads; stored with the game."""
+
+    model_config = ConfigDict(frozen=True)
+
+    players: tuple[PlayerSettings, PlayerSettings]
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    # Move rules: how many times a broken answer is re-prompted.
+    max_reprompts: int = Field(default=2, ge=0, le=10)
+    # How a broken answer is asked again: the same request with a new seed, or with a note
+    # naming the broken rule. Small models copy such notes into their answer; larger ones
+    # use them.
+    reprompt: Literal["resample", "feedback"] = "resample"

@@ -1,0 +1,254 @@
+"""Dictionary Discovery as a game on the core: its turns, how a move is applied, its outcome.
+
+A move is one player's: the opening (the first player's greeting), or, for every later
+move, learning from the partner's message (a dictionary update under a JSON schema) and then
+replying. The operations of an update are checked one by one against the game rules (an
+`add` must quote the partner) when the move is applied.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from ...backend import ChatMessage
+from ...core.game import Answer, Ask, Experiment, Game, Outcome, Result, Scores, Turn, PLAYING
+from .dictionary import AppliedOperation, OperationKind, Source, check_operation
+from .events import OperationApplied, OperationRejected
+from .prompts import PromptBook
+from .records import MoveRecord, RejectedOperation
+from .rules import (
+    ParsedUpdate,
+    UpdateParseError,
+    clean_reply,
+    cut_to_limit,
+    parse_update,
+    reply_violation,
+    update_schema,
+    update_token_budget,
+)
+from .scores import score
+from .settings import GameSettings, PlayerSettings
+from .state import GameState
+
+
+@functools.lru_cache(maxsize=16)
+def prompt_book(settings: GameSettings) -> PromptBook:
+    return PromptBook(settings)
+
+
+def new_state(settings: GameSettings) -> GameState:
+    return GameState(settings)
+
+
+def _parse_update(raw: str) -> tuple[ParsedUpdate | None, str | None]:
+    try:
+        return parse_update(raw), None
+    except UpdateParseError as error:
+        return None, str(error)
+
+
+def _message_ask(
+    settings: GameSettings, prompts: PromptBook, seat: int, step: str, instruction: str,
+    incoming: str | None,
+) -> Ask:
+    words = settings.words_per_message
+    names = tuple(player.name for player in settings.players)
+
+    def parse(raw: str) -> tuple[str, str | None]:
+        text = clean_reply(raw, names)
+        return text, reply_violation(text, words, incoming)
+
+    return Ask(
+        step=step,
+        instruction=instruction,
+        parse=parse,
+        max_tokens=6 * words + 16,
+        feedback=lambda violation: prompts.reprompt(seat, violation, instruction),
+    )
+
+
+def next_turn(state: GameState) -> Turn | None:
+    if state.status is not state.status.PLAYING:
+        return None
+    settings = state.settings
+    prompts = prompt_book(settings)
+    seat, move_index = state.next_seat, state.moves_played
+    history = tuple(
+        (
+            ChatMessage(
+                "user",
+                prompts.opening(seat) if m.incoming is None else prompts.reply(seat, m.incoming),
+            ),
+            ChatMessage("assistant", m.message),
+        )
+        for m in state.moves
+        if m.seat == seat
+    )
+    if move_index == 0:
+        asks: tuple[Ask, ...] = ()
+        if not settings.opening.strip():
+            asks = (_message_ask(settings, prompts, seat, "opening", prompts.opening(seat), None),)
+        incoming = None
+    else:
+        incoming = state.moves[-1].message
+        update = Ask(
+            step="update",
+            instruction=prompts.update(seat, incoming, state.dictionaries[seat]),
+            parse=_parse_update,
+            max_tokens=update_token_budget(settings.max_operations),
+            json_schema=update_schema(settings.max_operations),
+        )
+        reply = _message_ask(settings, prompts, seat, "reply", prompts.reply(seat, incoming), incoming)
+        asks = (update, reply)
+    return Turn(seat, state.current_round, prompts.system(seat), history, asks, incoming)
+
+
+def apply(
+    state: GameState, turn: Turn, answers: tuple[Answer, ...], started_at: float
+) -> tuple[MoveRecord, list[Any]]:
+    """Check the update operation by operation, keep the reply, and apply the move."""
+    settings, seat = state.settings, turn.seat
+    applied: list[AppliedOperation] = []
+    rejected: list[RejectedOperation] = []
+    notices: list[Any] = []
+    answered = {answer.step: answer for answer in answers}
+    update = answered.get("update")
+    if update is not None and update.value is not None:
+        dictionary = state.dictionaries[seat].copy()
+        partner_said = state.said_by(1 - seat)
+        for operation in update.value.operations:
+            if operation.kind is OperationKind.ADD and operation.foreign in dictionary:
+                # Recorded as what it does, so the history and transcript say "revise".
+                operation = operation.model_copy(update={"kind": OperationKind.REVISE})
+            reason = check_operation(operation, dictionary, partner_said)
+            if reason:
+                refused = RejectedOperation(operation=operation, reason=reason)
+                rejected.append(refused)
+                notices.append(OperationRejected(seat, refused))
+                continue
+            change = AppliedOperation(
+                owner=seat,
+                operation=operation,
+                source=Source.PLAYER,
+                round=turn.round,
+                after_move=state.moves_played,
+            )
+            dictionary.apply(operation, Source.PLAYER, turn.round)
+            applied.append(change)
+            notices.append(OperationApplied(seat, change))
+    said = answered.get("reply") or answered.get("opening")
+    if said is None:
+        message, said_violated = " ".join(settings.opening.split()), False
+    else:
+        message, said_violated = said.value, said.violated
+        if said_violated:
+            message = cut_to_limit(message, settings.words_per_message)
+    record = MoveRecord(
+        move_index=state.moves_played,
+        round=turn.round,
+        seat=seat,
+        incoming=turn.incoming,
+        attempts=tuple(a for answer in answers for a in answer.attempts),
+        applied=tuple(applied),
+        rejected=tuple(rejected),
+        message=message,
+        violated=said_violated or bool(update and update.violated),
+        started_at=started_at,
+        finished_at=time.time(),
+    )
+    state.apply_move(record)
+    return record, notices
+
+
+def outcome(state: GameState) -> Outcome:
+    if state.aborted:
+        return Outcome(Result.ABORTED, state.aborted)
+    if state.status is state.status.PLAYING:
+        return PLAYING
+    common = len(state.common)
+    target = state.settings.target_common
+    if (target and common >= target) or (not target and common > 0):
+        return Outcome(Result.SUCCESS, f"{common} pairs in the common dictionary")
+    return Outcome(Result.LOSE, "the common dictionary is empty" if not common else
+                   f"{common} of {target} pairs in the common dictionary")
+
+
+def scores(state: GameState) -> Scores:
+    figures = score(state)
+    episode = {
+        "Common Pairs": float(figures.common),
+        "Agreement": round(figures.agreement, 4),
+        "Dictionary Size A": float(figures.players[0].dictionary_size),
+        "Dictionary Size B": float(figures.players[1].dictionary_size),
+    }
+    return Scores(episode=episode, main=round(100 * figures.agreement, 2))
+
+
+LANGUAGE_PAIRS = (("English", "Spanish"), ("English", "French"), ("Spanish", "French"))
+NAMES = ("Alice", "Bruno", "Chloé", "Diego", "Emma", "Farid")
+
+
+def experiments(seed: int) -> list[Experiment]:
+    """Three language pairs, three seeded games each, with names drawn from the seed."""
+    rng = random.Random(seed)
+    found = []
+    for lang_a, lang_b in LANGUAGE_PAIRS:
+        instances = []
+        for _ in range(3):
+            name_a, name_b = rng.sample(NAMES, 2)
+            instances.append(
+                {"lang_a": lang_a, "lang_b": lang_b, "name_a": name_a, "name_b": name_b,
+                 "seed": rng.randrange(2**31)}
+            )
+        found.append(Experiment(f"{lang_a.lower()}-{lang_b.lower()}", tuple(instances)))
+    return found
+
+
+def settings_for(instance: dict[str, Any], given: dict[str, Any]) -> GameSettings:
+    """An instance's players and seed, with the caller's models and other settings."""
+    values = {k: v for k, v in given.items() if k not in ("models", "names")}
+    models = given.get("models", (None, None))
+    players = (
+        PlayerSettings(name=instance.get("name_a", "Alice"), language=instance["lang_a"],
+                       model=models[0]),
+        PlayerSettings(name=instance.get("name_b", "Bruno"), language=instance["lang_b"],
+                       model=models[1]),
+    )
+    for key in ("seed", "rounds", "words_per_message", "opening"):
+        if key in instance:
+            values[key] = instance[key]
+    return GameSettings(players=players, **values)
+
+
+def restore(
+    settings: GameSettings, moves: Sequence[MoveRecord], edits: Sequence[Any]
+) -> GameState:
+    return GameState.restore(settings, moves, edits)
+
+
+def summary(settings: GameSettings) -> str:
+    return " / ".join(player.language for player in settings.players)
+
+
+DICTIONARY: Game[GameState] = Game(
+    name="dictionary",
+    title="Dictionary Discovery",
+    description="Two players, each speaking only its own language, build a common dictionary.",
+    settings_type=GameSettings,
+    record_type=MoveRecord,
+    seats=("model", "model"),
+    new_state=new_state,
+    next_turn=next_turn,
+    apply=apply,
+    outcome=outcome,
+    scores=scores,
+    experiments=experiments,
+    settings_for=settings_for,
+    restore=restore,
+    summary=summary,
+    edit_type=AppliedOperation,
+)
