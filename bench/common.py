@@ -186,8 +186,8 @@ def play_game(
 ) -> PlayedGame:
     """Play a whole game headless (the transcript printer writing to memory)."""
     from dictgame.engine.core.episode import GameMaster
-    from dictgame.engine.llama_runtime import LlamaBackend
     from dictgame.engine.games.dictionary.state import GameState, GameStatus
+    from dictgame.engine.llama_runtime import LlamaBackend
     from dictgame.tui.headless import TranscriptPrinter
 
     backend = LlamaBackend(n_ctx=n_ctx, n_threads=n_threads)

@@ -55,8 +55,8 @@ def requests(max_operations: int = 3) -> list[Any]:
 def measure(model: Path, *, rounds: int, n_threads: int, n_ctx: int = 4096) -> dict[str, Any]:
     from dataclasses import replace
 
-    from dictgame.engine.llama_runtime import LlamaBackend
     from dictgame.engine.games.dictionary.rules import UpdateParseError, parse_update
+    from dictgame.engine.llama_runtime import LlamaBackend
 
     backend = LlamaBackend(n_ctx=n_ctx, n_threads=n_threads)
     session = backend.session(model)

@@ -29,10 +29,10 @@ KEEP = 0.5
 
 def _worker(model: str, n_threads: int, seconds: float) -> None:
     from dictgame.engine.backend import CancelToken, GenerationCancelled
-    from dictgame.engine.games.dictionary.events import StepStarted, TextStreamed
     from dictgame.engine.core.episode import GameMaster
-    from dictgame.engine.llama_runtime import LlamaBackend
+    from dictgame.engine.games.dictionary.events import StepStarted, TextStreamed
     from dictgame.engine.games.dictionary.state import GameState, GameStatus
+    from dictgame.engine.llama_runtime import LlamaBackend
 
     from .common import game_settings
 

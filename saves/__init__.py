@@ -3,10 +3,13 @@
 The engine never imports SQLite; this package is the only place that knows the schema.
 """
 
-from .errors import GameInUse, GameNotFound, SaveFileError
+from .errors import DamagedGame, GameInUse, GameNotFound, SaveFileError
+from .runs import RunNotFound
 from .store import GameLease, GameStore, GameSummary
 
 __all__ = [
+    "DamagedGame",
+    "RunNotFound",
     "GameInUse",
     "GameLease",
     "GameNotFound",

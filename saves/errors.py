@@ -42,3 +42,18 @@ class GameInUse(Exception):
             f"{self.hostname}); close that one first, or view it read-only with "
             f"`dictgame export {self.game_id}`"
         )
+
+
+class DamagedGame(Exception):
+    """A saved game whose rows no longer parse; the file is left untouched, other games work."""
+
+    def __init__(self, game_id: int, problem: str) -> None:
+        super().__init__(game_id, problem)
+        self.game_id = game_id
+        self.problem = problem
+
+    def __str__(self) -> str:
+        return (
+            f"saved game {self.game_id} is damaged: {self.problem}; other games in the file "
+            f"still work (dictgame list), and `dictgame delete {self.game_id}` removes it"
+        )

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.games.dictionary.dictionary import AppliedOperation, Operation
-from ..engine.games.dictionary.records import MoveRecord
+from pydantic import BaseModel
+
+from ..engine.core.records import MoveRecord
 
 GAME_MASTER = "game master"
 
@@ -24,7 +25,7 @@ class Event:
     seat: int | None = None
 
 
-def operation_data(operation: Operation) -> dict[str, Any]:
+def operation_data(operation: Any) -> dict[str, Any]:
     return {
         "kind": operation.kind.value,
         "foreign": operation.foreign,
@@ -72,9 +73,10 @@ def move_events(record: MoveRecord) -> list[Event]:
                 seat,
             )
         )
-    for applied in record.applied:
+    # Dictionary Discovery's moves also change a dictionary: journaled as they happened.
+    for applied in getattr(record, "applied", ()):
         events.append(Event("operation_applied", applied_data(applied), move, seat))
-    for rejected in record.rejected:
+    for rejected in getattr(record, "rejected", ()):
         events.append(
             Event(
                 "operation_rejected",
@@ -94,7 +96,7 @@ def move_events(record: MoveRecord) -> list[Event]:
     return events
 
 
-def applied_data(applied: AppliedOperation) -> dict[str, Any]:
+def applied_data(applied: Any) -> dict[str, Any]:
     return {
         "owner": applied.owner,
         "source": applied.source.value,
@@ -104,8 +106,8 @@ def applied_data(applied: AppliedOperation) -> dict[str, Any]:
     }
 
 
-def edit_event(applied: AppliedOperation) -> Event:
-    return Event("user_edited", applied_data(applied), None, applied.owner)
+def edit_event(edit: BaseModel) -> Event:
+    return Event("user_edited", edit.model_dump(mode="json"), None, getattr(edit, "owner", None))
 
 
 def status_event(previous: str, status: str) -> Event:

@@ -10,6 +10,8 @@ Add a migration by appending a function; never edit or rename one that has shipp
 
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database, Migrations
 from sqlite_utils.db import ForeignKey
 
@@ -166,6 +168,88 @@ def m002_game_leases(db: Database) -> None:
         foreign_keys=[_belongs_to_game("game_leases")],
         not_null={"game_id", "pid", "hostname", "started"},
     )
+
+
+@migrations()
+def m003_games_of_every_kind(db: Database) -> None:
+    """One store for every game: which game a row is, its instance and outcome; runs of
+    episodes; the person's edits as rows of their own. The moves' JSON records are the source
+    of truth, so the tables that repeated them (messages, dictionary operations and entries)
+    go. Games saved before this were all Dictionary Discovery."""
+    games = db.table("games")
+    games.add_column("game", str, not_null_default="dictionary")
+    games.add_column("instance_json", str, not_null_default="{}")
+    games.add_column("outcome", str, not_null_default="")
+    games.add_column("summary", str, not_null_default="")
+    # The round of the latest saved move, for lists ("round 3 of 10").
+    games.add_column("rounds_played", int, not_null_default=0)
+    db.execute("update games set rounds_played = moves_played / 2")
+    db.execute(
+        "update games set summary = (select group_concat(language, ' / ') from "
+        "(select language from players where players.game_id = games.id order by seat))"
+    )
+    db.table("edits").create(
+        {"game_id": int, "seq": int, "after_move": int, "data_json": str},
+        pk=("game_id", "seq"),
+        foreign_keys=[_belongs_to_game("edits")],
+        not_null={"game_id", "seq", "after_move", "data_json"},
+    )
+    rows = db.query(
+        "select * from dictionary_operations where source = 'user' order by game_id, seq"
+    )
+    seqs: dict[int, int] = {}
+    for row in list(rows):
+        applied = {
+            "owner": row["owner"],
+            "operation": {
+                "kind": row["kind"],
+                "foreign": row["foreign"],
+                "meaning": row["meaning"],
+                "confidence": row["confidence"],
+            },
+            "source": "user",
+            "round": row["round"],
+            "after_move": row["after_move"],
+        }
+        seq = seqs.get(row["game_id"], 0)
+        seqs[row["game_id"]] = seq + 1
+        db.table("edits").insert(
+            {
+                "game_id": row["game_id"],
+                "seq": seq,
+                "after_move": row["after_move"],
+                "data_json": json.dumps(applied, ensure_ascii=False),
+            }
+        )
+    for table in ("messages", "dictionary_operations", "dictionary_entries"):
+        db.table(table).drop()
+    db.table("runs").create(
+        {
+            "id": int,
+            "game": str,
+            "created": str,
+            "updated": str,
+            "arguments_json": str,
+        },
+        pk="id",
+        not_null={"game", "created", "updated", "arguments_json"},
+    )
+    db.table("episodes").create(
+        {
+            "run_id": int,
+            "seq": int,
+            "experiment": str,
+            "instance_json": str,
+            "game_id": int,
+        },
+        pk=("run_id", "seq"),
+        foreign_keys=[
+            ForeignKey("episodes", "run_id", "runs", "id", on_delete="CASCADE"),
+            ForeignKey("episodes", "game_id", "games", "id", on_delete="SET NULL"),
+        ],
+        not_null={"run_id", "seq", "experiment", "instance_json"},
+    )
+    db.table("episodes").create_index(["game_id"])
 
 
 def unknown_migrations(db: Database) -> list[str]:

@@ -1,8 +1,7 @@
-"""The save file: games as SQLite rows, written one transaction per move or edit.
+"""The save file: games of every kind as SQLite rows, written one transaction per move or edit.
 
-The history of dictionary operations is the source of truth on resume; the materialised
-dictionary entries are there for queries and exports, and are checked against a replay of
-the history whenever a game is loaded.
+A game is its settings, its instance, and its moves as JSON records (the source of truth on
+resume), plus the person's edits; `engine.games` turns them back into the game's state.
 """
 
 from __future__ import annotations
@@ -20,23 +19,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlite_utils import Database
 
-from ..engine.games.dictionary.dictionary import (
-    AppliedOperation,
-    Dictionary,
-    DictionaryEntry,
-    Operation,
-    OperationKind,
-    Source,
-)
-from ..engine.games.dictionary.records import MoveRecord
-from ..engine.games.dictionary.settings import GameSettings
-from ..engine.games.dictionary.state import GameState, GameStatus
-from .errors import GameInUse, GameNotFound, SaveFileError
+from ..engine.core.game import EpisodeState, Game, GameStatus, Outcome
+from ..engine.core.records import MoveRecord
+from ..engine.core.settings import CommonSettings
+from ..engine.games import UnknownGame, game_for_settings, get_game
+from .errors import DamagedGame, GameInUse, GameNotFound, SaveFileError
 from .journal import Event, edit_event, move_events, status_event
 from .migrations import migrations
+from .runs import EpisodeRow, attach_game
 from .save_file import check_path, check_save
 
 log = logging.getLogger(__name__)
@@ -54,23 +47,28 @@ def _timestamp(seconds: float) -> str:
 
 
 class GameSummary(BaseModel):
-    """One line of the saved-games list."""
+    """One line of the saved-games list, for games of every kind."""
 
     model_config = ConfigDict(frozen=True)
 
     id: int
+    game: str
+    # What the game is about in a few words ("English / Spanish", a topic, a name).
+    summary: str
     player_names: tuple[str, str]
-    languages: tuple[str, str]
     models: tuple[str | None, str | None]
     status: GameStatus
+    outcome: str
     moves_played: int
+    rounds_played: int
     rounds: int
     created: datetime
     updated: datetime
 
     @property
-    def rounds_played(self) -> int:
-        return self.moves_played // 2
+    def languages(self) -> tuple[str, ...]:
+        """Dictionary Discovery's languages, from its summary."""
+        return tuple(self.summary.split(" / "))
 
 
 class GameStore:
@@ -137,7 +135,15 @@ class GameStore:
 
     # -- writing ---------------------------------------------------------------------
 
-    def create_game(self, settings: GameSettings) -> int:
+    def create_game(
+        self,
+        settings: CommonSettings,
+        game: Game[Any] | None = None,
+        instance: dict[str, Any] | None = None,
+        episode: EpisodeRow | None = None,
+    ) -> int:
+        """Store a new game (and, for a run, make it the game of `episode`, atomically)."""
+        game = game or game_for_settings(settings)
         now = _now()
         with self._lock, self._transaction():
             game_id = (
@@ -147,9 +153,12 @@ class GameStore:
                         "created": now,
                         "updated": now,
                         "status": GameStatus.PLAYING.value,
+                        "game": game.name,
                         "settings_json": settings.model_dump_json(),
+                        "instance_json": json.dumps(instance or {}, ensure_ascii=False),
+                        "summary": game.summary(settings),
                         "seed": settings.seed,
-                        "rounds": settings.rounds,
+                        "rounds": int(getattr(settings, "rounds", 1)),
                         "moves_played": 0,
                     }
                 )
@@ -161,20 +170,22 @@ class GameStore:
                     "game_id": game_id,
                     "seat": seat,
                     "name": player.name,
-                    "language": player.language,
-                    "model": player.model,
+                    "language": getattr(player, "language", ""),
+                    "model": player.model if game.seats[seat] == "model" else "programmatic",
                 }
                 for seat, player in enumerate(settings.players)
             )
+            if episode is not None:
+                attach_game(self, episode, int(game_id))
         return int(game_id)
 
-    def save_move(self, game_id: int, state: GameState, record: MoveRecord) -> None:
+    def save_move(self, game_id: int, state: EpisodeState[Any], record: MoveRecord) -> None:
         """Save a move the state has already applied: all of it, or nothing."""
+        game = _game_of(state)
         with state.lock:
             if record.move_index >= state.moves_played or state.moves[record.move_index] != record:
                 raise ValueError(f"move {record.move_index} is not applied to this game state")
-            entries = list(state.dictionaries[record.seat])
-            status = state.status
+            outcome = game.outcome(state)
         with self._lock, self._transaction():
             previous_status = self._status_of(game_id)
             # First, so that saving a move twice fails before anything else is written.
@@ -185,44 +196,56 @@ class GameStore:
                     "record_json": record.model_dump_json(),
                 }
             )
-            self._db.table("messages").insert(
-                {
-                    "game_id": game_id,
-                    "move_index": record.move_index,
-                    "round": record.round,
-                    "seat": record.seat,
-                    "text": record.message,
-                    "prompt_tokens": record.prompt_tokens,
-                    "completion_tokens": record.completion_tokens,
-                    "seconds": record.seconds,
-                    "violated": record.violated,
-                }
-            )
-            self._insert_operations(game_id, record.applied)
-            self._replace_entries(game_id, record.seat, entries)
             at = _timestamp(record.finished_at)
             self._append_events(game_id, move_events(record), at)
-            self._update_game(game_id, previous_status, status, record.move_index + 1)
+            self._update_game(
+                game_id,
+                previous_status,
+                outcome,
+                {"moves_played": record.move_index + 1, "rounds_played": _rounds_played(state)},
+            )
 
-    def save_edit(self, game_id: int, state: GameState, applied: AppliedOperation) -> None:
-        """Save the user's change to a player's dictionary, made with `GameState.edit`."""
+    def save_edit(self, game_id: int, state: EpisodeState[Any], edit: BaseModel) -> None:
+        """Save the person's change to a game's state (its `after_move` orders it on resume)."""
+        game = _game_of(state)
         with state.lock:
-            entries = list(state.dictionaries[applied.owner])
-            status = state.status
+            outcome = game.outcome(state)
+        after_move = int(getattr(edit, "after_move"))
         with self._lock, self._transaction():
             previous_status = self._status_of(game_id)
-            self._insert_operations(game_id, (applied,))
-            self._replace_entries(game_id, applied.owner, entries)
-            self._append_events(game_id, [edit_event(applied)], _now())
+            self._db.table("edits").insert(
+                {
+                    "game_id": game_id,
+                    "seq": self._next_seq("edits", game_id),
+                    "after_move": after_move,
+                    "data_json": edit.model_dump_json(),
+                }
+            )
+            self._append_events(game_id, [edit_event(edit)], _now())
             # An edit can complete the common dictionary and so finish the game; the count
             # of moves is left to save_move, which may not have saved the latest one yet.
-            self._update_game(game_id, previous_status, status)
+            self._update_game(game_id, previous_status, outcome)
+
+    def save_outcome(self, game_id: int, state: EpisodeState[Any]) -> None:
+        """Store where a game stands after play stopped (finished, lost, aborted)."""
+        with state.lock:
+            outcome = _game_of(state).outcome(state)
+        with self._lock, self._transaction():
+            self._update_game(game_id, self._status_of(game_id), outcome)
 
     def set_status(self, game_id: int, status: GameStatus | str) -> None:
+        """Mark a game (e.g. the person stopped it for good: aborted)."""
         status = GameStatus(status)
         with self._lock, self._transaction():
             previous_status = self._status_of(game_id)
-            self._update_game(game_id, previous_status, status)
+            changes: dict[str, Any] = {"updated": _now(), "status": status.value}
+            if status is GameStatus.ABORTED:
+                changes["outcome"] = "aborted: stopped"
+            self._db.table("games").update(game_id, changes)
+            if status is not previous_status:
+                self._append_events(
+                    game_id, [status_event(previous_status.value, status.value)], _now()
+                )
 
     def record_error(self, game_id: int, error: BaseException, move_index: int) -> None:
         """Journal an error that stopped play at `move_index`, so the record says why.
@@ -248,44 +271,66 @@ class GameStore:
             if cursor.rowcount == 0:
                 raise GameNotFound(game_id)
 
+    def saver(self, game_id: int) -> StoredGame:
+        """The episode loop's way into this file for one game."""
+        return StoredGame(self, game_id)
+
     # -- reading ---------------------------------------------------------------------
 
-    def load_game(self, game_id: int) -> GameState:
-        """Rebuild a game from its moves and the replay of its dictionary history."""
+    def load_game(self, game_id: int) -> Any:
+        """Rebuild a game's state from its settings, its moves and the person's edits.
+
+        A row that no longer parses (a file edited by hand, or written by a buggy version)
+        raises `DamagedGame` naming the game and the move; other games are unaffected.
+        """
         with self._lock:
-            game = self._game_row(game_id)
-            moves = [
-                MoveRecord.model_validate_json(row["record_json"])
-                for row in self._db.query(
-                    "select record_json from moves where game_id = ? order by move_index",
+            row = self._game_row(game_id)
+            move_rows = list(
+                self._db.query(
+                    "select move_index, record_json from moves where game_id = ? "
+                    "order by move_index",
                     [game_id],
                 )
-            ]
-            history = [
-                _applied_from_row(row)
-                for row in self._db.query(
-                    # The order things happened in; see `_insert_operations`.
-                    "select * from dictionary_operations where game_id = ? "
-                    "order by after_move, source = 'player', seq",
-                    [game_id],
+            )
+            edit_rows = list(
+                self._db.query(
+                    "select seq, data_json from edits where game_id = ? order by seq", [game_id]
                 )
+            )
+        try:
+            game = get_game(row["game"])
+        except UnknownGame as error:
+            raise DamagedGame(game_id, f"it is a game dictgame does not know ({error})") from None
+        settings = _parse(game_id, "its settings", lambda: game.settings_type.model_validate_json(
+            row["settings_json"]))
+        moves = [
+            _parse(game_id, f"move {m['move_index']}",
+                   lambda m=m: game.record_type.model_validate_json(m["record_json"]))
+            for m in move_rows
+        ]
+        edits = []
+        if game.edit_type is not None:
+            edit_type = game.edit_type
+            edits = [
+                _parse(game_id, f"edit {e['seq']}",
+                       lambda e=e: edit_type.model_validate_json(e["data_json"]))
+                for e in edit_rows
             ]
-            stored = [self._stored_dictionary(game_id, owner) for owner in (0, 1)]
-        state = GameState.restore(
-            GameSettings.model_validate_json(game["settings_json"]),
-            moves,
-            history,
-            aborted=game["status"] == GameStatus.ABORTED.value,
-        )
-        for owner, dictionary in enumerate(stored):
-            if dictionary != state.dictionaries[owner]:
-                log.warning(
-                    "game %s: the saved dictionary of seat %s differs from its history; "
-                    "using the history",
-                    game_id,
-                    owner,
-                )
+        try:
+            state = game.restore(settings, moves, edits)
+        except (ValueError, KeyError, TypeError) as error:
+            raise DamagedGame(game_id, f"its moves do not replay ({error})") from None
+        if row["status"] == GameStatus.ABORTED.value and not game.outcome(state).over:
+            state.aborted = row["outcome"].removeprefix("aborted: ") or "stopped"
         return state
+
+    def game_name(self, game_id: int) -> str:
+        with self._lock:
+            return str(self._game_row(game_id)["game"])
+
+    def instance(self, game_id: int) -> dict[str, Any]:
+        with self._lock:
+            return dict(json.loads(self._game_row(game_id)["instance_json"]))
 
     def list_games(self) -> list[GameSummary]:
         """Saved games, the most recently played first."""
@@ -297,11 +342,14 @@ class GameStore:
         return [
             GameSummary(
                 id=game["id"],
+                game=game["game"],
+                summary=game["summary"],
                 player_names=tuple(p["name"] for p in players[game["id"]]),
-                languages=tuple(p["language"] for p in players[game["id"]]),
                 models=tuple(p["model"] for p in players[game["id"]]),
                 status=game["status"],
+                outcome=game["outcome"],
                 moves_played=game["moves_played"],
+                rounds_played=game["rounds_played"],
                 rounds=game["rounds"],
                 created=game["created"],
                 updated=game["updated"],
@@ -397,13 +445,16 @@ class GameStore:
         self,
         game_id: int,
         previous: GameStatus,
-        status: GameStatus,
-        moves_played: int | None = None,
+        outcome: Outcome,
+        changes: dict[str, Any] | None = None,
     ) -> None:
-        changes: dict[str, Any] = {"updated": _now(), "status": status.value}
-        if moves_played is not None:
-            changes["moves_played"] = moves_played
-        self._db.table("games").update(game_id, changes)
+        status = outcome.status
+        if previous is GameStatus.ABORTED and status is GameStatus.PLAYING:
+            status = previous  # stopped by the person: stays so until resumed
+        row = {"updated": _now(), "status": status.value, **(changes or {})}
+        if outcome.over:
+            row["outcome"] = f"{outcome.result.value}: {outcome.reason}" if outcome.reason else outcome.result.value
+        self._db.table("games").update(game_id, row)
         if status is not previous:
             self._append_events(game_id, [status_event(previous.value, status.value)], _now())
 
@@ -412,66 +463,6 @@ class GameStore:
             f"select coalesce(max(seq) + 1, 0) from {table} where game_id = ?", [game_id]
         )
         return int(rows.fetchone()[0])
-
-    def _insert_operations(self, game_id: int, operations: Iterable[AppliedOperation]) -> None:
-        """Append to the history in the order the rows are written.
-
-        The order the state applied them in is (after_move, user edits before the move's own
-        operations, seq): a move's operations are applied when the move completes, after any
-        edit made while it was being played. Loading sorts by that key rather than by seq
-        alone, so a move saved by the worker after an edit saved by the UI thread still
-        replays in the order it was played.
-        """
-        seq = self._next_seq("dictionary_operations", game_id)
-        self._db.table("dictionary_operations").insert_all(
-            {
-                "game_id": game_id,
-                "seq": seq + offset,
-                "owner": applied.owner,
-                "source": applied.source.value,
-                "after_move": applied.after_move,
-                "round": applied.round,
-                "kind": applied.operation.kind.value,
-                "foreign": applied.operation.foreign,
-                "meaning": applied.operation.meaning,
-                "confidence": applied.operation.confidence,
-            }
-            for offset, applied in enumerate(operations)
-        )
-
-    def _replace_entries(self, game_id: int, owner: int, entries: list[DictionaryEntry]) -> None:
-        self._db.table("dictionary_entries").delete_where("game_id = ? and owner = ?", [game_id, owner])
-        self._db.table("dictionary_entries").insert_all(
-            {
-                "game_id": game_id,
-                "owner": owner,
-                "foreign": entry.foreign,
-                "meaning": entry.meaning,
-                "confidence": entry.confidence,
-                "added_round": entry.added_round,
-                "added_by": entry.added_by.value,
-                "updated_round": entry.updated_round,
-                "updated_by": entry.updated_by.value,
-            }
-            for entry in entries
-        )
-
-    def _stored_dictionary(self, game_id: int, owner: int) -> Dictionary:
-        return Dictionary(
-            DictionaryEntry(
-                foreign=row["foreign"],
-                meaning=row["meaning"],
-                confidence=row["confidence"],
-                added_round=row["added_round"],
-                added_by=Source(row["added_by"]),
-                updated_round=row["updated_round"],
-                updated_by=Source(row["updated_by"]),
-            )
-            for row in self._db.query(
-                "select * from dictionary_entries where game_id = ? and owner = ?",
-                [game_id, owner],
-            )
-        )
 
     def _append_events(self, game_id: int, events: Iterable[Event], at: str) -> None:
         seq = self._next_seq("events", game_id)
@@ -487,6 +478,23 @@ class GameStore:
             }
             for offset, event in enumerate(events)
         )
+
+
+class StoredGame:
+    """One game in a store, as the episode loop's `Saver`."""
+
+    def __init__(self, store: GameStore, game_id: int) -> None:
+        self.store = store
+        self.game_id = game_id
+
+    def save_move(self, state: EpisodeState[Any], record: MoveRecord) -> None:
+        self.store.save_move(self.game_id, state, record)
+
+    def save_outcome(self, state: EpisodeState[Any], outcome: Outcome) -> None:
+        self.store.save_outcome(self.game_id, state)
+
+    def save_error(self, state: EpisodeState[Any], error: BaseException) -> None:
+        self.store.record_error(self.game_id, error, state.moves_played)
 
 
 class GameLease:
@@ -531,21 +539,6 @@ def _prepare(db: Database, path: Path) -> None:
     migrations.apply(db)
 
 
-def _applied_from_row(row: dict[str, Any]) -> AppliedOperation:
-    return AppliedOperation(
-        owner=row["owner"],
-        operation=Operation(
-            kind=OperationKind(row["kind"]),
-            foreign=row["foreign"],
-            meaning=row["meaning"],
-            confidence=row["confidence"],
-        ),
-        source=Source(row["source"]),
-        round=row["round"],
-        after_move=row["after_move"],
-    )
-
-
 def _is_this_process(holder: dict[str, Any]) -> bool:
     return (holder["pid"], holder["hostname"]) == (os.getpid(), socket.gethostname())
 
@@ -558,3 +551,26 @@ def _is_running(pid: int) -> bool:
     except PermissionError:
         return True  # alive, but another user's
     return True
+
+
+def _game_of(state: EpisodeState[Any]) -> Game[Any]:
+    from ..engine.games import game_of
+
+    return game_of(state)
+
+
+def _rounds_played(state: EpisodeState[Any]) -> int:
+    """Rounds whose every move is saved: the game says so where it knows, else the last
+    move's round."""
+    played = getattr(state, "rounds_played", None)
+    if isinstance(played, int):
+        return played
+    return state.moves[-1].round if state.moves else 0
+
+
+def _parse(game_id: int, what: str, parse: Any) -> Any:
+    try:
+        return parse()
+    except (ValidationError, ValueError) as error:
+        first = str(error).splitlines()[0]
+        raise DamagedGame(game_id, f"{what} cannot be read ({first})") from None

@@ -98,7 +98,7 @@ def test_full_disk_mid_game_keeps_every_saved_move(tmp_path: Path) -> None:
     connection = sqlite3.connect(db)
     try:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        saved = connection.execute("select count(*) from messages").fetchone()[0]
+        saved = connection.execute("select count(*) from moves").fetchone()[0]
     finally:
         connection.close()
     assert saved > 0

@@ -78,7 +78,7 @@ def test_settings_flags_reach_the_game(tmp_path: Path) -> None:
 def test_config_file_and_environment_set_defaults_flags_win(tmp_path: Path, isolated_locations: Path) -> None:
     config = Path(os.environ["DICTGAME_CONFIG"])
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text('rounds = 1\nlang_b = "German"\nname_b = "Greta"\n')
+    config.write_text('name_b = "Greta"\n[games.dictionary]\nrounds = 1\nlang_b = "German"\n')
     db = tmp_path / "games.db"
     env = {**SCRIPTED, "DICTGAME_NAME_B": "Gus"}
     assert dictgame("play", "--headless", "--lang-b", "Italian", "--db", str(db), env=env).returncode == 0
@@ -91,7 +91,9 @@ def test_config_file_and_environment_set_defaults_flags_win(tmp_path: Path, isol
     ("text", "words"),
     [
         ("roundz = 3\n", ["config file", "roundz", "unknown setting"]),
-        ('rounds = "many"\n', ["config file", "rounds"]),
+        ('[games.dictionary]\nrounds = "many"\n', ["config file", "games.dictionary.rounds"]),
+        ('[games.dictionary]\nroundz = 3\n', ["config file", "games.dictionary.roundz"]),
+        ('[runtime]\nthreads = 0\n', ["config file", "runtime.threads"]),
         ("rounds = = 3\n", ["config file", "not valid TOML"]),
     ],
 )
@@ -134,9 +136,9 @@ def test_unknown_game_id() -> None:
 
 def test_resume_continues_a_stored_game_to_its_end(tmp_path: Path) -> None:
     from dictgame.engine.core.episode import GameMaster
-    from dictgame.engine.scripted import ScriptedBackend
     from dictgame.engine.games.dictionary.settings import GameSettings
     from dictgame.engine.games.dictionary.state import GameState
+    from dictgame.engine.scripted import ScriptedBackend
     from dictgame.saves import GameStore
 
     db = tmp_path / "games.db"

@@ -8,12 +8,12 @@ import textwrap
 import threading
 from pathlib import Path
 
+from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind, Source, replay
 from dictgame.engine.games.dictionary.events import TextStreamed
-from dictgame.engine.core.episode import GameMaster
-from dictgame.engine.scripted import ScriptedBackend
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState
+from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
 
 

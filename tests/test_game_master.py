@@ -16,6 +16,7 @@ from dictgame.engine.backend import (
     GenerationRequest,
     TokenCallback,
 )
+from dictgame.engine.core.episode import GameMaster, GameOver
 from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind, Source, replay
 from dictgame.engine.games.dictionary.events import (
     GameEvent,
@@ -23,11 +24,10 @@ from dictgame.engine.games.dictionary.events import (
     OperationApplied,
     TextStreamed,
 )
-from dictgame.engine.core.episode import GameMaster, GameOver
 from dictgame.engine.games.dictionary.scores import score
-from dictgame.engine.scripted import ScriptedBackend, ScriptedSession, replies_in_order
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus, InvalidEdit
+from dictgame.engine.scripted import ScriptedBackend, ScriptedSession, replies_in_order
 
 
 def new_game(backend: ScriptedBackend, **settings: object) -> GameMaster:

@@ -24,11 +24,11 @@ from typing import Any
 
 import pytest
 
-from dictgame.engine.games.dictionary.dictionary import replay
 from dictgame.engine.core.episode import GameMaster
-from dictgame.engine.scripted import ScriptedBackend
+from dictgame.engine.games.dictionary.dictionary import replay
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus
+from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
 
 KILL_POINTS = int(os.environ.get("DICTGAME_KILL_POINTS", "30"))

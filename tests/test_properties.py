@@ -14,13 +14,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dictgame.engine.backend import GenerationRequest
-from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind, replay
 from dictgame.engine.core.episode import GameMaster
+from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind, replay
 from dictgame.engine.games.dictionary.records import MoveRecord
 from dictgame.engine.games.dictionary.rules import UpdateParseError, parse_update
-from dictgame.engine.scripted import ScriptedBackend
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus, InvalidEdit
+from dictgame.engine.scripted import ScriptedBackend
 
 words = st.text(min_size=0, max_size=12)
 confidences = st.one_of(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import json
 import os
 import random
 import socket
@@ -17,24 +17,18 @@ from typing import Any
 
 import pytest
 
+from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind, Source
 from dictgame.engine.games.dictionary.events import GameEvent, MoveStarted
-from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.records import MoveRecord
-from dictgame.engine.scripted import ScriptedBackend
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus
+from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameInUse, GameNotFound, GameStore, SaveFileError
+from dictgame.saves.errors import DamagedGame
+from dictgame.saves.migrations import migrations
 
-GAME_TABLES = (
-    "players",
-    "messages",
-    "moves",
-    "dictionary_operations",
-    "dictionary_entries",
-    "events",
-    "game_leases",
-)
+GAME_TABLES = ("players", "moves", "edits", "events", "game_leases")
 
 
 def settings(seed: int = 7, rounds: int = 4) -> GameSettings:
@@ -119,11 +113,13 @@ def test_a_finished_game_loads_back_equal_from_a_reopened_file(tmp_path: Path) -
     with database(path) as connection:
         assert connection.execute("pragma integrity_check").fetchone() == ("ok",)
         assert connection.execute("pragma foreign_key_check").fetchall() == []
-        messages = connection.execute(
-            "select move_index, seat, text from messages where game_id = ? order by move_index",
+        moves = connection.execute(
+            "select move_index, record_json from moves where game_id = ? order by move_index",
             [game_id],
         ).fetchall()
-    assert messages == [(m.move_index, m.seat, m.text) for m in state.messages]
+    assert [(i, json.loads(r)["message"]) for i, r in moves] == [
+        (m.move_index, m.text) for m in state.messages
+    ]
 
 
 def test_an_interrupted_game_continues_to_the_same_end(tmp_path: Path) -> None:
@@ -319,19 +315,26 @@ def test_an_unknown_game_is_reported_by_its_id(tmp_path: Path) -> None:
             assert isinstance(caught.value, KeyError)
 
 
-def test_a_damaged_dictionary_table_is_rebuilt_from_the_history(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_damaged_move_names_the_game_and_move_and_spares_the_others(tmp_path: Path) -> None:
     path = tmp_path / "games.db"
     with GameStore.open(path) as store:
-        game_id, state = new_game(store, settings())
-        play(store, game_id, state)
+        damaged, _ = new_game(store, settings())
+        play(store, damaged, store.load_game(damaged), moves=3)
+        sound, state = new_game(store, settings(seed=8))
+        play(store, sound, state, moves=2)
     with database(path) as connection:
-        connection.execute("delete from dictionary_entries where owner = 1")
-    with GameStore.open(path) as store, caplog.at_level(logging.WARNING):
-        loaded = store.load_game(game_id)
-    assert loaded.dictionaries == state.dictionaries
-    assert "differs from its history" in caplog.text
+        connection.execute(
+            "update moves set record_json = '{\"move_index\": 1}' "
+            "where game_id = ? and move_index = 1",
+            [damaged],
+        )
+    before = file_bytes(path)
+    with GameStore.open(path) as store:
+        with pytest.raises(DamagedGame, match=f"saved game {damaged} is damaged: move 1 "):
+            store.load_game(damaged)
+        assert [g.id for g in store.list_games()] == [sound, damaged]
+        assert_same_game(store.load_game(sound), state)
+    assert file_bytes(path) == before
 
 
 def test_opening_a_save_twice_applies_each_migration_once(tmp_path: Path) -> None:
@@ -340,7 +343,7 @@ def test_opening_a_save_twice_applies_each_migration_once(tmp_path: Path) -> Non
         GameStore.open(path).close()
     with database(path) as connection:
         names = [row[0] for row in connection.execute("select name from _dictgame_migrations")]
-    assert names == ["m001_initial", "m002_game_leases"]
+    assert names == migrations.names
 
 
 def test_a_save_from_a_newer_dictgame_is_refused_and_left_unchanged(tmp_path: Path) -> None:

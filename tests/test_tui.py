@@ -324,9 +324,9 @@ async def test_quit_mid_move_then_resume_from_home(config: DictgameConfig) -> No
         assert resumed.game_id == game_id
         await wait_until(pilot, lambda: resumed.mode is Mode.FINISHED)
         assert [m.message for m in resumed.state.moves[:played]] == messages
-        assert resumed.state.moves_played == 2 * config.rounds
-        assert shown_messages(resumed) == [2 * config.rounds] * 2
-    assert stored_moves(config, game_id) == 2 * config.rounds
+        assert resumed.state.moves_played == 2 * config.games["dictionary"]["rounds"]
+        assert shown_messages(resumed) == [2 * config.games["dictionary"]["rounds"]] * 2
+    assert stored_moves(config, game_id) == 2 * config.games["dictionary"]["rounds"]
 
 
 async def test_game_open_elsewhere_is_read_only(config: DictgameConfig) -> None:
@@ -416,10 +416,9 @@ async def test_real_model_plays_a_round(tmp_path: Path) -> None:
     config = DictgameConfig(
         db=tmp_path / "real.db",
         backend="llama",
-        rounds=1,
-        words_per_message=4,
         seed=3,
-        context_size=1024,
+        games={"dictionary": {"rounds": 1, "words_per_message": 4}},
+        runtime={"context_size": 1024},
     )
     app = DictgameApp(config, new_game=config.game_settings(seed=3))
     async with app.run_test(size=SIZE) as pilot:
@@ -435,7 +434,7 @@ async def test_real_model_plays_a_round(tmp_path: Path) -> None:
 
 
 async def test_keys_remapped_in_the_config_drive_the_game(config: DictgameConfig) -> None:
-    remapped = config.model_copy(update={"keys": {"game.pause": "p"}})
+    remapped = config.model_copy(update={"ui": config.ui.model_copy(update={"keys": {"game.pause": "p"}})})
     app = DictgameApp(remapped, new_game=remapped.game_settings(seed=3), backend=scripted(token_delay=0.05))
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen

@@ -15,9 +15,9 @@ from test_tui_support import Gate, wait_until
 from textual.pilot import Pilot
 
 from dictgame.engine.core.episode import GameMaster
-from dictgame.engine.scripted import ScriptedBackend
 from dictgame.engine.games.dictionary.settings import GameSettings, PlayerSettings
 from dictgame.engine.games.dictionary.state import GameState
+from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
 from dictgame.tui import dictionary_table, home_screen
 from dictgame.tui.app import DictgameApp

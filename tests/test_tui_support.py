@@ -18,7 +18,10 @@ from dictgame.tui.config import DictgameConfig
 @pytest.fixture
 def config(tmp_path: Path) -> DictgameConfig:
     return DictgameConfig(
-        db=tmp_path / "games.db", backend="scripted", rounds=3, seed=7, words_per_message=6
+        db=tmp_path / "games.db",
+        backend="scripted",
+        seed=7,
+        games={"dictionary": {"rounds": 3, "words_per_message": 6}},
     )
 
 

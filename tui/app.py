@@ -17,8 +17,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from ..engine.backend import Backend, LoadProgressCallback
-from ..engine.games.dictionary.settings import GameSettings
-from ..engine.games.dictionary.state import GameState
+from ..engine.core.settings import CommonSettings
+from ..engine.games import game_for_settings
 from ..saves import GameNotFound, GameStore, SaveFileError
 from .config import DictgameConfig
 from .game_screen import GameScreen
@@ -54,7 +54,7 @@ class DictgameApp(App[None]):
         self,
         config: DictgameConfig,
         *,
-        new_game: GameSettings | None = None,
+        new_game: CommonSettings | None = None,
         resume_game: int | None = None,
         backend: Backend | None = None,
     ) -> None:
@@ -73,9 +73,9 @@ class DictgameApp(App[None]):
         self.load_listener: LoadProgressCallback | None = None
         self._closed = False
         try:
-            self.theme = remembered_theme(config.theme)
+            self.theme = remembered_theme(config.ui.theme)
         except Exception:  # an unknown theme name: keep Textual's default
-            log.warning("unknown theme %r; using the default", remembered_theme(config.theme))
+            log.warning("unknown theme %r; using the default", remembered_theme(config.ui.theme))
 
     # -- start and stop -------------------------------------------------------------
 
@@ -83,10 +83,12 @@ class DictgameApp(App[None]):
         return HomeScreen()
 
     def on_mount(self) -> None:
-        self.set_keymap(self.config.keys)
+        self.set_keymap(self.config.ui.keys)
         self.theme_changed_signal.subscribe(self, lambda theme: remember_theme(theme.name))
         if self._new_game is not None:
-            self.push_screen(GameScreen(GameState(self._new_game)))
+            self.push_screen(
+                GameScreen(game_for_settings(self._new_game).new_state(self._new_game))
+            )
         elif self._resume_game is not None:
             self.open_game(self._resume_game)
 

@@ -6,12 +6,15 @@ Everything a model wrote is shown as plain `Text`, never as markup: a model that
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..engine.games.dictionary.state import Message
+from ..engine.core.records import Message
+from ..engine.core.records import messages_of as _messages_of
 
 
 class ChatPane(VerticalScroll):
@@ -72,3 +75,8 @@ class ChatPane(VerticalScroll):
             classes=f"message {'own' if own else 'partner'} seat-{message.seat}",
             markup=False,
         )
+
+
+def messages_of(state: Any) -> list[Message]:
+    """The committed messages of a game of any kind."""
+    return _messages_of(state.moves)

@@ -1,59 +1,66 @@
 """The `dictgame` command. Its subcommand and flag names are a contract other tools rely on.
 
 Heavy imports (llama.cpp, Textual) happen inside the commands that need them, so
-`dictgame --help` and the first screen come up at once.
+`dictgame --help` and the first screen come up at once. The commands themselves live in
+`commands.py` (one game) and `study_commands.py` (runs, records, evaluation).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import secrets
 import sys
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import locations
 from .config import ConfigError, DictgameConfig, load_config
 from .logs import setup_logging
-
-if TYPE_CHECKING:  # imported by the commands that need them, to keep start-up fast
-    from ..engine.games.dictionary.settings import GameSettings
-    from ..engine.games.dictionary.state import GameState
-    from ..saves import GameStore
 
 log = logging.getLogger("dictgame.cli")
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
+# Flags that set a game's own settings: they go into the config's `games.<game>` section.
+GAME_FLAGS = ("rounds", "lang_a", "lang_b", "words_per_message", "temperature", "opening", "reprompt")
+TOP_FLAGS = ("db", "game", "model", "model_a", "model_b", "name_a", "name_b", "seed")
+RUNTIME_FLAGS = ("threads", "context_size", "gpu_layers")
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="dictgame",
-        description="Two local language models build a common dictionary by talking. "
-        "With no command, opens the terminal UI.",
-    )
-    parser.add_argument("--version", action="version", version=f"dictgame {version('dictgame')}")
+
+def _common_flags() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path, help="the SQLite file of saved games")
-    common.add_argument("--config", type=Path, help="a config.toml to read instead of the default")
+    common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="the SQLite file of saved games")
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="a config.toml to read instead of the default")
+    return common
+
+
+def _runtime_flags() -> argparse.ArgumentParser:
     runtime = argparse.ArgumentParser(add_help=False)
     runtime.add_argument("--threads", type=int, help="CPU threads per generation")
     runtime.add_argument("--context-size", type=int, help="context window per player, in tokens")
     runtime.add_argument("--gpu-layers", type=int, help="layers to offload to the GPU (-1: all)")
-    runtime.add_argument("--headless", action="store_true", help="play in the terminal without the UI")
+    return runtime
+
+
+def _seat_flags() -> argparse.ArgumentParser:
+    seats = argparse.ArgumentParser(add_help=False)
+    seats.add_argument("--game", help="the game to play (dictgame games lists them)")
+    seats.add_argument("--model", type=Path, help="GGUF file for both players")
+    seats.add_argument("--model-a", type=Path, help="GGUF file for the first player")
+    seats.add_argument("--model-b", type=Path, help="GGUF file for the second player")
+    seats.add_argument("--seed", type=int, help="seed (default: random)")
+    return seats
+
+
+def _game_flags() -> argparse.ArgumentParser:
     game = argparse.ArgumentParser(add_help=False)
     game.add_argument("--rounds", type=int, help="rounds to play (a round is a message from each)")
-    game.add_argument("--lang-a", help="the first player's language")
-    game.add_argument("--lang-b", help="the second player's language")
+    game.add_argument("--lang-a", help="Dictionary Discovery: the first player's language")
+    game.add_argument("--lang-b", help="Dictionary Discovery: the second player's language")
     game.add_argument("--name-a", help="the first player's name")
     game.add_argument("--name-b", help="the second player's name")
-    game.add_argument("--model", type=Path, help="GGUF file for both players")
-    game.add_argument("--model-a", type=Path, help="GGUF file for the first player")
-    game.add_argument("--model-b", type=Path, help="GGUF file for the second player")
-    game.add_argument("--seed", type=int, help="seed of the game (default: random)")
     game.add_argument("--words-per-message", type=int, help="word limit of a message")
     game.add_argument("--temperature", type=float, help="sampling temperature")
     game.add_argument("--opening", help="the first player's first message")
@@ -61,23 +68,59 @@ def build_parser() -> argparse.ArgumentParser:
         "--reprompt", choices=["resample", "feedback"],
         help="ask a broken answer again as a new sample, or with a note naming the rule",
     )
+    return game
 
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    play = commands.add_parser("play", parents=[common, runtime, game], help="play a new game")
-    play.set_defaults(handler=command_play)
-    new = commands.add_parser("new", parents=[common, runtime, game], help="open the UI on a new game")
-    new.set_defaults(handler=command_play)
-    resume = commands.add_parser("resume", parents=[common, runtime], help="continue a saved game")
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import commands, study_commands
+
+    common, runtime, seats, game = _common_flags(), _runtime_flags(), _seat_flags(), _game_flags()
+    parser = argparse.ArgumentParser(
+        prog="dictgame",
+        parents=[common, runtime],
+        description="Local language models play dialogue games: Dictionary Discovery, where "
+        "two models build a common dictionary by talking, and others. With no command, opens "
+        "the terminal UI.",
+    )
+    parser.add_argument("--version", action="version", version=f"dictgame {version('dictgame')}")
+    parser.set_defaults(handler=commands.command_home)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, handler: Any, help: str, *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, parents=[common, *parents], help=help)
+        command.set_defaults(handler=handler)
+        return command
+
+    for name, text in (("play", "play a new game"), ("new", "open the UI on a new game")):
+        add(name, commands.command_play, text, runtime, seats, game).add_argument(
+            "--headless", action="store_true", help="play in the terminal without the UI"
+        )
+    resume = add("resume", commands.command_resume, "continue a saved game", runtime)
     resume.add_argument("game_id", type=int, metavar="ID")
-    resume.set_defaults(handler=command_resume)
-    listing = commands.add_parser("list", parents=[common], help="list saved games")
-    listing.set_defaults(handler=command_list)
-    export = commands.add_parser("export", parents=[common], help="export a game")
+    resume.add_argument("--headless", action="store_true", help="play in the terminal without the UI")
+    add("list", commands.command_list, "list saved games")
+    export = add("export", commands.command_export, "export a game")
     export.add_argument("game_id", type=int, metavar="ID")
     export.add_argument("--format", choices=["markdown", "json"], default="markdown")
-    export.set_defaults(handler=command_export)
-    models = commands.add_parser("models", parents=[common], help="list GGUF models found on this machine")
-    models.set_defaults(handler=command_models)
+    delete = add("delete", commands.command_delete, "delete a saved game")
+    delete.add_argument("game_id", type=int, metavar="ID")
+    add("models", commands.command_models, "list GGUF models found on this machine")
+    add("games", study_commands.command_games, "list the games and their experiments")
+    instances = add("instances", study_commands.command_instances, "write a game's instances (clembench's instances.json)")
+    instances.add_argument("game_name", metavar="GAME")
+    instances.add_argument("--seed", type=int, default=0, help="seed of the instance generator")
+    instances.add_argument("--out", type=Path, help="write to this file instead of printing")
+    run = add("run", study_commands.command_run, "play every instance of a game as a stored run", runtime, seats, game)
+    run.add_argument("--experiment", help="only this experiment")
+    run.add_argument("--instances", type=Path, help="a clembench-shaped instances.json to play")
+    run.add_argument("--resume", type=int, metavar="RUN_ID", help="finish this run")
+    add("runs", study_commands.command_runs, "list runs")
+    records = add("records", study_commands.command_records, "write a run as clembench records")
+    records.add_argument("run_id", type=int, metavar="RUN_ID")
+    records.add_argument("--out", type=Path, required=True, help="the results folder to write")
+    evaluation = add("eval", study_commands.command_eval, "scores of runs per game and model")
+    evaluation.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
+    evaluation.add_argument("--csv", type=Path, help="also write the table as CSV")
     return parser
 
 
@@ -86,10 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     log_path = setup_logging(locations.log_file())
     try:
         config = _config_from(args)
-        if getattr(args, "headless", False) and config.show_llama_log:
+        if getattr(args, "headless", False) and config.runtime.show_llama_log:
             setup_logging(locations.log_file(), llama_to_stderr=True)
-        handler = getattr(args, "handler", command_home)
-        return handler(args, config)
+        return int(args.handler(args, config))
     except KeyboardInterrupt:
         print("\ndictgame: interrupted; every completed move is saved.", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -107,8 +149,10 @@ def main(argv: list[str] | None = None) -> int:
 def _user_errors() -> tuple[type[Exception], ...]:
     """Errors caused by the user's files or settings: one line, exit code 2, no traceback."""
     from ..engine.backend import ContextOverflowError
+    from ..engine.core.instances import InstancesError
+    from ..engine.games import UnknownGame
     from ..models import ModelFileError
-    from ..saves import GameInUse, GameNotFound, SaveFileError
+    from ..saves import DamagedGame, GameInUse, GameNotFound, RunNotFound, SaveFileError
 
     errors: list[type[Exception]] = [
         ConfigError,
@@ -116,7 +160,11 @@ def _user_errors() -> tuple[type[Exception], ...]:
         SaveFileError,
         GameNotFound,
         GameInUse,
+        DamagedGame,
+        RunNotFound,
         ContextOverflowError,
+        InstancesError,
+        UnknownGame,
     ]
     if "dictgame.engine.llama_runtime" in sys.modules:
         from ..engine.llama_runtime import ModelLoadError
@@ -125,133 +173,15 @@ def _user_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
-_CONFIG_FLAGS = (
-    "db", "threads", "context_size", "gpu_layers", "rounds", "lang_a", "lang_b", "name_a",
-    "name_b", "model", "model_a", "model_b", "seed", "words_per_message", "temperature", "opening",
-    "reprompt",
-)
-
-
 def _config_from(args: argparse.Namespace) -> DictgameConfig:
-    overrides: dict[str, Any] = {name: getattr(args, name, None) for name in _CONFIG_FLAGS}
-    return load_config(getattr(args, "config", None), **overrides)
-
-
-def _open_store(config: DictgameConfig) -> GameStore:
-    from ..saves import GameStore
-
-    return GameStore.open(config.db.expanduser())
-
-
-# -- commands ----------------------------------------------------------------------
-
-
-def command_home(args: argparse.Namespace, config: DictgameConfig) -> int:
-    from .app import DictgameApp
-
-    DictgameApp(config).run()
-    return 0
-
-
-def command_play(args: argparse.Namespace, config: DictgameConfig) -> int:
-    seed = config.seed if config.seed is not None else secrets.randbelow(2**31)
-    settings = config.game_settings(seed)
-    if not args.headless:
-        from .app import DictgameApp
-
-        DictgameApp(config, new_game=settings).run()
-        return 0
-    from ..engine.games.dictionary.state import GameState
-
-    return _play_headless(config, None, GameState(settings))
-
-
-def command_resume(args: argparse.Namespace, config: DictgameConfig) -> int:
-    if not args.headless:
-        from .app import DictgameApp
-
-        DictgameApp(config, resume_game=args.game_id).run()
-        return 0
-    with _open_store(config) as store:
-        state = store.load_game(args.game_id)
-    return _play_headless(config, args.game_id, state)
-
-
-def _play_headless(config: DictgameConfig, game_id: int | None, state: GameState) -> int:
-    from ..engine.core.episode import GameMaster
-    from .headless import play_to_end
-    from .players import open_backend, seat_players
-
-    with _open_store(config) as store:
-        backend = open_backend(config)
-        try:
-            # The players are seated before a new game is stored: a model file that cannot be
-            # read or loaded leaves nothing behind.
-            sessions = seat_players(backend, state.settings, config)
-            if game_id is None:
-                game_id = store.create_game(state.settings)
-            print(f"Game {game_id}: {_title(state.settings)}", flush=True)
-            with store.acquire(game_id):
-                play_to_end(store, game_id, GameMaster(state, sessions), sys.stdout)
-        except KeyboardInterrupt:
-            if game_id is None:
-                print("\nInterrupted before the game started; nothing was stored.", file=sys.stderr)
-            else:
-                print(
-                    f"\nInterrupted. Moves played so far are saved: dictgame resume {game_id} --headless",
-                    file=sys.stderr,
-                )
-            return EXIT_INTERRUPTED
-        finally:
-            backend.close()
-    print(f"game id: {game_id}")
-    return 0
-
-
-def _title(settings: GameSettings) -> str:
-    a, b = settings.players
-    return f"{a.name} ({a.language}) and {b.name} ({b.language}), {settings.rounds} rounds, seed {settings.seed}"
-
-
-def command_list(args: argparse.Namespace, config: DictgameConfig) -> int:
-    with _open_store(config) as store:
-        games = store.list_games()
-    if not games:
-        print("No saved games yet. Start one with: dictgame play --headless (or just dictgame)")
-        return 0
-    print(f"{'id':>4}  {'languages':<22} {'status':<9} {'rounds':>7}  updated")
-    for game in games:
-        languages = " / ".join(game.languages)
-        rounds = f"{game.moves_played // 2}/{game.rounds}"
-        print(f"{game.id:>4}  {languages:<22} {game.status:<9} {rounds:>7}  {game.updated}")
-    return 0
-
-
-def command_export(args: argparse.Namespace, config: DictgameConfig) -> int:
-    from ..engine.games.dictionary.export import game_json, game_markdown
-
-    with _open_store(config) as store:
-        state = store.load_game(args.game_id)
-    text = game_json(args.game_id, state) if args.format == "json" else game_markdown(args.game_id, state)
-    sys.stdout.write(text + "\n")
-    return 0
-
-
-def command_models(args: argparse.Namespace, config: DictgameConfig) -> int:
-    from ..models import default_search_dirs, find_models
-
-    found = find_models(default_search_dirs(locations.models_dir()))
-    print(f"{'name':<32} {'arch':<10} {'size':>8} {'quant':<8} {'context':>8} {'chat':<5} path")
-    for model in found:
-        if model.info is None:
-            print(f"{'(unusable)':<32} {model.error}  {model.path}")
-            continue
-        info = model.info
-        size = f"{info.size_bytes / 2**20:.0f} MiB"
-        context = str(info.context_length or "?")
-        chat = "yes" if info.has_chat_template else "no"
-        print(
-            f"{info.name[:32]:<32} {info.architecture[:10]:<10} {size:>8} {info.quantization[:8]:<8} "
-            f"{context:>8} {chat:<5} {info.path}"
-        )
-    return 0
+    """The configuration with the flags on top; nested sections merge key by key."""
+    path = getattr(args, "config", None)
+    overrides: dict[str, Any] = {name: getattr(args, name, None) for name in TOP_FLAGS}
+    runtime = {name: getattr(args, name) for name in RUNTIME_FLAGS if getattr(args, name, None) is not None}
+    if runtime:
+        overrides["runtime"] = runtime
+    game_values = {name: getattr(args, name) for name in GAME_FLAGS if getattr(args, name, None) is not None}
+    if game_values:
+        game = overrides["game"] or load_config(path, **overrides).game
+        overrides["games"] = {game: game_values}
+    return load_config(path, **overrides)

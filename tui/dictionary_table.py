@@ -16,7 +16,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Tab, Tabs
 
-from ..engine.games.dictionary.dictionary import Dictionary, DictionaryEntry, Source, as_pair, normalized_pair
+from ..engine.games.dictionary.dictionary import (
+    Dictionary,
+    DictionaryEntry,
+    Source,
+    as_pair,
+    normalized_pair,
+)
 from ..engine.games.dictionary.settings import GameSettings
 
 # How long a new or changed row stays highlighted.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -12,17 +13,19 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from ..engine.games.dictionary.export import game_json, game_markdown
-from ..engine.games.dictionary.state import GameState
+from ..engine.core.export import export_text
+from ..engine.core.game import EpisodeState
+from ..engine.games import game_of
 
 
-def write_export(game_id: int, state: GameState, folder: Path) -> tuple[Path, Path]:
+def write_export(game_id: int, state: EpisodeState[Any], folder: Path) -> tuple[Path, Path]:
     """Write `dictgame-<id>.md` and `dictgame-<id>.json` into `folder`; returns both paths."""
     folder.mkdir(parents=True, exist_ok=True)
     markdown = folder / f"dictgame-{game_id}.md"
     record = folder / f"dictgame-{game_id}.json"
-    markdown.write_text(game_markdown(game_id, state) + "\n", "utf-8")
-    record.write_text(game_json(game_id, state) + "\n", "utf-8")
+    game = game_of(state)
+    markdown.write_text(export_text(game, game_id, state, "markdown") + "\n", "utf-8")
+    record.write_text(export_text(game, game_id, state, "json") + "\n", "utf-8")
     return markdown, record
 
 
@@ -31,7 +34,7 @@ class ExportModal(ModalScreen[tuple[Path, Path] | None]):
         Binding("escape", "cancel", "Cancel", id="export.cancel", tooltip="Close without writing"),
     ]
 
-    def __init__(self, game_id: int, state: GameState, db_path: Path) -> None:
+    def __init__(self, game_id: int, state: EpisodeState[Any], db_path: Path) -> None:
         super().__init__()
         self.game_id = game_id
         self.state = state

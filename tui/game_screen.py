@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from rich.text import Text
 from textual import work
@@ -28,34 +28,33 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, Static
 
-from ..engine.backend import CancelToken, GenerationCancelled, PlayerSession
-from ..engine.games.dictionary.dictionary import AppliedOperation, Dictionary, Operation, OperationKind
-from ..engine.games.dictionary.events import (
+from ..engine.backend import CancelToken
+from ..engine.core.episode import GameMaster, play
+from ..engine.core.events import (
     AttemptFinished,
     GameEvent,
     MoveFinished,
     MoveStarted,
-    OperationApplied,
     StepStarted,
     TextStreamed,
 )
-from ..engine.core.episode import GameMaster
-from ..engine.games.dictionary.scores import score
-from ..engine.games.dictionary.state import GameState, GameStatus
+from ..engine.core.game import EpisodeState
+from ..engine.games import game_of
 from ..saves import GameInUse
-from .chat_pane import ChatPane
-from .confirm_modal import ConfirmModal
-from .dictionary_table import DictionaryRow, DictionaryTable
-from .entry_editor import EntryEditor
+from .chat_pane import ChatPane, messages_of
 from .export_modal import ExportModal
 from .new_game_screen import NewGameScreen
-from .players import seat_players
+from .panels import GamePanel, panel_for
+from .players import Seats, seat_players
 
 if TYPE_CHECKING:
     from ..saves import GameLease
     from .app import DictgameApp
 
 log = logging.getLogger("dictgame.tui")
+
+# Steps whose answer is data, not a message: shown as a token count while written.
+QUIET_STEPS = frozenset({"update"})
 
 # How often streamed text and other notices reach the screen.
 FLUSH_SECONDS = 0.05
@@ -114,9 +113,10 @@ class GameScreen(Screen[None]):
 
     mode: reactive[Mode] = reactive(Mode.LOADING, init=False)
 
-    def __init__(self, state: GameState, game_id: int | None = None) -> None:
+    def __init__(self, state: EpisodeState[Any], game_id: int | None = None) -> None:
         super().__init__()
         self.state = state
+        self.game = game_of(state)
         self.game_id = game_id
         self.master: GameMaster | None = None
         self._lease: GameLease | None = None
@@ -127,7 +127,6 @@ class GameScreen(Screen[None]):
         self._speaker: int | None = None
         self._stream = Text()
         self._notes: list[str] = []
-        self._pending: list[AppliedOperation] = []
         self._step: tuple[str, int] = ("reply", 0)
         self._pieces = 0
         self._step_started = 0.0
@@ -144,7 +143,7 @@ class GameScreen(Screen[None]):
         with Horizontal(id="panes"):
             yield ChatPane(0, names, id="pane-a")
             yield ChatPane(1, names, id="pane-b")
-        yield DictionaryTable(self.state.settings, id="dictionary-view")
+        yield panel_for(self.state)
         with Vertical(id="loading"):
             yield Label("Loading the players' models…", id="loading-label")
             yield ProgressBar(total=1.0, show_eta=False, id="loading-progress")
@@ -164,7 +163,10 @@ class GameScreen(Screen[None]):
                 self.notify(str(error), title="Opened read-only", severity="warning", markup=False)
                 self.mode = Mode.READ_ONLY
                 return
-        if self.state.status is not GameStatus.PLAYING:
+        panel = self.query_one("#game-panel")
+        if getattr(panel, "editable", False):
+            panel.save_edit = self._save_edit  # type: ignore[attr-defined]
+        if self.game.outcome(self.state).over:
             self.mode = Mode.FINISHED
             return
         self.query_one("#loading").display = True
@@ -190,7 +192,10 @@ class GameScreen(Screen[None]):
             model = Path(player.model).name
         else:
             model = "SmolLM2-135M (embedded)"
-        return f"{player.name} · {player.language} · {model}"
+        language = getattr(player, "language", "")
+        if self.game.seats[seat] == "programmatic":
+            model = "the game's own player"
+        return " · ".join(part for part in (player.name, language, model) if part)
 
     # -- seating the players (loads the models) -------------------------------------------
 
@@ -200,7 +205,7 @@ class GameScreen(Screen[None]):
         settings = self.state.settings
         try:
             with app.generation_lock:
-                sessions = seat_players(app.backend(), settings, app.config)
+                sessions = seat_players(app.backend(), settings, app.config, self.game)
         except Exception as error:
             log.exception("cannot seat the players")
             self._from_thread(self._seating_failed, error)
@@ -222,15 +227,15 @@ class GameScreen(Screen[None]):
         self.query_one("#loading-label", Label).update(Text(f"Loading {path.name}…"))
         self.query_one("#loading-progress", ProgressBar).update(progress=fraction)
 
-    def _players_seated(self, sessions: tuple[PlayerSession, PlayerSession]) -> None:
+    def _players_seated(self, sessions: Seats) -> None:
         if not self.is_attached:
             return
         self.dictgame.load_listener = None
         self.query_one("#loading").display = False
         if self.game_id is None:
-            self.game_id = self.dictgame.store.create_game(self.state.settings)
+            self.game_id = self.dictgame.store.create_game(self.state.settings, self.game)
             self._lease = self.dictgame.store.acquire(self.game_id)
-        self.master = GameMaster(self.state, sessions)
+        self.master = GameMaster(self.state, sessions, self.game)
         self._start(moves=None)
 
     def _seating_failed(self, error: Exception) -> None:
@@ -261,27 +266,15 @@ class GameScreen(Screen[None]):
     def _play(self, token: CancelToken, moves: int | None) -> None:
         """Play moves until paused, done stepping, or the game ends; save each one."""
         assert self.master is not None and self.game_id is not None
-        app, state, game_id = self.dictgame, self.state, self.game_id
+        app, master, game_id = self.dictgame, self.master, self.game_id
         # A run cancelled a moment ago may still be finishing its token: wait for it.
         with app.generation_lock:
-            played = 0
             try:
-                while not token.cancelled and state.status is GameStatus.PLAYING:
-                    if moves is not None and played >= moves:
-                        break
-                    record = self.master.play_next_move(on_event=self._post, cancel=token)
-                    app.store.save_move(game_id, state, record)
-                    played += 1
-                if state.status is not GameStatus.PLAYING:
-                    app.store.set_status(game_id, state.status)
-                    ended = PlayEnded(token, "finished")
-                else:
-                    ended = PlayEnded(token, "cancelled" if token.cancelled else "stepped")
-            except GenerationCancelled:
-                ended = PlayEnded(token, "cancelled")
+                stop = play(master, app.store.saver(game_id), on_event=self._post, cancel=token,
+                            moves=moves)
+                ended = PlayEnded(token, stop)
             except Exception as error:
                 log.exception("game %s stopped by an error", game_id)
-                app.store.record_error(game_id, error, state.moves_played)
                 ended = PlayEnded(token, "failed", f"{type(error).__name__}: {error}")
             self._post(ended)
 
@@ -292,12 +285,12 @@ class GameScreen(Screen[None]):
     def _flush_inbox(self) -> None:
         if not self._inbox:
             return
-        dictionary_changed = False
+        committed = False
         while self._inbox:
             stamp, notice = self._inbox.popleft()
             match notice:
                 case MoveStarted(seat=seat):
-                    self._speaker, self._notes, self._pending = seat, [], []
+                    self._speaker, self._notes = seat, []
                     self._stream = Text()
                 case StepStarted(step=step, attempt=attempt):
                     self._stream = Text()
@@ -309,30 +302,27 @@ class GameScreen(Screen[None]):
                     self._last_piece = stamp
                 case AttemptFinished(attempt=attempt) if attempt.violation:
                     self._notes.append(f"move rule broken ({attempt.violation}); asked again")
-                case OperationApplied(applied=applied):
-                    self._pending.append(applied)
-                    dictionary_changed = True
                 case MoveFinished(record=record):
                     self._end_move()
                     for pane in self.query(ChatPane):
-                        pane.add_message(self.state.messages[record.move_index], record.violated)
-                    dictionary_changed = True
+                        pane.add_message(messages_of(self.state)[record.move_index], record.violated)
+                    committed = True
                 case PlayEnded():
                     if self._speaker is not None:  # cancelled mid-move: back to the last commit
                         self._end_move()
-                        dictionary_changed = True
+                        committed = True
                     self._play_ended(notice)
         if self._speaker is not None:
             self.query(ChatPane)[self._speaker].show_stream(self._stream_view())
-        if dictionary_changed:
-            self._show_dictionaries(highlight=True)
+        if committed:
+            self.panel.show(self.state)
         self._show_status()
 
     def _end_move(self) -> None:
         """Forget the move in progress: committed, or cancelled and gone."""
         if self._speaker is not None:
             self.query(ChatPane)[self._speaker].show_stream(None)
-        self._speaker, self._notes, self._pending = None, [], []
+        self._speaker, self._notes = None, []
         self._stream = Text()
         self._pieces = 0
 
@@ -343,7 +333,7 @@ class GameScreen(Screen[None]):
         view = Text()
         view.append(name, style="bold")
         retry = f" (try {attempt + 1})" if attempt else ""
-        if step == "update":
+        if step in QUIET_STEPS:
             view.append(
                 f"  is learning from the message{retry}… {self._pieces} tokens", style="dim"
             )
@@ -351,7 +341,7 @@ class GameScreen(Screen[None]):
             view.append(f"  writes{retry}…", style="dim")
         for note in self._notes:
             view.append(f"\n{note}", style="italic")
-        if step != "update":
+        if step not in QUIET_STEPS:
             view.append("\n")
             view.append_text(self._stream)
         return view
@@ -369,48 +359,41 @@ class GameScreen(Screen[None]):
             return  # a run the person already replaced by pressing resume or step
         if ended.reason == "finished":
             self.mode = Mode.FINISHED
-            common = len(self.state.common)
-            self.notify(f"Game over: {common} pairs in the common dictionary.", title="Finished")
+            outcome = self.game.outcome(self.state)
+            reason = f": {outcome.reason}" if outcome.reason else ""
+            self.notify(Text(f"Game over, {outcome.result.value}{reason}."), title="Finished")
         elif self.mode is not Mode.READ_ONLY:
             self.mode = Mode.PAUSED
 
     # -- showing the state ----------------------------------------------------------------
 
+    @property
+    def panel(self) -> GamePanel:
+        return cast(GamePanel, self.query_one("#game-panel"))
+
     def _show_committed(self, highlight: bool) -> None:
         violated = {m.move_index for m in self.state.moves if m.violated}
         for pane in self.query(ChatPane):
-            pane.set_messages(self.state.messages, violated)
-        self._show_dictionaries(highlight)
+            pane.set_messages(messages_of(self.state), violated)
+        self.panel.show(self.state)
         self._show_status()
 
-    def _show_dictionaries(self, highlight: bool) -> None:
-        """The committed dictionaries, with the current move's operations already applied."""
-        with self.state.lock:
-            shown = (self.state.dictionaries[0].copy(), self.state.dictionaries[1].copy())
-        for applied in self._pending:
-            shown[applied.owner].apply(applied.operation, applied.source, applied.round)
-        self.query_one(DictionaryTable).show(cast(tuple[Dictionary, Dictionary], shown), highlight)
-
     def _show_status(self) -> None:
-        state, scores = self.state, score(self.state)
-        a, b = state.settings.players
-        players = scores.players
-        mode = state.status.value if self.mode is Mode.FINISHED else self.mode.value
+        state, settings = self.state, self.state.settings
+        outcome = self.game.outcome(state)
+        mode = outcome.result.value if self.mode is Mode.FINISHED else self.mode.value
         if self.mode is Mode.READ_ONLY and self._holder:
             mode = f"read-only: open in {self._holder}"
         line = Text()
-        line.append(f"Round {state.current_round} of {state.settings.rounds}", style="bold")
+        last = state.moves[-1].round if state.moves else 1
+        round_ = getattr(state, "current_round", last)
+        rounds = getattr(settings, "rounds", None)
+        line.append(f"Round {round_}" + (f" of {rounds}" if rounds else ""), style="bold")
         line.append(f" · {mode}")
         if self.mode in (Mode.PLAYING, Mode.STEPPING) and self._pieces > 1:
             rate = (self._pieces - 1) / max(self._last_piece - self._step_started, 1e-6)
             line.append(f" · {rate:.1f} tok/s")
-        line.append(
-            f" · {a.name} {players[0].dictionary_size}, {b.name} {players[1].dictionary_size}"
-            f" · common {scores.common} ({scores.agreement:.0%})"
-            f" · requests {players[0].requests + players[1].requests}"
-            f" parsed {players[0].parsed + players[1].parsed}"
-            f" violated {players[0].violated + players[1].violated}"
-        )
+        line.append(f" · {self.panel.status(state)}")
         self.query_one("#status-line", Static).update(line)
 
     def watch_mode(self, mode: Mode) -> None:
@@ -429,7 +412,11 @@ class GameScreen(Screen[None]):
             if mode in (Mode.FINISHED, Mode.READ_ONLY):
                 return False
             return True if mode is Mode.PAUSED else None
-        if action in ("edit_entry", "add_entry", "remove_entry"):
+        if action in ("edit_entry", "add_entry", "remove_entry", "next_view"):
+            if not getattr(self.panel, "editable", False):
+                return False
+            if action == "next_view":
+                return True
             return None if mode in (Mode.READ_ONLY, Mode.LOADING) or self.game_id is None else True
         if action == "export":
             return None if self.game_id is None else True
@@ -446,53 +433,27 @@ class GameScreen(Screen[None]):
         self._start(moves=1)
 
     def action_next_view(self) -> None:
-        self.query_one(DictionaryTable).next_view()
+        self._editing().next_view()
 
     def action_edit_entry(self) -> None:
-        row = self.query_one(DictionaryTable).selected
-        if row is None:
-            self.notify("There is no entry to edit yet; press a to add one.")
-            return
-        self._open_editor(row)
+        self._editing().edit_entry()
 
     def action_add_entry(self) -> None:
-        self._open_editor(None)
-
-    def _open_editor(self, row: DictionaryRow | None) -> None:
-        """Editing pauses the game first, so the player sees the edit from its next move."""
-        if self.mode in (Mode.PLAYING, Mode.STEPPING):
-            self.action_pause()
-        self.app.push_screen(EntryEditor(self.state.settings, row, self.apply_edit))
-
-    def apply_edit(self, owner: int, operations: Iterable[Operation]) -> None:
-        """Apply and store the person's change; InvalidEdit goes back to the editor as is."""
-        assert self.game_id is not None
-        try:
-            for operation in operations:
-                applied = self.state.edit(owner, operation)
-                self.dictgame.store.save_edit(self.game_id, self.state, applied)
-        finally:
-            self._show_dictionaries(highlight=True)
-            self._show_status()
+        self._editing().add_entry()
 
     def action_remove_entry(self) -> None:
-        row = self.query_one(DictionaryTable).selected
-        if row is None:
-            self.notify("There is no entry to remove.")
-            return
+        self._editing().remove_entry()
+
+    def _editing(self) -> Any:
+        """The panel, once the game is paused: the player sees an edit from its next move."""
         if self.mode in (Mode.PLAYING, Mode.STEPPING):
             self.action_pause()
-        names = " and ".join(f"{self.state.settings.players[s].name}'s" for s in row.holders)
-        question = Text(f"Remove {row.word_a} = {row.word_b} from {names} dictionary?")
+        return self.panel
 
-        def remove(confirmed: bool | None) -> None:
-            if confirmed:
-                for seat, entry in row.entries.items():
-                    self.apply_edit(
-                        seat, [Operation(kind=OperationKind.REMOVE, foreign=entry.foreign)]
-                    )
-
-        self.app.push_screen(ConfirmModal(question, confirm="Remove"), remove)
+    def _save_edit(self, edit: Any) -> None:
+        assert self.game_id is not None
+        self.dictgame.store.save_edit(self.game_id, self.state, edit)
+        self._show_status()
 
     def action_export(self) -> None:
         if self.game_id is not None:
@@ -526,9 +487,10 @@ class GameScreen(Screen[None]):
             yield SystemCommand(
                 "Export game", "Write this game as Markdown and JSON", self.action_export
             )
-        yield SystemCommand(
-            "Switch dictionary view", "All, common, or each player's", self.action_next_view
-        )
+        if self.check_action("next_view", ()):
+            yield SystemCommand(
+                "Switch dictionary view", "All, common, or each player's", self.action_next_view
+            )
         yield SystemCommand(
             "Back to saved games", "Leave this game (it is saved)", self.action_back
         )

@@ -2,67 +2,67 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Any, TextIO
 
-from ..engine.games.dictionary.events import (
-    AttemptFinished,
-    GameEvent,
-    MoveFinished,
-    OperationApplied,
-    OperationRejected,
-    StepStarted,
-    TextStreamed,
-)
-from ..engine.games.dictionary.export import scores_lines
-from ..engine.core.episode import GameMaster
-from ..engine.games.dictionary.scores import score
-from ..engine.games.dictionary.state import GameState, GameStatus
-from ..saves import GameStore
+from ..engine.core.episode import GameMaster, Saver, play
+from ..engine.core.events import AttemptFinished, GameEvent, MoveFinished, StepStarted, TextStreamed
+from ..engine.core.game import GameStatus
+from ..engine.games.dictionary.events import OperationApplied, OperationRejected
 
 
 class TranscriptPrinter:
-    """Prints what happens in a move as it happens: streamed words, learned words, re-prompts."""
+    """Prints what happens in a move as it happens: streamed words, learned words, re-prompts.
 
-    def __init__(self, state: GameState, out: TextIO) -> None:
+    Steps whose answers are structured data (a dictionary update) are not streamed; what
+    they did is printed when the move is applied.
+    """
+
+    QUIET_STEPS = frozenset({"update"})
+
+    def __init__(self, state: Any, out: TextIO) -> None:
         self.state = state
         self.out = out
+        self._round = 1
         # Trailing white space of the text streamed so far: printed only if more text follows,
         # so a reply ending in a newline does not leave a blank line.
         self._held = ""
 
+    def _name(self, seat: int) -> str:
+        return str(self.state.settings.players[seat].name)
+
     def __call__(self, event: GameEvent) -> None:
-        players = self.state.settings.players
+        quiet = self.QUIET_STEPS
         match event:
-            case StepStarted(seat=seat, step=step, attempt=attempt) if step != "update":
+            case MoveFinished(record=record) if not record.attempts:
+                self._write(f"[round {record.round}] {self._name(record.seat)}: {record.message}\n")
+            case MoveFinished(record=record):
+                self._round = record.round + (1 if record.seat == 1 else 0)
+            case StepStarted(seat=seat, step=step, attempt=attempt) if step not in quiet:
                 retry = f" (try {attempt + 1})" if attempt else ""
-                round_ = self.state.current_round
-                self._write(f"[round {round_}] {players[seat].name}{retry}: ")
-            case TextStreamed(step=step, text=text) if step != "update":
+                round_ = getattr(self.state, "current_round", self._round)
+                self._write(f"[round {round_}] {self._name(seat)}{retry}: ")
+            case TextStreamed(step=step, text=text) if step not in quiet:
                 stripped = text.rstrip()
                 if stripped:
                     self._write(self._held + stripped)
                     self._held = text[len(stripped) :]
                 else:
                     self._held += text
-            case AttemptFinished(attempt=attempt) if attempt.step != "update":
+            case AttemptFinished(attempt=attempt) if attempt.step not in quiet:
                 self._held = ""
                 self._write("\n")
                 if attempt.violation:
                     self._write(f"    ! move rule: {attempt.violation}\n")
             case AttemptFinished(seat=seat, attempt=attempt) if attempt.violation:
-                self._write(f"    ! {players[seat].name}'s update: {attempt.violation}\n")
+                self._write(f"    ! {self._name(seat)}'s {attempt.step}: {attempt.violation}\n")
             case OperationApplied(seat=seat, applied=applied):
                 op = applied.operation
                 self._write(
-                    f"    {players[seat].name} {op.kind.value}: {op.foreign} = {op.meaning} "
+                    f"    {self._name(seat)} {op.kind.value}: {op.foreign} = {op.meaning} "
                     f"({op.confidence:.2f})\n"
                 )
             case OperationRejected(seat=seat, rejected=rejected):
-                self._write(f"    {players[seat].name} refused: {rejected.reason}\n")
-            case MoveFinished(record=record):
-                if record.incoming is None and not record.attempts:
-                    name = players[record.seat].name
-                    self._write(f"[round {record.round}] {name}: {record.message}\n")
+                self._write(f"    {self._name(seat)} refused: {rejected.reason}\n")
             case _:
                 pass
 
@@ -71,19 +71,16 @@ class TranscriptPrinter:
         self.out.flush()
 
 
-def play_to_end(store: GameStore, game_id: int, master: GameMaster, out: TextIO) -> GameStatus:
-    """Play move after move, committing each as it completes, until the game ends."""
-    state = master.state
-    printer = TranscriptPrinter(state, out)
-    try:
-        while state.status is GameStatus.PLAYING:
-            record = master.play_next_move(on_event=printer)
-            store.save_move(game_id, state, record)
-    except Exception as error:
-        store.record_error(game_id, error, state.moves_played)
-        raise
-    store.set_status(game_id, state.status)
-    out.write(f"\nGame {game_id} {state.status.value} after {state.rounds_played} rounds.\n")
-    for line in scores_lines(score(state), state):
+def play_to_end(master: GameMaster, saver: Saver, game_id: int, out: TextIO) -> GameStatus:
+    """Play move after move, saving each as it completes, until the game ends."""
+    play(master, saver, on_event=TranscriptPrinter(master.state, out))
+    outcome = master.outcome
+    rounds = master.state.moves[-1].round if master.state.moves else 0
+    reason = f" ({outcome.reason})" if outcome.reason else ""
+    out.write(
+        f"\nGame {game_id}: {outcome.result.value}{reason} after {rounds} "
+        f"round{'s' if rounds != 1 else ''}.\n"
+    )
+    for line in master.game.report(master.state):
         out.write(f"  {line}\n")
-    return state.status
+    return outcome.status

@@ -76,7 +76,8 @@ class HomeScreen(Screen[None]):
         table: DataTable[Text] = DataTable(id="games", cursor_type="row", zebra_stripes=True)
         for label, key in (
             ("id", "id"),
-            ("languages", "languages"),
+            ("game", "game"),
+            ("about", "about"),
             ("models", "models"),
             ("status", "status"),
             ("rounds", "rounds"),
@@ -179,13 +180,18 @@ class HomeScreen(Screen[None]):
             yield SystemCommand("Delete game", "Delete the selected game", self.action_delete)
 
 
+# Short names of the games in the list.
+GAME_TITLES = {"dictionary": "Dictionary", "hellogame": "hellogame", "firstlast": "firstlast"}
+
+
 def _cells(game: GameSummary) -> tuple[str, ...]:
     models = " / ".join(dict.fromkeys(model_name(m) for m in game.models))
     return (
         str(game.id),
-        " / ".join(game.languages),
+        GAME_TITLES.get(game.game, game.game),
+        game.summary,
         models,
         str(game.status),
-        f"{game.moves_played // 2}/{game.rounds}",
+        f"{game.rounds_played}/{game.rounds}",
         last_played(game.updated),
     )

@@ -16,8 +16,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
+from ..engine.core.settings import CommonSettings
+from ..engine.games import all_games, game_for_settings, get_game
 from ..engine.games.dictionary.settings import GameSettings
-from ..engine.games.dictionary.state import GameState
 from ..models import FoundModel, ModelFileError, default_search_dirs, find_models
 from . import locations
 from .config import DictgameConfig
@@ -39,6 +40,8 @@ FIELD_OF_ERROR: dict[tuple[str | int, ...], str] = {
     ("temperature",): "temperature",
     ("seed",): "seed",
     ("opening",): "opening",
+    ("instance",): "instance",
+    ("name",): "name-a",
 }
 
 
@@ -59,12 +62,25 @@ class NewGameScreen(Screen[None]):
     def __init__(
         self,
         config: DictgameConfig,
-        settings: GameSettings | None = None,
+        settings: CommonSettings | None = None,
         error: str | None = None,
     ) -> None:
         super().__init__()
         self.config = config
-        self.settings = settings or config.game_settings(config.seed or 0)
+        self.game = game_for_settings(settings) if settings is not None else get_game(config.game)
+        # The form's fields start from a Dictionary Discovery game's settings; another game's
+        # players and seed carry over.
+        dictionary = config.game_settings(config.seed or 0, "dictionary")
+        assert isinstance(dictionary, GameSettings)
+        if isinstance(settings, GameSettings):
+            dictionary = settings
+        elif settings is not None:
+            players = tuple(
+                p.model_copy(update={"name": s.name, "model": s.model})
+                for p, s in zip(dictionary.players, settings.players, strict=True)
+            )
+            dictionary = dictionary.model_copy(update={"players": players, "seed": settings.seed})
+        self.settings = dictionary
         # A game that could not start comes back here with its settings and the reason.
         self._error = error
         self._seed = "" if settings is None and config.seed is None else str(self.settings.seed)
@@ -81,6 +97,24 @@ class NewGameScreen(Screen[None]):
             yield Static("New game", classes="screen-title")
             if self._error:
                 yield Static(Text(self._error), id="form-error", classes="form-error")
+            yield from _field(
+                "Game",
+                Select(
+                    [(game.title, game.name) for game in all_games()],
+                    value=self.game.name,
+                    allow_blank=False,
+                    compact=True,
+                    id="game",
+                ),
+            )
+            with Horizontal(classes="numbers", id="instance-settings"):
+                yield from _field(
+                    "Experiment",
+                    Select([], allow_blank=True, compact=True, id="experiment"),
+                )
+                yield from _field(
+                    "Instance", Input("0", type="integer", compact=True, id="instance")
+                )
             with Horizontal(classes="players"):
                 for seat, suffix in enumerate("ab"):
                     player = settings.players[seat]
@@ -90,7 +124,9 @@ class NewGameScreen(Screen[None]):
                             "Name", Input(player.name, compact=True, id=f"name-{suffix}")
                         )
                         yield from _field(
-                            "Language", Input(player.language, compact=True, id=f"lang-{suffix}")
+                            "Language",
+                            Input(player.language, compact=True, id=f"lang-{suffix}"),
+                            classes="dictionary-only",
                         )
                         yield from _field(
                             "Model",
@@ -101,6 +137,7 @@ class NewGameScreen(Screen[None]):
                                 disabled=self.config.backend == "scripted",
                                 compact=True,
                                 id=f"model-{suffix}",
+                                classes="model-select",
                             ),
                         )
                         yield from _field(
@@ -114,13 +151,16 @@ class NewGameScreen(Screen[None]):
                         )
             with Horizontal(classes="numbers"):
                 yield from _field(
-                    "Rounds", Input(str(settings.rounds), type="integer", compact=True, id="rounds")
+                    "Rounds",
+                    Input(str(settings.rounds), type="integer", compact=True, id="rounds"),
+                    classes="dictionary-only",
                 )
                 yield from _field(
                     "Words per message",
                     Input(
                         str(settings.words_per_message), type="integer", compact=True, id="words"
                     ),
+                    classes="dictionary-only",
                 )
                 yield from _field(
                     "Temperature",
@@ -140,6 +180,7 @@ class NewGameScreen(Screen[None]):
                     compact=True,
                     id="opening",
                 ),
+                classes="dictionary-only",
             )
             with Horizontal(classes="buttons"):
                 yield Button("Start game", variant="primary", id="start")
@@ -147,6 +188,7 @@ class NewGameScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self._show_game(self.game.name)
         self.query_one("#name-a", Input).focus()
         if self.config.backend == "llama":
             self._find_models()
@@ -175,7 +217,28 @@ class NewGameScreen(Screen[None]):
                     select.value = typed
                     path_input.value = ""
 
-    @on(Select.Changed)
+    @on(Select.Changed, "#game")
+    def _game_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self._show_game(event.value)
+
+    def _show_game(self, name: str) -> None:
+        """Dictionary Discovery is set field by field; other games play one of their
+        instances, chosen by experiment and number."""
+        self.game = get_game(name)
+        dictionary = name == "dictionary"
+        for widget in self.query(".dictionary-only"):
+            widget.display = dictionary
+        self.query_one("#instance-settings").display = not dictionary
+        if not dictionary:
+            experiments = [(e.name, e.name) for e in self.game.experiments(0)]
+            select = self.query_one("#experiment", Select)
+            with select.prevent(Select.Changed):
+                select.set_options(experiments)
+                if experiments:
+                    select.value = experiments[0][1]
+
+    @on(Select.Changed, ".model-select")
     def _model_chosen(self, event: Select.Changed) -> None:
         """A model picked from the list replaces a typed path."""
         if event.select.id is not None:
@@ -195,7 +258,7 @@ class NewGameScreen(Screen[None]):
             self.query(".-invalid").first().focus()
             return
         try:
-            player_models(settings, self.config)
+            player_models(settings, self.config, self.game)
         except ModelFileError as error:
             seat = next(
                 (
@@ -210,15 +273,17 @@ class NewGameScreen(Screen[None]):
             return
         from .game_screen import GameScreen
 
-        self.app.switch_screen(GameScreen(GameState(settings)))
+        self.app.switch_screen(GameScreen(self.game.new_state(settings)))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss()
 
-    def _read_settings(self) -> GameSettings:
+    def _read_settings(self) -> CommonSettings:
         """Let the game's own settings model judge the values, so the messages are its."""
         seed = self._value("seed") or str(secrets.randbelow(2**31))
+        if self.game.name != "dictionary":
+            return self._instance_settings(seed)
         data: dict[str, Any] = {
             "players": [
                 {
@@ -235,6 +300,26 @@ class NewGameScreen(Screen[None]):
             "opening": self._value("opening"),
         }
         return GameSettings.model_validate(data)
+
+    def _instance_settings(self, seed: str) -> CommonSettings:
+        experiments = {e.name: e for e in self.game.experiments(0)}
+        chosen = self.query_one("#experiment", Select).value
+        experiment = experiments.get(chosen if isinstance(chosen, str) else "")
+        number = int(self._value("instance") or 0)
+        if experiment is None or not 0 <= number < len(experiment.instances):
+            count = len(experiment.instances) if experiment else 0
+            raise ValidationError.from_exception_data(
+                "instance",
+                [{"type": "less_than", "loc": ("instance",), "input": number,
+                  "ctx": {"lt": count}}],
+            )
+        given: dict[str, Any] = {
+            "models": (self._model("a"), self._model("b")),
+            "names": (self._value("name-a") or None, self._value("name-b") or None),
+            "temperature": self._value("temperature"),
+            "seed": seed,
+        }
+        return self.game.settings_for(dict(experiment.instances[number]), given)
 
     def _value(self, field_id: str) -> str:
         return self.query_one(f"#{field_id}", Input).value.strip()
@@ -258,9 +343,9 @@ class NewGameScreen(Screen[None]):
             error.display = False
 
 
-def _field(label: str, widget: Widget) -> ComposeResult:
+def _field(label: str, widget: Widget, classes: str = "") -> ComposeResult:
     """A labelled field with room for its error message underneath."""
-    with Vertical(classes="field"):
+    with Vertical(classes=f"field {classes}".strip()):
         yield Label(label)
         yield widget
         error = Static("", id=f"{widget.id}-error", classes="field-error")

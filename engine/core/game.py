@@ -178,3 +178,7 @@ class Game(Generic[StateT]):
     summary: Callable[[Any], str] = lambda settings: ""
     # The type of the person's edits, where the game has any.
     edit_type: type[BaseModel] | None = None
+    # The game's own lines about a game, for transcripts and the end of a headless game.
+    report: Callable[[Any], list[str]] = lambda state: []
+    # The game's own export (game id, state, "json" or "markdown"); None: the core's.
+    export: Callable[[int, Any, str], str] | None = None

@@ -6,6 +6,8 @@ JSON and back without loss. A game's own record extends `MoveRecord` with what i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, ConfigDict
 
 from ..backend import Generation
@@ -82,3 +84,17 @@ class MoveRecord(BaseModel):
     @property
     def seconds(self) -> float:
         return self.finished_at - self.started_at
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message as the partner and the panes see it."""
+
+    move_index: int
+    round: int
+    seat: int
+    text: str
+
+
+def messages_of(moves: list[MoveRecord]) -> list[Message]:
+    return [Message(m.move_index, m.round, m.seat, m.message) for m in moves]

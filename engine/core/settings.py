@@ -27,7 +27,8 @@ class PlayerSettings(BaseModel):
 class CommonSettings(BaseModel):
     """The settings of one episode that the core reads; stored with the game."""
 
-    model_config = ConfigDict(frozen=True)
+    # A misspelt setting is an error, never silently a default.
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     players: tuple[PlayerSettings, PlayerSettings]
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)

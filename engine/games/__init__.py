@@ -42,5 +42,13 @@ def all_games() -> list[Game[Any]]:
     return list(_builtin().values())
 
 
+def game_for_settings(settings: object) -> Game[Any]:
+    """The game whose settings these are."""
+    for game in _builtin().values():
+        if type(settings) is game.settings_type:
+            return game
+    raise UnknownGame(f"no game has settings of type {type(settings).__name__}")
+
+
 def game_of(state: EpisodeState[Any]) -> Game[Any]:
     return get_game(type(state).game_name)

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...backend import ChatMessage
-from ...core.game import Answer, Ask, Experiment, Game, Outcome, Result, Scores, Turn, PLAYING
+from ...core.game import PLAYING, Answer, Ask, Experiment, Game, Outcome, Result, Scores, Turn
 from .dictionary import AppliedOperation, OperationKind, Source, check_operation
 from .events import OperationApplied, OperationRejected
+from .export import game_json, game_markdown, scores_lines
 from .prompts import PromptBook
 from .records import MoveRecord, RejectedOperation
 from .rules import (
@@ -31,7 +32,7 @@ from .rules import (
     update_token_budget,
 )
 from .scores import score
-from .settings import GameSettings, PlayerSettings
+from .settings import GameSettings, PlayerSettings, default_players
 from .state import GameState
 
 
@@ -209,19 +210,28 @@ def experiments(seed: int) -> list[Experiment]:
 
 
 def settings_for(instance: dict[str, Any], given: dict[str, Any]) -> GameSettings:
-    """An instance's players and seed, with the caller's models and other settings."""
-    values = {k: v for k, v in given.items() if k not in ("models", "names")}
-    models = given.get("models", (None, None))
-    players = (
-        PlayerSettings(name=instance.get("name_a", "Alice"), language=instance["lang_a"],
-                       model=models[0]),
-        PlayerSettings(name=instance.get("name_b", "Bruno"), language=instance["lang_b"],
-                       model=models[1]),
-    )
+    """An instance's players and seed, with the caller's models, names and other settings.
+
+    `given` may hold `models` and `names` (per seat, None: the default), `lang_a`/`lang_b`
+    and any setting of `GameSettings`; the instance's own values come first.
+    """
+    values = dict(given)
+    models = values.pop("models", (None, None))
+    names = values.pop("names", (None, None))
+    seats = []
+    for seat, suffix in enumerate("ab"):
+        default = default_players()[seat]
+        language = instance.get(f"lang_{suffix}") or values.get(f"lang_{suffix}") or default.language
+        name = instance.get(f"name_{suffix}") or names[seat] or values.get(f"name_{suffix}")
+        seats.append(
+            PlayerSettings(name=name or default.name, language=language, model=models[seat])
+        )
+        values.pop(f"lang_{suffix}", None)
+        values.pop(f"name_{suffix}", None)
     for key in ("seed", "rounds", "words_per_message", "opening"):
         if key in instance:
             values[key] = instance[key]
-    return GameSettings(players=players, **values)
+    return GameSettings(players=(seats[0], seats[1]), **values)
 
 
 def restore(
@@ -251,4 +261,8 @@ DICTIONARY: Game[GameState] = Game(
     restore=restore,
     summary=summary,
     edit_type=AppliedOperation,
+    report=lambda state: scores_lines(score(state), state),
+    export=lambda game_id, state, form: (
+        game_json(game_id, state) if form == "json" else game_markdown(game_id, state)
+    ),
 )

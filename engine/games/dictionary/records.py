@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ...core.records import Attempt, MoveRecord as CoreMoveRecord
+from ...core.records import Attempt
+from ...core.records import MoveRecord as CoreMoveRecord
 from .dictionary import AppliedOperation, Operation
 
 Step = Literal["opening", "update", "reply"]

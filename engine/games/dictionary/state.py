@@ -8,10 +8,10 @@ dictionary. Both happen under the state's lock, because the UI edits while a wor
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import cast
 
 from ...core.game import EpisodeState, GameStatus
+from ...core.records import Message, messages_of
 from .dictionary import (
     AppliedOperation,
     Dictionary,
@@ -25,14 +25,6 @@ from .records import MoveRecord
 from .settings import GameSettings
 
 __all__ = ["GameState", "GameStatus", "InvalidEdit", "Message"]
-
-
-@dataclass(frozen=True)
-class Message:
-    move_index: int
-    round: int
-    seat: int
-    text: str
 
 
 class InvalidEdit(ValueError):
@@ -91,7 +83,7 @@ class GameState(EpisodeState[GameSettings]):
 
     @property
     def messages(self) -> list[Message]:
-        return [Message(m.move_index, m.round, m.seat, m.message) for m in self.moves]
+        return messages_of(self.moves)
 
     @property
     def common(self) -> set[tuple[str, str]]:

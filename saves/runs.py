@@ -1,0 +1,158 @@
+"""Runs: a study's episodes (an experiment's instances, each played as a saved game).
+
+A run is stored with its arguments and every episode it will play before the first is
+played, so a run killed at any moment is finished by starting it again: an episode whose
+game is over is never played twice, one whose game was interrupted is resumed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .errors import SaveFileError
+
+if TYPE_CHECKING:
+    from .store import GameStore
+
+
+class RunNotFound(KeyError):
+    def __init__(self, run_id: int) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
+
+    def __str__(self) -> str:
+        return f"there is no run {self.run_id} (dictgame runs lists them)"
+
+
+@dataclass(frozen=True)
+class EpisodeRow:
+    run_id: int
+    seq: int
+    experiment: str
+    instance: dict[str, Any]
+    game_id: int | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    game: str
+    created: str
+    updated: str
+    arguments: dict[str, Any]
+    episodes: int
+    done: int
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def create_run(
+    store: GameStore, game: str, arguments: dict[str, Any], episodes: list[tuple[str, dict[str, Any]]]
+) -> int:
+    """Store a run and the episodes it will play, in one transaction."""
+    now = _now()
+    with store._lock, store._transaction():
+        run_id = (
+            store._db.table("runs")
+            .insert(
+                {
+                    "game": game,
+                    "created": now,
+                    "updated": now,
+                    "arguments_json": json.dumps(arguments, ensure_ascii=False, sort_keys=True),
+                }
+            )
+            .last_pk
+        )
+        store._db.table("episodes").insert_all(
+            {
+                "run_id": run_id,
+                "seq": seq,
+                "experiment": experiment,
+                "instance_json": json.dumps(instance, ensure_ascii=False),
+                "game_id": None,
+            }
+            for seq, (experiment, instance) in enumerate(episodes)
+        )
+    assert run_id is not None
+    return int(run_id)
+
+
+def find_run(store: GameStore, arguments: dict[str, Any]) -> int | None:
+    """The latest run started with exactly these arguments that still has episodes to play."""
+    text = json.dumps(arguments, ensure_ascii=False, sort_keys=True)
+    with store._lock:
+        for row in store._db.query(
+            "select id from runs where arguments_json = ? order by id desc", [text]
+        ):
+            if any(e.status != "finished" and e.status != "aborted" for e in episodes(store, row["id"])):
+                return int(row["id"])
+    return None
+
+
+def episodes(store: GameStore, run_id: int) -> list[EpisodeRow]:
+    with store._lock:
+        if not list(store._db.query("select id from runs where id = ?", [run_id])):
+            raise RunNotFound(run_id)
+        rows = list(
+            store._db.query(
+                "select e.*, g.status from episodes e left join games g on g.id = e.game_id "
+                "where e.run_id = ? order by e.seq",
+                [run_id],
+            )
+        )
+    return [
+        EpisodeRow(
+            run_id=row["run_id"],
+            seq=row["seq"],
+            experiment=row["experiment"],
+            instance=json.loads(row["instance_json"]),
+            game_id=row["game_id"],
+            status=row["status"],
+        )
+        for row in rows
+    ]
+
+
+def run_arguments(store: GameStore, run_id: int) -> dict[str, Any]:
+    with store._lock:
+        for row in store._db.query("select arguments_json from runs where id = ?", [run_id]):
+            return dict(json.loads(row["arguments_json"]))
+    raise RunNotFound(run_id)
+
+
+def list_runs(store: GameStore) -> list[RunSummary]:
+    with store._lock:
+        rows = list(store._db.query("select * from runs order by id desc"))
+    summaries = []
+    for row in rows:
+        played = episodes(store, row["id"])
+        summaries.append(
+            RunSummary(
+                id=row["id"],
+                game=row["game"],
+                created=row["created"],
+                updated=row["updated"],
+                arguments=json.loads(row["arguments_json"]),
+                episodes=len(played),
+                done=sum(1 for e in played if e.status in ("finished", "aborted")),
+            )
+        )
+    return summaries
+
+
+def attach_game(store: GameStore, episode: EpisodeRow, game_id: int) -> None:
+    """Within the transaction that created the game: the episode is played by it."""
+    cursor = store._db.execute(
+        "update episodes set game_id = ? where run_id = ? and seq = ? and game_id is null",
+        [game_id, episode.run_id, episode.seq],
+    )
+    if cursor.rowcount != 1:
+        raise SaveFileError(store.path, f"episode {episode.seq} of run {episode.run_id} already has a game")
+    store._db.execute("update runs set updated = ? where id = ?", [_now(), episode.run_id])

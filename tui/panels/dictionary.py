@@ -1,0 +1,100 @@
+"""Dictionary Discovery's panel: the live dictionary table, and the person's edits to it.
+
+The game screen's edit, add and remove keys come here; an edit pauses the game first, so
+the player sees it from its next move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, cast
+
+from rich.text import Text
+from textual.containers import Vertical
+
+from ...engine.games.dictionary.dictionary import Operation, OperationKind
+from ...engine.games.dictionary.scores import score
+from ...engine.games.dictionary.state import GameState
+from ..confirm_modal import ConfirmModal
+from ..dictionary_table import DictionaryRow, DictionaryTable
+from ..entry_editor import EntryEditor
+
+
+class Panel(Vertical):
+    editable = True
+
+    def __init__(self, state: GameState, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.state = state
+        # Set by the game screen: stores an edit (owner seat, applied operation).
+        self.save_edit: Callable[[Any], None] | None = None
+
+    def compose(self) -> Any:
+        yield DictionaryTable(self.state.settings, id="dictionary-view")
+
+    @property
+    def table(self) -> DictionaryTable:
+        return self.query_one(DictionaryTable)
+
+    def show(self, state: GameState, highlight: bool = True) -> None:
+        with state.lock:
+            shown = (state.dictionaries[0].copy(), state.dictionaries[1].copy())
+        self.table.show(shown, highlight)
+
+    def status(self, state: GameState) -> str:
+        scores = score(state)
+        a, b = state.settings.players
+        players = scores.players
+        return (
+            f"{a.name} {players[0].dictionary_size}, {b.name} {players[1].dictionary_size}"
+            f" · common {scores.common} ({scores.agreement:.0%})"
+            f" · requests {players[0].requests + players[1].requests}"
+            f" parsed {players[0].parsed + players[1].parsed}"
+            f" violated {players[0].violated + players[1].violated}"
+        )
+
+    # -- the person's edits (the game screen pauses first) -------------------------------
+
+    def next_view(self) -> None:
+        self.table.next_view()
+
+    def edit_entry(self) -> None:
+        row = self.table.selected
+        if row is None:
+            self.notify("There is no entry to edit yet; press a to add one.")
+            return
+        self._open_editor(row)
+
+    def add_entry(self) -> None:
+        self._open_editor(None)
+
+    def _open_editor(self, row: DictionaryRow | None) -> None:
+        self.app.push_screen(EntryEditor(self.state.settings, row, self.apply_edit))
+
+    def apply_edit(self, owner: int, operations: Iterable[Operation]) -> None:
+        """Apply and store the person's change; InvalidEdit goes back to the editor as is."""
+        try:
+            for operation in operations:
+                applied = self.state.edit(owner, operation)
+                if self.save_edit is not None:
+                    self.save_edit(applied)
+        finally:
+            self.show(self.state)
+            self.screen.refresh_bindings()
+
+    def remove_entry(self) -> None:
+        row = self.table.selected
+        if row is None:
+            self.notify("There is no entry to remove.")
+            return
+        names = " and ".join(f"{self.state.settings.players[s].name}'s" for s in row.holders)
+        question = Text(f"Remove {row.word_a} = {row.word_b} from {names} dictionary?")
+
+        def remove(confirmed: bool | None) -> None:
+            if confirmed:
+                for seat, entry in cast(DictionaryRow, row).entries.items():
+                    self.apply_edit(
+                        seat, [Operation(kind=OperationKind.REMOVE, foreign=entry.foreign)]
+                    )
+
+        self.app.push_screen(ConfirmModal(question, confirm="Remove"), remove)

@@ -1,0 +1,156 @@
+"""The commands of studies: games and their instances, runs of episodes, records, evaluation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .commands import open_store
+from .config import DictgameConfig
+
+
+def command_games(args: argparse.Namespace, config: DictgameConfig) -> int:
+    from ..engine.games import all_games
+
+    for game in all_games():
+        experiments = ", ".join(e.name for e in game.experiments(0))
+        print(f"{game.name:<12} {game.title}: {game.description}")
+        print(f"{'':<12} experiments: {experiments}")
+    return 0
+
+
+def command_instances(args: argparse.Namespace, config: DictgameConfig) -> int:
+    from ..engine.core.instances import generate
+    from ..engine.games import get_game
+
+    text = json.dumps(generate(get_game(args.game_name), args.seed), ensure_ascii=False, indent=2)
+    if args.out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        args.out.write_text(text + "\n", "utf-8")
+        print(f"Instances of {args.game_name} (seed {args.seed}) written to {args.out}")
+    return 0
+
+
+def run_arguments(args: argparse.Namespace, config: DictgameConfig) -> dict[str, Any]:
+    """What makes a run the same run: started again with these, it is finished, not redone."""
+    return {
+        "game": config.game,
+        "experiment": args.experiment,
+        "instances": str(args.instances.resolve()) if args.instances else None,
+        "seed": config.seed or 0,
+        "models": [str(config.model_for(seat) or "") for seat in (0, 1)],
+        "settings": config.games.get(config.game, {}),
+    }
+
+
+def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
+    from ..engine.core.instances import pick, read_instances
+    from ..engine.games import get_game
+    from ..saves.runs import create_run, find_run
+    from ..saves.runs import run_arguments as stored_arguments
+    from .players import open_backend
+    from .runner import play_run
+
+    with open_store(config) as store:
+        if args.resume is not None:
+            run_id = args.resume
+            stored = stored_arguments(store, run_id)
+            config = config.model_copy(update={"game": stored["game"]})
+        else:
+            arguments = run_arguments(args, config)
+            game = get_game(config.game)
+            run_id = find_run(store, arguments) or 0
+            if not run_id:
+                if args.instances is not None:
+                    experiments = read_instances(args.instances)
+                else:
+                    experiments = game.experiments(arguments["seed"])
+                episodes = [
+                    (experiment.name, instance)
+                    for experiment in pick(experiments, args.experiment)
+                    for instance in experiment.instances
+                ]
+                # Fail on a bad instance before anything is stored.
+                for number, (_, instance) in enumerate(episodes):
+                    config.game_settings(arguments["seed"] + number, game.name, instance)
+                run_id = create_run(store, game.name, arguments, episodes)
+                print(f"Run {run_id}: {len(episodes)} episodes of {game.title}", flush=True)
+            else:
+                print(f"Run {run_id}: finishing it (same arguments)", flush=True)
+        backend = open_backend(config)
+        try:
+            play_run(store, run_id, config, backend, sys.stdout)
+        except KeyboardInterrupt:
+            print(
+                f"\nInterrupted. Finished episodes are saved: dictgame run --resume {run_id}",
+                file=sys.stderr,
+            )
+            return 130
+        finally:
+            backend.close()
+    print(f"run id: {run_id}")
+    return 0
+
+
+def command_runs(args: argparse.Namespace, config: DictgameConfig) -> int:
+    from ..saves.runs import list_runs
+
+    with open_store(config) as store:
+        runs = list_runs(store)
+    if not runs:
+        print("No runs yet. Start one with: dictgame run --game hellogame")
+        return 0
+    print(f"{'id':>4}  {'game':<12} {'episodes':>9}  {'experiment':<20} created")
+    for run in runs:
+        experiment = run.arguments.get("experiment") or "all"
+        print(f"{run.id:>4}  {run.game:<12} {run.done:>4}/{run.episodes:<4}  {experiment:<20} {run.created[:16]}")
+    return 0
+
+
+def played_episodes(config: DictgameConfig, run_ids: list[int]) -> list[Any]:
+    """The finished and aborted episodes of runs, as the records and evaluation read them."""
+    from ..engine.core.clembench import PlayedEpisode
+    from ..engine.games import get_game
+    from ..saves.runs import episodes
+    from ..saves.runs import run_arguments as stored_arguments
+
+    played = []
+    with open_store(config) as store:
+        for run_id in run_ids:
+            game = get_game(stored_arguments(store, run_id)["game"])
+            for episode in episodes(store, run_id):
+                if episode.game_id is None or episode.status == "playing":
+                    continue
+                played.append(
+                    PlayedEpisode(
+                        game=game,
+                        experiment=episode.experiment,
+                        instance={"game_id": episode.instance.get("game_id", episode.seq), **episode.instance},
+                        state=store.load_game(episode.game_id),
+                    )
+                )
+    return played
+
+
+def command_records(args: argparse.Namespace, config: DictgameConfig) -> int:
+    from ..engine.core.clembench import write_records
+
+    episodes = played_episodes(config, [args.run_id])
+    written = write_records(episodes, args.out)
+    print(f"{len(episodes)} episodes written as clembench records under {args.out} ({len(written)} files)")
+    return 0
+
+
+def command_eval(args: argparse.Namespace, config: DictgameConfig) -> int:
+    from ..engine.core.evaluation import evaluate, format_table, write_csv
+
+    rows = evaluate(played_episodes(config, args.run_ids))
+    print(format_table(rows))
+    if args.csv is not None:
+        write_csv(rows, Path(args.csv))
+        print(f"Written to {args.csv}")
+    return 0
