@@ -28,7 +28,6 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from ..engine.core.game import Game
 from ..engine.core.settings import CommonSettings
 from ..engine.games import UnknownGame, get_game
 from . import locations
