@@ -1,7 +1,8 @@
 """Scores in clembench's vocabulary: request metrics, Aborted / Lose / Success, Main Score.
 
-The key strings are clemcore's own (`clemcore/clemgame/metrics.py`), so records we write are
-read by its `clem eval`. A game adds its own figures through its `scores` function.
+The key strings and constant names are clemcore's own (`clemcore/clemgame/metrics.py`, checked
+against clemcore 3.7.2), so records we write are read by its `clem eval`, which needs only
+Aborted and Main Score. A game adds its own figures through its `scores` function.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ METRIC_SUCCESS = "Success"
 METRIC_REQUEST_COUNT = "Request Count"
 METRIC_REQUEST_COUNT_PARSED = "Parsed Request Count"
 METRIC_REQUEST_COUNT_VIOLATED = "Violated Request Count"
-METRIC_REQUEST_SUCCESS = "Request Success Ratio"
+METRIC_REQUEST_SUCCESS_RATIO = "Request Success Ratio"
 BENCH_SCORE = "Main Score"
 
 
@@ -32,7 +33,7 @@ def request_metrics(attempts: Iterable[Attempt]) -> dict[str, float]:
         METRIC_REQUEST_COUNT: len(asked),
         METRIC_REQUEST_COUNT_PARSED: parsed,
         METRIC_REQUEST_COUNT_VIOLATED: len(asked) - parsed,
-        METRIC_REQUEST_SUCCESS: round(parsed / len(asked), 4) if asked else 0.0,
+        METRIC_REQUEST_SUCCESS_RATIO: round(parsed / len(asked), 4) if asked else 0.0,
     }
 
 
