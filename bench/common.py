@@ -173,6 +173,52 @@ def game_settings(rounds: int, words: int = 6, seed: int = 7) -> Any:
     return GameSettings(rounds=rounds, words_per_message=words, seed=seed)
 
 
+class BenchSaver:
+    """The episode loop's saver for benchmarks: keeps each record, watches the window.
+
+    The conversation a move was played on is the player's rules and the exchanges still in
+    view (`1 + 2 * shown`); when the referee drops old exchanges, the window has shrunk.
+    """
+
+    def __init__(self, master: Any, played: PlayedGame, rounds: int, progress_every: int,
+                 after_move: Callable[[Any, PlayedGame], None] | None) -> None:
+        self.master = master
+        self.played = played
+        self.rounds = rounds
+        self.progress_every = progress_every
+        self.after_move = after_move
+        self.window = list(master.referee.window_start)
+        self.started = time.perf_counter()
+
+    def save_move(self, state: Any, record: Any) -> None:
+        seat = record.seat
+        own_before = sum(1 for m in state.moves[:-1] if m.seat == seat)
+        window_after = self.master.referee.window_start[seat]
+        before = 1 + 2 * (own_before - self.window[seat])
+        after = 1 + 2 * (own_before - window_after)
+        self.played.conversation_lengths.append(before)
+        self.played.records.append(record)
+        if window_after > self.window[seat]:
+            self.played.window_shrinks.append(
+                {"move": record.move_index, "round": record.round, "seat": seat,
+                 "turns_before": before, "turns_after": after}
+            )
+        self.window[seat] = window_after
+        if self.after_move is not None:
+            self.after_move(record, self.played)
+        if self.progress_every and record.seat == 1 and record.round % self.progress_every == 0:
+            log(
+                f"  round {record.round}/{self.rounds}: {time.perf_counter() - self.started:.0f}s, "
+                f"prompt tokens this move {record.prompt_tokens}"
+            )
+
+    def save_outcome(self, state: Any, outcome: Any) -> None:
+        """Nothing to keep."""
+
+    def save_error(self, state: Any, error: BaseException) -> None:
+        self.played.error = f"{type(error).__name__}: {error}"
+
+
 def play_game(
     model: Path,
     *,
@@ -184,9 +230,10 @@ def play_game(
     progress_every: int = 10,
     after_move: Callable[[Any, PlayedGame], None] | None = None,
 ) -> PlayedGame:
-    """Play a whole game headless (the transcript printer writing to memory)."""
-    from dictgame.engine.core.episode import GameMaster
-    from dictgame.engine.games.dictionary.state import GameState, GameStatus
+    """Play a whole game through the one episode loop (the transcript printer writing to
+    memory, as headless play does)."""
+    from dictgame.engine.core.episode import GameMaster, play
+    from dictgame.engine.games.dictionary.state import GameState
     from dictgame.engine.llama_runtime import LlamaBackend
     from dictgame.tui.headless import TranscriptPrinter
 
@@ -199,33 +246,13 @@ def play_game(
             RecordingSession(backend.session(model), 1, played.calls, state),
         )
         master = GameMaster(state, sessions)  # type: ignore[arg-type]
-        printer = TranscriptPrinter(state, io.StringIO())
+        saver = BenchSaver(master, played, rounds, progress_every, after_move)
         started = time.perf_counter()
         background = Background().__enter__()
         try:
-            while state.status is GameStatus.PLAYING:
-                seat = state.next_seat
-                before = len(master.conversation(seat))
-                played.conversation_lengths.append(before)
-                record = master.play_next_move(on_event=printer)
-                played.records.append(record)
-                # The conversation the move was played on, measured again with the move's own
-                # turn removed: if it is shorter than before, the window shrank in this move.
-                after = len(master.conversation(seat)) - 2
-                if after < before:
-                    played.window_shrinks.append(
-                        {"move": record.move_index, "round": record.round, "seat": seat,
-                         "turns_before": before, "turns_after": after}
-                    )
-                if after_move is not None:
-                    after_move(record, played)
-                if progress_every and record.seat == 1 and record.round % progress_every == 0:
-                    log(
-                        f"  round {record.round}/{rounds}: {time.perf_counter() - started:.0f}s, "
-                        f"prompt tokens this move {record.prompt_tokens}"
-                    )
-        except Exception as error:  # noqa: BLE001 - the benchmark reports it
-            played.error = f"{type(error).__name__}: {error}"
+            play(master, saver, on_event=TranscriptPrinter(state, io.StringIO()))
+        except Exception:  # noqa: BLE001 - the benchmark reports it (saved by the saver)
+            pass
         played.seconds = time.perf_counter() - started
         background.__exit__(None, None, None)
         played.other_cores = background.cores

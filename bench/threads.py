@@ -28,10 +28,10 @@ KEEP = 0.5
 
 
 def _worker(model: str, n_threads: int, seconds: float) -> None:
-    from dictgame.engine.backend import CancelToken, GenerationCancelled
-    from dictgame.engine.core.episode import GameMaster
-    from dictgame.engine.games.dictionary.events import StepStarted, TextStreamed
-    from dictgame.engine.games.dictionary.state import GameState, GameStatus
+    from dictgame.engine.backend import CancelToken
+    from dictgame.engine.core.episode import GameMaster, NoSaver, play
+    from dictgame.engine.core.events import StepStarted, TextStreamed
+    from dictgame.engine.games.dictionary.state import GameState
     from dictgame.engine.llama_runtime import LlamaBackend
 
     from .common import game_settings
@@ -53,10 +53,7 @@ def _worker(model: str, n_threads: int, seconds: float) -> None:
     started = time.perf_counter()
     timer.start()
     try:
-        while state.status is GameStatus.PLAYING and not cancel.cancelled:
-            master.play_next_move(on_event=on_event, cancel=cancel)
-    except GenerationCancelled:
-        pass
+        play(master, NoSaver(), on_event=on_event, cancel=cancel)
     finally:
         timer.cancel()
     tokens = sum(len(s) - 1 for s in streams if len(s) > 1)

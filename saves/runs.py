@@ -85,14 +85,14 @@ def create_run(
 
 
 def find_run(store: GameStore, arguments: dict[str, Any]) -> int | None:
-    """The latest run started with exactly these arguments that still has episodes to play."""
+    """The latest run started with exactly these arguments: the same run, to be finished
+    (or, when it is finished, not played again)."""
     text = json.dumps(arguments, ensure_ascii=False, sort_keys=True)
     with store._lock:
         for row in store._db.query(
-            "select id from runs where arguments_json = ? order by id desc", [text]
+            "select id from runs where arguments_json = ? order by id desc limit 1", [text]
         ):
-            if any(e.status != "finished" and e.status != "aborted" for e in episodes(store, row["id"])):
-                return int(row["id"])
+            return int(row["id"])
     return None
 
 

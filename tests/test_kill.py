@@ -174,3 +174,63 @@ def test_kill_a_game_on_the_real_model_then_resume(point: int, tmp_path: Path) -
     moves = record["moves"]
     assert [m["move_index"] for m in moves] == [0, 1, 2, 3]
     assert all(later["incoming"] == earlier["message"] for earlier, later in zip(moves, moves[1:]))
+
+
+RUN_KILL_POINTS = int(os.environ.get("DICTGAME_RUN_KILL_POINTS", "6"))
+
+
+def run_command(db: Path, seed: int) -> list[str]:
+    return [DICTGAME, "run", "--game", "dictionary", "--experiment", "english-french",
+            "--rounds", "2", "--seed", str(seed), "--db", str(db)]
+
+
+def run_games(db: Path) -> list[tuple[int, int, str, list[str]]]:
+    """(episode, game, status, messages) of every episode of run 1, from the file itself."""
+    connection = sqlite3.connect(db)
+    try:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows = connection.execute(
+            "select e.seq, e.game_id, g.status from episodes e join games g on g.id = e.game_id "
+            "where e.run_id = 1 order by e.seq"
+        ).fetchall()
+        games = [
+            (seq, game_id, status, [json.loads(r)["message"] for (r,) in connection.execute(
+                "select record_json from moves where game_id = ? order by move_index", [game_id])])
+            for seq, game_id, status in rows
+        ]
+        # Every game of the run belongs to exactly one episode: none was started twice.
+        assert connection.execute("select count(*) from games").fetchone()[0] == len(games)
+    finally:
+        connection.close()
+    return games
+
+
+@pytest.mark.parametrize("point", range(RUN_KILL_POINTS))
+def test_kill_a_run_then_start_it_again_finishes_it_without_replaying(point: int, tmp_path: Path) -> None:
+    rng = random.Random(1000 + point)
+    db = tmp_path / "games.db"
+    process = subprocess.Popen(
+        run_command(db, point), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=scripted_env(delay=rng.choice([0.002, 0.01])),
+    )
+    time.sleep(rng.uniform(0.5, 2.5))
+    process.kill()
+    process.wait()
+    before = run_games(db) if db.exists() else []
+    finished_before = {game_id: messages for _, game_id, status, messages in before if status == "finished"}
+
+    again = subprocess.run(run_command(db, point), capture_output=True, text=True,
+                           env=scripted_env(0), timeout=300)
+    assert again.returncode == 0, again.stderr
+    after = run_games(db)
+    assert [seq for seq, *_ in after] == [0, 1, 2]
+    assert all(status == "finished" for _, _, status, _ in after)
+    for _, game_id, _, messages in after:
+        if game_id in finished_before:
+            assert messages == finished_before[game_id]  # not played again
+
+    fresh = tmp_path / "fresh.db"
+    uninterrupted = subprocess.run(run_command(fresh, point), capture_output=True, text=True,
+                                   env=scripted_env(0), timeout=300)
+    assert uninterrupted.returncode == 0, uninterrupted.stderr
+    assert [m for *_, m in after] == [m for *_, m in run_games(fresh)]

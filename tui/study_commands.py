@@ -69,10 +69,11 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
                     experiments = read_instances(args.instances)
                 else:
                     experiments = game.experiments(arguments["seed"])
+                # Each instance keeps its number in its experiment (clembench's game_id).
                 episodes = [
-                    (experiment.name, instance)
+                    (experiment.name, {"game_id": number, **instance})
                     for experiment in pick(experiments, args.experiment)
-                    for instance in experiment.instances
+                    for number, instance in enumerate(experiment.instances)
                 ]
                 # Fail on a bad instance before anything is stored.
                 for number, (_, instance) in enumerate(episodes):
@@ -80,7 +81,7 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
                 run_id = create_run(store, game.name, arguments, episodes)
                 print(f"Run {run_id}: {len(episodes)} episodes of {game.title}", flush=True)
             else:
-                print(f"Run {run_id}: finishing it (same arguments)", flush=True)
+                print(f"Run {run_id} has these arguments: finishing it", flush=True)
         backend = open_backend(config)
         try:
             play_run(store, run_id, config, backend, sys.stdout)
@@ -129,7 +130,7 @@ def played_episodes(config: DictgameConfig, run_ids: list[int]) -> list[Any]:
                     PlayedEpisode(
                         game=game,
                         experiment=episode.experiment,
-                        instance={"game_id": episode.instance.get("game_id", episode.seq), **episode.instance},
+                        instance=episode.instance,
                         state=store.load_game(episode.game_id),
                     )
                 )
@@ -141,16 +142,31 @@ def command_records(args: argparse.Namespace, config: DictgameConfig) -> int:
 
     episodes = played_episodes(config, [args.run_id])
     written = write_records(episodes, args.out)
-    print(f"{len(episodes)} episodes written as clembench records under {args.out} ({len(written)} files)")
+    print(f"{len(written)} episodes written as clembench records under {args.out}")
     return 0
 
 
 def command_eval(args: argparse.Namespace, config: DictgameConfig) -> int:
-    from ..engine.core.evaluation import evaluate, format_table, write_csv
+    from ..engine.core.evaluation import csv_text, evaluate, table_text
 
-    rows = evaluate(played_episodes(config, args.run_ids))
-    print(format_table(rows))
+    episodes = played_episodes(config, args.run_ids)
+    rows = evaluate(episodes)
+    print(table_text(rows))
+    unfinished = unfinished_count(config, args.run_ids)
+    if unfinished:
+        print(f"({unfinished} episode{'s' if unfinished != 1 else ''} not played to the end yet "
+              "are left out; finish them with dictgame run --resume RUN_ID)")
     if args.csv is not None:
-        write_csv(rows, Path(args.csv))
+        Path(args.csv).write_text(csv_text(rows), "utf-8")
         print(f"Written to {args.csv}")
     return 0
+
+
+def unfinished_count(config: DictgameConfig, run_ids: list[int]) -> int:
+    from ..saves.runs import episodes
+
+    with open_store(config) as store:
+        return sum(
+            1 for run_id in run_ids for e in episodes(store, run_id)
+            if e.status not in ("finished", "aborted")
+        )
