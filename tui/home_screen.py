@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Static
 
 from ..saves import GameInUse, GameNotFound, GameSummary, SaveFileError
+from ..saves.runs import list_runs
 from .confirm_modal import ConfirmModal
 from .export_modal import ExportModal
 
@@ -79,13 +80,14 @@ class HomeScreen(Screen[None]):
             ("game", "game"),
             ("about", "about"),
             ("models", "models"),
-            ("status", "status"),
+            ("outcome", "outcome"),
             ("rounds", "rounds"),
             ("last played", "updated"),
         ):
             table.add_column(label, key=key)
         yield table
         yield Static(FIRST_RUN, id="first-run", markup=False)
+        yield Static("", id="runs", markup=False)
         with Horizontal(classes="buttons"):
             yield Button("New game", variant="primary", id="new")
             yield Button("Resume", id="resume")
@@ -109,6 +111,13 @@ class HomeScreen(Screen[None]):
         if selected is not None and str(selected) in table.rows:
             table.move_cursor(row=table.get_row_index(str(selected)), animate=False)
         table.display = bool(games)
+        runs = list_runs(self.dictgame.store)
+        self.query_one("#runs", Static).update(Text("\n".join(
+            ["Runs (dictgame eval RUN_ID scores them):"]
+            + [f"  run {r.id}: {GAME_TITLES.get(r.game, r.game)}, {r.done} of {r.episodes} "
+               f"episodes played, started {last_played(r.created)}" for r in runs[:5]]
+        )))
+        self.query_one("#runs").display = bool(runs)
         self.query_one("#first-run").display = not games
         for button_id in ("#resume", "#export", "#delete"):
             self.query_one(button_id, Button).disabled = not games
@@ -155,7 +164,8 @@ class HomeScreen(Screen[None]):
             return
         row = self.query_one("#games", DataTable).get_row(str(game_id))
         question = Text(
-            f"Delete game {game_id} ({row[1]})? Its messages and dictionaries are lost."
+            f"Delete game {game_id} ({row[1]}: {row[2]}, {row[4]}, last played {row[6]})? "
+            "Everything saved of it is lost."
         )
 
         def delete(confirmed: bool | None) -> None:
@@ -191,7 +201,14 @@ def _cells(game: GameSummary) -> tuple[str, ...]:
         GAME_TITLES.get(game.game, game.game),
         game.summary,
         models,
-        str(game.status),
+        _outcome_cell(game),
         f"{game.rounds_played}/{game.rounds}",
         last_played(game.updated),
     )
+
+
+def _outcome_cell(game: GameSummary) -> str:
+    """Playing or aborted; a finished game says how it ended (success, lose)."""
+    if game.status.value == "finished" and game.outcome:
+        return game.outcome.split(":")[0]
+    return game.status.value
