@@ -280,6 +280,21 @@ class LoadedModel:
             capacity = -count
 
 
+def cpu_has_amx() -> bool:
+    """Whether this CPU has Intel AMX. llama.cpp (0.3.36's) repacks weights into AMX buffers
+    there, and its AMX matrix product crashes the process on the first decode (seen on
+    Sapphire Rapids with SmolLM2 Q4_1); without the extra buffer types the plain CPU kernels
+    run, which are what every other CPU uses."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("flags"):
+                    return "amx_tile" in line.split()
+    except OSError:
+        pass
+    return False
+
+
 def _load_model(
     path: Path, n_gpu_layers: int, on_progress: LoadProgressCallback | None
 ) -> LoadedModel:
@@ -305,6 +320,7 @@ def _load_model(
 
     params = llama_cpp.llama_model_default_params()
     params.n_gpu_layers = 0x7FFFFFFF if n_gpu_layers < 0 else n_gpu_layers
+    params.use_extra_bufts = not cpu_has_amx()
     progress_callback = llama_cpp.llama_progress_callback(report)  # alive during the load
     params.progress_callback = progress_callback
     errors = _ErrorCollector()
