@@ -182,7 +182,7 @@ async def _drive(ctx: BenchContext, steps: int, presses: int) -> dict[str, Any]:
                 await asyncio.sleep(rng.uniform(0.05, 0.25))
                 if screen.mode is not Mode.PLAYING:
                     break
-                writing = screen._speaker is not None  # a move is being generated
+                writing = screen._live.speaker is not None  # a move is being generated
                 start = time.perf_counter()
                 _send_key(app, "v")
                 deadline = start + 2.0

@@ -73,7 +73,7 @@ def paused_game(
         await wait_until(pilot, gate.waiting.is_set)
         await pilot.press("space")
         gate.released.set()
-        await wait_until(pilot, lambda: screen.mode is Mode.PAUSED and screen._speaker is None)
+        await wait_until(pilot, lambda: screen.mode is Mode.PAUSED and screen._live.speaker is None)
         # Which row the cursor follows depends on when the first entries arrived: pin it.
         table = screen.query_one(DictionaryTable).table
         table.focus()

@@ -30,19 +30,13 @@ from textual.widgets import Footer, Label, ProgressBar, Static
 
 from ..engine.backend import CancelToken
 from ..engine.core.episode import GameMaster, play
-from ..engine.core.events import (
-    AttemptFinished,
-    GameEvent,
-    MoveFinished,
-    MoveStarted,
-    StepStarted,
-    TextStreamed,
-)
+from ..engine.core.events import GameEvent, MoveFinished
 from ..engine.core.game import EpisodeState
 from ..engine.games import game_of
 from ..saves import GameInUse
 from .chat_pane import ChatPane, messages_of
 from .export_modal import ExportModal
+from .live_move import LiveMove
 from .new_game_screen import NewGameScreen
 from .panels import GamePanel, panel_for
 from .players import Seats, seat_players
@@ -52,9 +46,6 @@ if TYPE_CHECKING:
     from .app import DictgameApp
 
 log = logging.getLogger("dictgame.tui")
-
-# Steps whose answer is data, not a message: shown as a token count while written.
-QUIET_STEPS = frozenset({"update"})
 
 # How often streamed text and other notices reach the screen.
 FLUSH_SECONDS = 0.05
@@ -123,14 +114,7 @@ class GameScreen(Screen[None]):
         self._holder: str | None = None
         self._token: CancelToken | None = None
         self._inbox: deque[tuple[float, Notice]] = deque()
-        # The move being generated, as far as the inbox has told: who, which step, what so far.
-        self._speaker: int | None = None
-        self._stream = Text()
-        self._notes: list[str] = []
-        self._step: tuple[str, int] = ("reply", 0)
-        self._pieces = 0
-        self._step_started = 0.0
-        self._last_piece = 0.0
+        self._live = LiveMove()
 
     @property
     def dictgame(self) -> DictgameApp:
@@ -286,65 +270,33 @@ class GameScreen(Screen[None]):
         if not self._inbox:
             return
         committed = False
+        live = self._live
         while self._inbox:
             stamp, notice = self._inbox.popleft()
             match notice:
-                case MoveStarted(seat=seat):
-                    self._speaker, self._notes = seat, []
-                    self._stream = Text()
-                case StepStarted(step=step, attempt=attempt):
-                    self._stream = Text()
-                    self._pieces, self._step_started, self._last_piece = 0, stamp, stamp
-                    self._step = step, attempt
-                case TextStreamed(text=text):
-                    self._stream.append(text)
-                    self._pieces += 1
-                    self._last_piece = stamp
-                case AttemptFinished(attempt=attempt) if attempt.violation:
-                    self._notes.append(f"move rule broken ({attempt.violation}); asked again")
                 case MoveFinished(record=record):
                     self._end_move()
                     for pane in self.query(ChatPane):
                         pane.add_message(messages_of(self.state)[record.move_index], record.violated)
                     committed = True
                 case PlayEnded():
-                    if self._speaker is not None:  # cancelled mid-move: back to the last commit
+                    if live.speaker is not None:  # cancelled mid-move: back to the last commit
                         self._end_move()
                         committed = True
                     self._play_ended(notice)
-        if self._speaker is not None:
-            self.query(ChatPane)[self._speaker].show_stream(self._stream_view())
+                case _:
+                    live.hear(notice, stamp)
+        if live.speaker is not None:
+            name = self.state.settings.players[live.speaker].name
+            self.query(ChatPane)[live.speaker].show_stream(live.view(name))
         if committed:
             self.panel.show(self.state)
         self._show_status()
 
     def _end_move(self) -> None:
-        """Forget the move in progress: committed, or cancelled and gone."""
-        if self._speaker is not None:
-            self.query(ChatPane)[self._speaker].show_stream(None)
-        self._speaker, self._notes = None, []
-        self._stream = Text()
-        self._pieces = 0
-
-    def _stream_view(self) -> Text:
-        """The move in progress: the message word by word; a dictionary update as a count."""
-        step, attempt = self._step
-        name = self.state.settings.players[self._speaker or 0].name
-        view = Text()
-        view.append(name, style="bold")
-        retry = f" (try {attempt + 1})" if attempt else ""
-        if step in QUIET_STEPS:
-            view.append(
-                f"  is learning from the message{retry}… {self._pieces} tokens", style="dim"
-            )
-        else:
-            view.append(f"  writes{retry}…", style="dim")
-        for note in self._notes:
-            view.append(f"\n{note}", style="italic")
-        if step not in QUIET_STEPS:
-            view.append("\n")
-            view.append_text(self._stream)
-        return view
+        if self._live.speaker is not None:
+            self.query(ChatPane)[self._live.speaker].show_stream(None)
+        self._live.end()
 
     def _play_ended(self, ended: PlayEnded) -> None:
         if ended.reason == "failed":
@@ -390,8 +342,8 @@ class GameScreen(Screen[None]):
         rounds = getattr(settings, "rounds", None)
         line.append(f"Round {round_}" + (f" of {rounds}" if rounds else ""), style="bold")
         line.append(f" · {mode}")
-        if self.mode in (Mode.PLAYING, Mode.STEPPING) and self._pieces > 1:
-            rate = (self._pieces - 1) / max(self._last_piece - self._step_started, 1e-6)
+        rate = self._live.tokens_per_second
+        if self.mode in (Mode.PLAYING, Mode.STEPPING) and rate is not None:
             line.append(f" · {rate:.1f} tok/s")
         line.append(f" · {self.panel.status(state)}")
         self.query_one("#status-line", Static).update(line)

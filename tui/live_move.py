@@ -1,0 +1,66 @@
+"""The move being written, as far as the game master's notices have told: who, which step,
+which try, the text so far, the move rules it broke on the way. Shown in the speaker's pane
+and gone when the move is committed or cancelled."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from ..engine.core.events import AttemptFinished, GameEvent, MoveStarted, StepStarted, TextStreamed
+
+# Steps whose answer is data, not a message: shown as a token count while written.
+QUIET_STEPS = frozenset({"update"})
+
+
+class LiveMove:
+    def __init__(self) -> None:
+        self.speaker: int | None = None
+        self.end()
+
+    def end(self) -> None:
+        """Forget the move in progress: committed, or cancelled and gone."""
+        self.speaker = None
+        self.notes: list[str] = []
+        self.stream = Text()
+        self.step: tuple[str, int] = ("reply", 0)
+        self.pieces = 0
+        self.step_started = self.last_piece = 0.0
+
+    def hear(self, notice: GameEvent, stamp: float) -> None:
+        match notice:
+            case MoveStarted(seat=seat):
+                self.end()
+                self.speaker = seat
+            case StepStarted(step=step, attempt=attempt):
+                self.stream = Text()
+                self.pieces, self.step_started, self.last_piece = 0, stamp, stamp
+                self.step = step, attempt
+            case TextStreamed(text=text):
+                self.stream.append(text)
+                self.pieces += 1
+                self.last_piece = stamp
+            case AttemptFinished(attempt=attempt) if attempt.violation:
+                self.notes.append(f"move rule broken ({attempt.violation}); asked again")
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        if self.pieces <= 1:
+            return None
+        return (self.pieces - 1) / max(self.last_piece - self.step_started, 1e-6)
+
+    def view(self, name: str) -> Text:
+        """The message word by word; a dictionary update as a count of tokens."""
+        step, attempt = self.step
+        view = Text()
+        view.append(name, style="bold")
+        retry = f" (try {attempt + 1})" if attempt else ""
+        if step in QUIET_STEPS:
+            view.append(f"  is learning from the message{retry}… {self.pieces} tokens", style="dim")
+        else:
+            view.append(f"  writes{retry}…", style="dim")
+        for note in self.notes:
+            view.append(f"\n{note}", style="italic")
+        if step not in QUIET_STEPS:
+            view.append("\n")
+            view.append_text(self.stream)
+        return view
