@@ -20,10 +20,13 @@ def register(game: Game[Any]) -> Game[Any]:
 
 
 def _builtin() -> dict[str, Game[Any]]:
-    if not _GAMES:
+    """Every game: the built-in ones (imported on first use), then those registered."""
+    if "dictionary" not in _GAMES:
         from .dictionary import DICTIONARY
+        from .firstlast import FIRSTLAST
+        from .hellogame import HELLOGAME
 
-        for game in (DICTIONARY,):
+        for game in (DICTIONARY, HELLOGAME, FIRSTLAST):
             _GAMES.setdefault(game.name, game)
     return _GAMES
 
