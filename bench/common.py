@@ -280,6 +280,19 @@ def raw_llama(model: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) ->
     """
     import llama_cpp
 
+    from dictgame.engine.llama_runtime import cpu_has_amx
+
+    if cpu_has_amx():
+        # As the engine loads it: llama.cpp's AMX repacking crashes on these CPUs.
+        bindings = llama_cpp.llama_cpp
+        default_params = bindings.llama_model_default_params
+
+        def without_amx() -> Any:
+            params = default_params()
+            params.use_extra_bufts = False
+            return params
+
+        bindings.llama_model_default_params = without_amx
     llm = llama_cpp.Llama(
         model_path=str(model),
         n_ctx=n_ctx,
