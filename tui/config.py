@@ -117,9 +117,12 @@ class DictgameConfig(BaseSettings):
     def game_settings(
         self, seed: int, game: str | None = None, instance: dict[str, Any] | None = None
     ) -> CommonSettings:
-        """The settings of a new game: an instance (if any), this configuration's section
-        for the game, the seats' models and names; the game's settings model judges them."""
+        """The settings of a new game: an instance (a run's; for a single game, the one the
+        game draws from the seed), this configuration's section for the game, the seats'
+        models and names; the game's settings model judges them."""
         chosen = get_game(game or self.game)
+        if instance is None:
+            instance = chosen.play_instance(seed)
         given: dict[str, Any] = {
             **self.games.get(chosen.name, {}),
             "models": tuple(_text(self.model_for(seat)) for seat in (0, 1)),
@@ -174,7 +177,7 @@ def _check_games(config: DictgameConfig, path: Path, given: dict[str, Any]) -> N
             field = ".".join(str(part) for part in first["loc"])
             where = f"games.{name}.{field}"
             raise ConfigError(f"{_origin(where, path, given)}: {where}: {first['msg']}") from None
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, KeyError) as error:
             where = f"games.{name}"
             raise ConfigError(f"{_origin(where, path, given)}: {where}: {error}") from None
 

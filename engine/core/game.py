@@ -8,6 +8,7 @@ scores, its instances) is a function of its state.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -180,5 +181,15 @@ class Game(Generic[StateT]):
     edit_type: type[BaseModel] | None = None
     # The game's own lines about a game, for transcripts and the end of a headless game.
     report: Callable[[Any], list[str]] = lambda state: []
+    # The instance a single game (not a run) plays, from its seed: none for a game whose
+    # settings say it all; for others one drawn from the experiments (`drawn_instance`).
+    play_instance: Callable[[int], dict[str, Any]] = lambda seed: {}
     # The game's own export (game id, state, "json" or "markdown"); None: the core's.
     export: Callable[[int, Any, str], str] | None = None
+
+
+def drawn_instance(experiments: Callable[[int], list[Experiment]], seed: int) -> dict[str, Any]:
+    """One instance of a game's experiments, drawn with the seed (a local Random)."""
+    rng = random.Random(seed)
+    experiment = rng.choice(experiments(seed))
+    return dict(rng.choice(experiment.instances))

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Static
 from ...engine.core.game import Result
 from ...engine.games.firstlast.game import outcome
 from ...engine.games.firstlast.state import FirstLastState, Verdict
+from . import requests_line
 
 COLUMNS = ("turn", "player", "letter", "first", "last", "verdict")
 
@@ -71,3 +72,6 @@ class Panel(Vertical):
                 Text(turn.last),
                 verdict_cell(turn),
             )
+
+    def status(self, state: Any) -> str:
+        return requests_line(state)

@@ -13,6 +13,7 @@ from textual.widgets import Static
 from ...engine.core.game import Result
 from ...engine.games.hellogame.game import missing, outcome
 from ...engine.games.hellogame.state import HelloState
+from . import requests_line
 
 VERDICT_STYLES = {
     Result.PLAYING: "dim",
@@ -49,3 +50,6 @@ class Panel(Static):
         if verdict.reason:
             text.append(f"\n{verdict.reason}", style="italic")
         self.update(text)
+
+    def status(self, state: Any) -> str:
+        return requests_line(state)

@@ -14,7 +14,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...backend import ChatMessage
-from ...core.game import PLAYING, Answer, Ask, Experiment, Game, Outcome, Result, Scores, Turn
+from ...core.game import (
+    PLAYING,
+    Answer,
+    Ask,
+    Experiment,
+    Game,
+    Outcome,
+    Result,
+    Scores,
+    Turn,
+    drawn_instance,
+)
 from ...core.records import MoveRecord
 from ...core.settings import PlayerSettings
 from .prompts import PromptBook
@@ -174,4 +185,5 @@ FIRSTLAST: Game[FirstLastState] = Game(
     settings_for=settings_for,
     restore=restore,
     summary=summary,
+    play_instance=lambda seed: drawn_instance(experiments, seed),
 )

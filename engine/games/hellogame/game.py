@@ -9,7 +9,18 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ...core.game import PLAYING, Answer, Ask, Experiment, Game, Outcome, Result, Scores, Turn
+from ...core.game import (
+    PLAYING,
+    Answer,
+    Ask,
+    Experiment,
+    Game,
+    Outcome,
+    Result,
+    Scores,
+    Turn,
+    drawn_instance,
+)
 from ...core.records import MoveRecord
 from ...core.settings import PlayerSettings
 from .prompts import PromptBook
@@ -161,4 +172,5 @@ HELLOGAME: Game[HelloState] = Game(
     restore=restore,
     programmatic=programmatic,
     summary=summary,
+    play_instance=lambda seed: drawn_instance(experiments, seed),
 )
