@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from . import locations
 from .config import ConfigError, DictgameConfig, load_config
 from .logs import setup_logging
+from .terminal import guard_standard_streams
 
 if TYPE_CHECKING:  # imported by the commands that need them, to keep start-up fast
     from ..engine.settings import GameSettings
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    guard_standard_streams()  # before anything is printed: names, messages and paths are data
     args = build_parser().parse_args(argv)
     log_path = setup_logging(locations.log_file())
     try:
