@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     runtime.add_argument("--context-size", type=int, help="context window per player, in tokens")
     runtime.add_argument("--gpu-layers", type=int, help="layers to offload to the GPU (-1: all)")
     runtime.add_argument("--headless", action="store_true", help="play in the terminal without the UI")
+    runtime.add_argument(
+        "--chat-format", choices=["template", "plain"],
+        help="prompt with the model's chat template, or in a plain format that needs none",
+    )
     game = argparse.ArgumentParser(add_help=False)
     game.add_argument("--rounds", type=int, help="rounds to play (a round is a message from each)")
     game.add_argument("--lang-a", help="the first player's language")
@@ -130,7 +134,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
 _CONFIG_FLAGS = (
     "db", "threads", "context_size", "gpu_layers", "rounds", "lang_a", "lang_b", "name_a",
     "name_b", "model", "model_a", "model_b", "seed", "words_per_message", "temperature", "opening",
-    "reprompt",
+    "reprompt", "chat_format",
 )
 
 

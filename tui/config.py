@@ -16,6 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from ..engine.chat_template import ChatFormat
 from ..engine.settings import GameSettings, PlayerSettings
 from . import locations
 
@@ -68,6 +69,9 @@ class DictgameConfig(BaseSettings):
     """llama.cpp context window per player, in tokens."""
     gpu_layers: int = Field(default=0, ge=-1)
     """Layers offloaded to the GPU (-1: all); needs a GPU build of llama-cpp-python."""
+    chat_format: ChatFormat = "template"
+    """How prompts are written: with the model's own chat template, or `plain` (### headers),
+    for a model whose template is missing, broken, or refused as unsafe."""
     db: Path = Field(default_factory=locations.default_db_path)
     """The SQLite file where games are saved."""
     keys: dict[str, str] = Field(default_factory=dict)

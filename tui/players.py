@@ -26,6 +26,7 @@ def open_backend(config: DictgameConfig, on_load_progress: LoadProgressCallback 
         n_threads=config.threads,
         n_gpu_layers=config.gpu_layers,
         on_load_progress=on_load_progress,
+        chat_format=config.chat_format,
     )
 
 
