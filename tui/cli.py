@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from . import locations
 from .config import ConfigError, DictgameConfig, load_config
 from .logs import setup_logging
+from .signals import output_closed, stop_on_signals, stopped
 from .terminal import guard_standard_streams
 
 if TYPE_CHECKING:  # imported by the commands that need them, to keep start-up fast
@@ -27,7 +28,6 @@ if TYPE_CHECKING:  # imported by the commands that need them, to keep start-up f
 log = logging.getLogger("dictgame.cli")
 
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,10 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "headless", False) and config.show_llama_log:
             setup_logging(locations.log_file(), llama_to_stderr=True)
         handler = getattr(args, "handler", command_home)
+        if not _opens_the_ui(args):
+            stop_on_signals()  # Ctrl+C, SIGTERM, SIGHUP: one line, exit 128 + the signal
         return handler(args, config)
-    except KeyboardInterrupt:
-        print("\ndictgame: interrupted; every completed move is saved.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as stop:
+        return stopped(stop)
+    except BrokenPipeError:
+        return output_closed()
     except Exception as error:
         if isinstance(error, _user_errors()):
             log.warning("%s", error)
@@ -108,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         where = f"; details in {log_path}" if log_path else ""
         print(f"dictgame: unexpected error: {error}{where}", file=sys.stderr)
         return 1
+
+
+def _opens_the_ui(args: argparse.Namespace) -> bool:
+    return args.command is None or (args.command in ("play", "new", "resume") and not args.headless)
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
@@ -199,15 +206,8 @@ def _play_headless(config: DictgameConfig, game_id: int | None, state: GameState
             print(f"Game {game_id}: {_title(state.settings)}", flush=True)
             with store.acquire(game_id):
                 play_to_end(store, game_id, GameMaster(state, sessions), sys.stdout)
-        except KeyboardInterrupt:
-            if game_id is None:
-                print("\nInterrupted before the game started; nothing was stored.", file=sys.stderr)
-            else:
-                print(
-                    f"\nInterrupted. Moves played so far are saved: dictgame resume {game_id} --headless",
-                    file=sys.stderr,
-                )
-            return EXIT_INTERRUPTED
+        except KeyboardInterrupt as stop:
+            return stopped(stop, game_id=game_id, before_game=game_id is None)
         finally:
             backend.close()
     print(f"game id: {game_id}")

@@ -18,6 +18,7 @@ from ..engine.game_master import GameMaster
 from ..engine.scores import score
 from ..engine.state import GameState, GameStatus
 from ..saves import GameStore
+from .signals import held_signals
 
 
 class TranscriptPrinter:
@@ -78,7 +79,8 @@ def play_to_end(store: GameStore, game_id: int, master: GameMaster, out: TextIO)
     try:
         while state.status is GameStatus.PLAYING:
             record = master.play_next_move(on_event=printer)
-            store.save_move(game_id, state, record)
+            with held_signals():  # a finished move is saved before Ctrl+C or SIGTERM stops
+                store.save_move(game_id, state, record)
     except Exception as error:
         store.record_error(game_id, error, state.moves_played)
         raise
