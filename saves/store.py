@@ -36,6 +36,7 @@ from ..engine.settings import GameSettings
 from ..engine.state import GameState, GameStatus
 from .errors import GameInUse, GameNotFound, SaveFileError
 from .journal import Event, edit_event, move_events, status_event
+from .leases import Holder, process_start
 from .migrations import migrations
 from .save_file import check_path, check_save
 
@@ -338,6 +339,7 @@ class GameStore:
                     "pid": lease.pid,
                     "hostname": lease.hostname,
                     "started": lease.started,
+                    "process_start": process_start(lease.pid),
                 },
                 replace=True,
             )
@@ -346,12 +348,11 @@ class GameStore:
     def _live_holder(self, game_id: int) -> dict[str, Any] | None:
         """The lease on a game, unless the process that took it has died."""
         for holder in self._db.query(
-            "select pid, hostname from game_leases where game_id = ?", [game_id]
+            "select pid, hostname, process_start from game_leases where game_id = ?", [game_id]
         ):
-            # A process on another host cannot be checked, so it is trusted to be alive.
-            if holder["hostname"] != socket.gethostname() or _is_running(holder["pid"]):
+            if Holder.from_row(holder).is_alive():
                 return holder
-            log.info("game %s: the lease of dead process %s is stale", game_id, holder["pid"])
+            log.info("game %s: the lease of process %s is stale (ended)", game_id, holder["pid"])
         return None
 
     def _release(self, lease: GameLease) -> None:
@@ -548,13 +549,3 @@ def _applied_from_row(row: dict[str, Any]) -> AppliedOperation:
 
 def _is_this_process(holder: dict[str, Any]) -> bool:
     return (holder["pid"], holder["hostname"]) == (os.getpid(), socket.gethostname())
-
-
-def _is_running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, but another user's
-    return True

@@ -340,7 +340,7 @@ def test_opening_a_save_twice_applies_each_migration_once(tmp_path: Path) -> Non
         GameStore.open(path).close()
     with database(path) as connection:
         names = [row[0] for row in connection.execute("select name from _dictgame_migrations")]
-    assert names == ["m001_initial", "m002_game_leases"]
+    assert names == ["m001_initial", "m002_game_leases", "m003_lease_process_start"]
 
 
 def test_a_save_from_a_newer_dictgame_is_refused_and_left_unchanged(tmp_path: Path) -> None:
