@@ -41,6 +41,7 @@ from .backend import (
     LoadProgressCallback,
     TokenCallback,
 )
+from .chat_template import PLAIN_FORMAT_HINT, ChatFormat, template_problem
 
 __all__ = [
     "ChatTemplateError",
@@ -205,7 +206,9 @@ class _ErrorCollector(logging.Handler):
 class LoadedModel:
     """One GGUF file loaded into llama.cpp; shared by every session on that file."""
 
-    def __init__(self, path: Path, handle: llama_cpp.llama_model_p) -> None:
+    def __init__(
+        self, path: Path, handle: llama_cpp.llama_model_p, chat_format: ChatFormat = "template"
+    ) -> None:
         self.path = path
         self._handle: llama_cpp.llama_model_p | None = handle
         self.vocab = llama_cpp.llama_model_get_vocab(handle)
@@ -213,7 +216,9 @@ class LoadedModel:
         self.n_ctx_train: int = llama_cpp.llama_model_n_ctx_train(handle)
         self.add_bos: bool = llama_cpp.llama_vocab_get_add_bos(self.vocab)
         self.bos_token: int = llama_cpp.llama_vocab_bos(self.vocab)
-        raw_template = llama_cpp.llama_model_chat_template(handle, None)
+        raw_template = (
+            llama_cpp.llama_model_chat_template(handle, None) if chat_format == "template" else None
+        )
         self.chat_template: str | None = (
             raw_template.decode("utf-8", errors="replace") if raw_template else None
         )
@@ -296,7 +301,10 @@ def cpu_has_amx() -> bool:
 
 
 def _load_model(
-    path: Path, n_gpu_layers: int, on_progress: LoadProgressCallback | None
+    path: Path,
+    n_gpu_layers: int,
+    on_progress: LoadProgressCallback | None,
+    chat_format: ChatFormat = "template",
 ) -> LoadedModel:
     if not path.exists():
         raise ModelLoadError(path, "file not found")
@@ -335,10 +343,17 @@ def _load_model(
             problem += "; not enough memory: try a smaller quantization, or fewer --gpu-layers"
         raise ModelLoadError(path, problem)
     try:
-        return LoadedModel(path, handle)
+        loaded = LoadedModel(path, handle, chat_format)
     except jinja2.TemplateError as error:
         llama_cpp.llama_model_free(handle)
-        raise ModelLoadError(path, f"chat template is not valid Jinja: {error}") from error
+        raise ModelLoadError(
+            path, f"its chat template is not valid Jinja ({error}); {PLAIN_FORMAT_HINT}"
+        ) from error
+    # Before any game is stored, rather than at the first move.
+    if problem := template_problem(loaded.render):
+        loaded.close()
+        raise ModelLoadError(path, f"its chat template {problem}; {PLAIN_FORMAT_HINT}")
+    return loaded
 
 
 # --- sessions ----------------------------------------------------------------------------
@@ -741,12 +756,14 @@ class LlamaBackend:
         n_batch: int = 512,
         n_gpu_layers: int = 0,
         on_load_progress: LoadProgressCallback | None = None,
+        chat_format: ChatFormat = "template",
     ) -> None:
         _ensure_llama_initialized()
         self.n_ctx = n_ctx
         self.n_threads = n_threads if n_threads is not None else default_thread_count()
         self.n_batch = n_batch
         self.n_gpu_layers = n_gpu_layers
+        self.chat_format: ChatFormat = chat_format
         self._on_load_progress = on_load_progress
         self._models: dict[Path, LoadedModel] = {}
         self._sessions: list[LlamaSession] = []
@@ -758,7 +775,9 @@ class LlamaBackend:
         with self._lock:
             loaded = self._models.get(path)
             if loaded is None:
-                loaded = _load_model(path, self.n_gpu_layers, self._on_load_progress)
+                loaded = _load_model(
+                    path, self.n_gpu_layers, self._on_load_progress, self.chat_format
+                )
                 self._models[path] = loaded
             return loaded
 

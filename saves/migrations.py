@@ -252,6 +252,12 @@ def m003_games_of_every_kind(db: Database) -> None:
     db.table("episodes").create_index(["game_id"])
 
 
+@migrations()
+def m003_lease_process_start(db: Database) -> None:
+    """When the lease's process started: a pid reused by another program is not the holder."""
+    db.table("game_leases").add_column("process_start", str)
+
+
 def unknown_migrations(db: Database) -> list[str]:
     """Applied migrations this dictgame does not know: the file comes from a newer version."""
     known = set(migrations.names)

@@ -28,6 +28,7 @@ from ..engine.core.settings import CommonSettings
 from ..engine.games import UnknownGame, game_for_settings, get_game
 from .errors import DamagedGame, GameInUse, GameNotFound, SaveFileError
 from .journal import Event, edit_event, move_events, status_event
+from .leases import Holder, process_start
 from .migrations import migrations
 from .runs import EpisodeRow, attach_game
 from .save_file import check_path, check_save
@@ -386,6 +387,7 @@ class GameStore:
                     "pid": lease.pid,
                     "hostname": lease.hostname,
                     "started": lease.started,
+                    "process_start": process_start(lease.pid),
                 },
                 replace=True,
             )
@@ -394,12 +396,11 @@ class GameStore:
     def _live_holder(self, game_id: int) -> dict[str, Any] | None:
         """The lease on a game, unless the process that took it has died."""
         for holder in self._db.query(
-            "select pid, hostname from game_leases where game_id = ?", [game_id]
+            "select pid, hostname, process_start from game_leases where game_id = ?", [game_id]
         ):
-            # A process on another host cannot be checked, so it is trusted to be alive.
-            if holder["hostname"] != socket.gethostname() or _is_running(holder["pid"]):
+            if Holder.from_row(holder).is_alive():
                 return holder
-            log.info("game %s: the lease of dead process %s is stale", game_id, holder["pid"])
+            log.info("game %s: the lease of process %s is stale (ended)", game_id, holder["pid"])
         return None
 
     def _release(self, lease: GameLease) -> None:
@@ -541,16 +542,6 @@ def _prepare(db: Database, path: Path) -> None:
 
 def _is_this_process(holder: dict[str, Any]) -> bool:
     return (holder["pid"], holder["hostname"]) == (os.getpid(), socket.gethostname())
-
-
-def _is_running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, but another user's
-    return True
 
 
 def _game_of(state: EpisodeState[Any]) -> Game[Any]:

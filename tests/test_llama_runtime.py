@@ -19,7 +19,6 @@ from dictgame.engine.backend import (
     GenerationRequest,
 )
 from dictgame.engine.llama_runtime import (
-    ChatTemplateError,
     ContextOverflowError,
     LlamaBackend,
     ModelLoadError,
@@ -362,14 +361,13 @@ def test_a_model_without_chat_template_uses_the_plain_format(
     assert "### " not in generation.text
 
 
-def test_a_hostile_chat_template_stays_in_the_sandbox(
+def test_a_hostile_chat_template_is_refused_by_the_sandbox_when_the_model_loads(
     backend: LlamaBackend, rewritten_model
 ) -> None:
     hostile = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
     path = rewritten_model("hostile.gguf", "--chat-template", hostile)
-    session = backend.session(path)
-    with pytest.raises(ChatTemplateError):
-        session.generate(greedy(FIRST_TURN))
+    with pytest.raises(ModelLoadError, match="SecurityError.*--chat-format plain"):
+        backend.session(path)
 
 
 def test_grammar_tried_on_the_highest_logits_first_samples_exactly_as_a_full_pass(

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.filter import LineFilter
 from textual.screen import Screen
 
 from ..engine.backend import Backend, LoadProgressCallback
@@ -21,6 +22,7 @@ from ..engine.core.settings import CommonSettings
 from ..engine.games import game_for_settings
 from ..saves import GameNotFound, GameStore, SaveFileError
 from .config import DictgameConfig
+from .control_filter import DropControlCharacters
 from .game_screen import GameScreen
 from .home_screen import HomeScreen
 from .new_game_screen import NewGameScreen
@@ -31,6 +33,8 @@ log = logging.getLogger("dictgame.tui")
 
 # How long quitting waits for a generation to notice it was cancelled before exiting anyway.
 QUIT_GRACE_SECONDS = 10.0
+# One instance: Textual caches filtered lines per filter object.
+_DROP_CONTROL_CHARACTERS = DropControlCharacters()
 
 
 class DictgameApp(App[None]):
@@ -81,6 +85,10 @@ class DictgameApp(App[None]):
 
     def get_default_screen(self) -> Screen[None]:
         return HomeScreen()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        # Names, messages and entries are data: their escape sequences never reach the terminal.
+        return [*super().get_line_filters(), _DROP_CONTROL_CHARACTERS]
 
     def on_mount(self) -> None:
         self.set_keymap(self.config.ui.keys)

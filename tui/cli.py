@@ -17,16 +17,17 @@ from typing import Any
 from . import locations
 from .config import ConfigError, DictgameConfig, load_config
 from .logs import setup_logging
+from .signals import output_closed, stop_on_signals, stopped
+from .terminal import guard_standard_streams
 
 log = logging.getLogger("dictgame.cli")
 
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 # Flags that set a game's own settings: they go into the config's `games.<game>` section.
 GAME_FLAGS = ("rounds", "lang_a", "lang_b", "words_per_message", "temperature", "opening", "reprompt")
 TOP_FLAGS = ("db", "game", "model", "model_a", "model_b", "name_a", "name_b", "seed")
-RUNTIME_FLAGS = ("threads", "context_size", "gpu_layers")
+RUNTIME_FLAGS = ("threads", "context_size", "gpu_layers", "chat_format")
 
 
 def _common_flags() -> argparse.ArgumentParser:
@@ -41,6 +42,10 @@ def _runtime_flags() -> argparse.ArgumentParser:
     runtime.add_argument("--threads", type=int, help="CPU threads per generation")
     runtime.add_argument("--context-size", type=int, help="context window per player, in tokens")
     runtime.add_argument("--gpu-layers", type=int, help="layers to offload to the GPU (-1: all)")
+    runtime.add_argument(
+        "--chat-format", choices=["template", "plain"],
+        help="prompt with the model's chat template, or in a plain format that needs none",
+    )
     return runtime
 
 
@@ -125,16 +130,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    guard_standard_streams()  # before anything is printed: names, messages and paths are data
     args = build_parser().parse_args(argv)
     log_path = setup_logging(locations.log_file())
     try:
         config = _config_from(args)
         if getattr(args, "headless", False) and config.runtime.show_llama_log:
             setup_logging(locations.log_file(), llama_to_stderr=True)
+        if not _opens_the_ui(args):
+            stop_on_signals()  # Ctrl+C, SIGTERM, SIGHUP: one line, exit 128 + the signal
         return int(args.handler(args, config))
-    except KeyboardInterrupt:
-        print("\ndictgame: interrupted; every completed move is saved.", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as stop:
+        return stopped(stop)
+    except BrokenPipeError:
+        return output_closed()
     except Exception as error:
         if isinstance(error, _user_errors()):
             log.warning("%s", error)
@@ -144,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         where = f"; details in {log_path}" if log_path else ""
         print(f"dictgame: unexpected error: {error}{where}", file=sys.stderr)
         return 1
+
+
+def _opens_the_ui(args: argparse.Namespace) -> bool:
+    return args.command is None or (args.command in ("play", "new", "resume") and not args.headless)
 
 
 def _user_errors() -> tuple[type[Exception], ...]:

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.core.episode import GameMaster
 from .config import DictgameConfig
+from .signals import stopped
 
 if TYPE_CHECKING:  # imported by the commands that need them, to keep start-up fast
     from ..saves import GameStore
 
-EXIT_INTERRUPTED = 130
 
 
 def open_store(config: DictgameConfig) -> GameStore:
@@ -74,15 +74,8 @@ def play_headless(
             print(f"Game {game_id}: {game.title}: {describe(settings, game)}", flush=True)
             with store.acquire(game_id):
                 play_to_end(GameMaster(state, sessions, game), store.saver(game_id), game_id, sys.stdout)
-        except KeyboardInterrupt:
-            if game_id is None:
-                print("\nInterrupted before the game started; nothing was stored.", file=sys.stderr)
-            else:
-                print(
-                    f"\nInterrupted. Moves played so far are saved: dictgame resume {game_id} --headless",
-                    file=sys.stderr,
-                )
-            return EXIT_INTERRUPTED
+        except KeyboardInterrupt as stop:
+            return stopped(stop, game_id=game_id, before_game=game_id is None)
         finally:
             backend.close()
     print(f"game id: {game_id}")

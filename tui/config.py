@@ -28,6 +28,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from ..engine.chat_template import ChatFormat
 from ..engine.core.settings import CommonSettings
 from ..engine.games import UnknownGame, get_game
 from . import locations
@@ -52,6 +53,9 @@ class RuntimeConfig(BaseModel):
     """Layers offloaded to the GPU (-1: all); needs a GPU build of llama-cpp-python."""
     show_llama_log: bool = False
     """Also print llama.cpp's log to stderr (headless only); it always goes to the log file."""
+    chat_format: ChatFormat = "template"
+    """How prompts are written: with the model's own chat template, or `plain` (### headers),
+    for a model whose template is missing, broken, or refused as unsafe."""
 
 
 class UiConfig(BaseModel):

@@ -7,7 +7,9 @@ from typing import Any, TextIO
 from ..engine.core.episode import GameMaster, Saver, play
 from ..engine.core.events import AttemptFinished, GameEvent, MoveFinished, StepStarted, TextStreamed
 from ..engine.core.game import GameStatus
+from ..engine.core.records import MoveRecord
 from ..engine.games.dictionary.events import OperationApplied, OperationRejected
+from .signals import held_signals
 
 
 class TranscriptPrinter:
@@ -71,9 +73,28 @@ class TranscriptPrinter:
         self.out.flush()
 
 
+class SavedBeforeStopping:
+    """A saver whose commit of a finished move is never cut short by Ctrl+C or SIGTERM: the
+    stop waits for the commit, then stops."""
+
+    def __init__(self, saver: Saver) -> None:
+        self.saver = saver
+
+    def save_move(self, state: Any, record: MoveRecord) -> None:
+        with held_signals():
+            self.saver.save_move(state, record)
+
+    def save_outcome(self, state: Any, outcome: Any) -> None:
+        with held_signals():
+            self.saver.save_outcome(state, outcome)
+
+    def save_error(self, state: Any, error: BaseException) -> None:
+        self.saver.save_error(state, error)
+
+
 def play_to_end(master: GameMaster, saver: Saver, game_id: int, out: TextIO) -> GameStatus:
     """Play move after move, saving each as it completes, until the game ends."""
-    play(master, saver, on_event=TranscriptPrinter(master.state, out))
+    play(master, SavedBeforeStopping(saver), on_event=TranscriptPrinter(master.state, out))
     outcome = master.outcome
     rounds = master.state.moves[-1].round if master.state.moves else 0
     reason = f" ({outcome.reason})" if outcome.reason else ""

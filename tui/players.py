@@ -32,6 +32,7 @@ def open_backend(config: DictgameConfig, on_load_progress: LoadProgressCallback 
         n_threads=runtime.threads,
         n_gpu_layers=runtime.gpu_layers,
         on_load_progress=on_load_progress,
+        chat_format=runtime.chat_format,
     )
 
 

@@ -17,6 +17,7 @@ from ..engine.games import get_game
 from ..saves import GameStore
 from ..saves.runs import EpisodeRow, episodes, run_arguments
 from .config import DictgameConfig
+from .headless import SavedBeforeStopping
 from .players import Seats, seat_players
 
 DONE = ("finished", "aborted")
@@ -87,7 +88,7 @@ def play_run(
                     session.reset()
             with store.acquire(game_id):
                 master = GameMaster(state, seats, game)
-                play(master, store.saver(game_id))
+                play(master, SavedBeforeStopping(store.saver(game_id)))
             progress.advance(f"game {game_id}: {master.outcome.result.value}")
     finally:
         progress.close()

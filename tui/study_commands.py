@@ -10,6 +10,7 @@ from typing import Any
 
 from .commands import open_store
 from .config import DictgameConfig
+from .signals import stopped
 
 
 def command_games(args: argparse.Namespace, config: DictgameConfig) -> int:
@@ -85,12 +86,8 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
         backend = open_backend(config)
         try:
             play_run(store, run_id, config, backend, sys.stdout)
-        except KeyboardInterrupt:
-            print(
-                f"\nInterrupted. Finished episodes are saved: dictgame run --resume {run_id}",
-                file=sys.stderr,
-            )
-            return 130
+        except KeyboardInterrupt as stop:
+            return stopped(stop)
         finally:
             backend.close()
     print(f"run id: {run_id}")
