@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from dictgame.engine.game_master import GameMaster
+from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.scripted import ScriptedBackend
-from dictgame.engine.settings import GameSettings
-from dictgame.engine.state import GameState, GameStatus
+from dictgame.engine.games.dictionary.settings import GameSettings
+from dictgame.engine.games.dictionary.state import GameState, GameStatus
 from dictgame.tui.signals import Stopped, held_signals, stop_on_signals
 
 DICTGAME = str(Path(sys.executable).parent / "dictgame")

@@ -116,7 +116,7 @@ def test_a_save_written_elsewhere_lists_printably(tmp_path: Path) -> None:
     db = tmp_path / "g.db"
     play_hostile_game(db)
     with sqlite3.connect(db) as connection:
-        connection.execute("update players set language = ? where seat = 1", ["Spa\x1b[2Jnish\x07"])
+        connection.execute("update games set summary = ?", ["Spa\x1b[2Jnish\x07"])
     connection.close()
     code, output = in_terminal("list", "--db", str(db))
     assert code == 0

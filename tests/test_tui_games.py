@@ -4,6 +4,7 @@ person would: the game screen shows the chat panes and the game's own panel."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import test_tui_support as support
 from test_tui_support import wait_until
@@ -30,14 +31,17 @@ def greeter(request: GenerationRequest) -> str:
     return f"GREET: Hello {guest}, welcome!"
 
 
-async def choose_game(pilot: object, app: DictgameApp, title: str) -> None:
+async def choose_game(pilot: Any, app: DictgameApp, title: str) -> None:
+    """Open the game list, move down to the game, pick it: as a person does with the keys."""
     select = app.screen.query_one("#game", Select)
     select.focus()
-    await pilot.press("enter")  # type: ignore[attr-defined]
-    options = [str(prompt) for prompt, _ in select._options]
-    for _ in range(options.index(title)):
-        await pilot.press("down")  # type: ignore[attr-defined]
-    await pilot.press("enter")  # type: ignore[attr-defined]
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: select.expanded)
+    titles = [str(prompt) for prompt, _ in select._options]
+    for _ in range(titles.index(title)):
+        await pilot.press("down")
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: not select.expanded)
 
 
 async def test_hellogame_is_chosen_played_and_judged_in_its_panel(config: DictgameConfig) -> None:

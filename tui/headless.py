@@ -97,9 +97,9 @@ def play_to_end(master: GameMaster, saver: Saver, game_id: int, out: TextIO) -> 
     play(master, SavedBeforeStopping(saver), on_event=TranscriptPrinter(master.state, out))
     outcome = master.outcome
     rounds = master.state.moves[-1].round if master.state.moves else 0
-    reason = f" ({outcome.reason})" if outcome.reason else ""
+    how = outcome.result.value + (f": {outcome.reason}" if outcome.reason else "")
     out.write(
-        f"\nGame {game_id}: {outcome.result.value}{reason} after {rounds} "
+        f"\nGame {game_id} {outcome.status.value} ({how}) after {rounds} "
         f"round{'s' if rounds != 1 else ''}.\n"
     )
     for line in master.game.report(master.state):
