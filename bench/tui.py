@@ -98,7 +98,11 @@ async def _drive(ctx: BenchContext, steps: int, presses: int) -> dict[str, Any]:
 
     folder = tempfile.TemporaryDirectory(prefix="dictgame-bench-")
     home = Path(folder.name)
-    config = DictgameConfig(db=home / "bench.db", context_size=4096, words_per_message=WORDS)
+    config = DictgameConfig(
+        db=home / "bench.db",
+        runtime={"context_size": 4096},
+        games={"dictionary": {"words_per_message": WORDS}},
+    )
     backend = _RecordingBackend(LlamaBackend(n_ctx=4096, n_threads=ctx.n_threads))
     tokenizer = backend.backend.model(ctx.model)
     llm = raw_llama(ctx.model, n_ctx=4096, n_threads=ctx.n_threads)
