@@ -4,8 +4,9 @@ The engine never imports SQLite; this package is the only place that knows the s
 """
 
 from .errors import DamagedGame, GameInUse, GameNotFound, SaveFileError
+from .leases import GameLease
 from .runs import RunNotFound
-from .store import GameLease, GameStore, GameSummary
+from .store import GameStore, GameSummary
 
 __all__ = [
     "DamagedGame",

@@ -14,13 +14,22 @@ compiled dependency for one number that these two sources already give.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
+
+from sqlite_utils import Database
+
+from .errors import GameInUse
+
+log = logging.getLogger(__name__)
 
 _PROC = Path("/proc")
 
@@ -90,3 +99,74 @@ def _pid_in_use(pid: int) -> bool:
     except PermissionError:
         return True  # alive, but another user's
     return True
+
+
+class GameLease:
+    """This process's claim to write one game; release it when the game is closed."""
+
+    def __init__(self, store: Any, game_id: int, pid: int, hostname: str, started: str) -> None:
+        self._store = store
+        self.game_id = game_id
+        self.pid = pid
+        self.hostname = hostname
+        self.started = started
+        self.released = False
+
+    def release(self) -> None:
+        if not self.released:
+            self._store._release(self)
+            self.released = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+def live_holder(db: Database, game_id: int) -> dict[str, Any] | None:
+    """The lease on a game, unless the process that took it has died."""
+    for holder in db.query(
+        "select pid, hostname, process_start from game_leases where game_id = ?", [game_id]
+    ):
+        if Holder.from_row(holder).is_alive():
+            return dict(holder)
+        log.info("game %s: the lease of process %s is stale (ended)", game_id, holder["pid"])
+    return None
+
+
+def take_lease(db: Database, store: Any, game_id: int) -> GameLease:
+    """Within the caller's transaction: claim the game, unless a live process holds it."""
+    holder = live_holder(db, game_id)
+    if holder:
+        raise GameInUse(game_id, holder["pid"], holder["hostname"])
+    lease = GameLease(store, game_id, os.getpid(), socket.gethostname(),
+                      datetime.now(UTC).isoformat())
+    db.table("game_leases").insert(
+        {
+            "game_id": game_id,
+            "pid": lease.pid,
+            "hostname": lease.hostname,
+            "started": lease.started,
+            "process_start": process_start(lease.pid),
+        },
+        replace=True,
+    )
+    return lease
+
+
+def release_lease(db: Database, lease: GameLease) -> None:
+    # Only our own claim: after a takeover the row belongs to someone else.
+    db.execute(
+        "delete from game_leases where game_id = ? and pid = ? and hostname = ?",
+        [lease.game_id, lease.pid, lease.hostname],
+    )
+
+
+def is_this_process(holder: Mapping[str, Any]) -> bool:
+    return (holder["pid"], holder["hostname"]) == (os.getpid(), socket.gethostname())

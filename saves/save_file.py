@@ -76,3 +76,45 @@ def _damaged(path: Path) -> SaveFileError:
         path,
         "it is damaged (cut short or corrupted); restore it from a backup or choose another file",
     )
+
+
+def open_save(path: Path, busy_timeout: float) -> Database:
+    """Open or create a save file, checked, in WAL mode and migrated; a file that is not
+    ours is refused untouched."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SaveFileError(
+            path, f"its folder cannot be created ({error.strerror}); choose another location"
+        ) from error
+    check_path(path)
+    try:
+        connection = sqlite3.connect(path, timeout=busy_timeout, check_same_thread=False)
+    except sqlite3.Error as error:
+        raise SaveFileError(
+            path, f"it cannot be opened ({error}); check the permissions of it and its folder"
+        ) from error
+    db = Database(connection, execute_plugins=False)
+    try:
+        _prepare(db, path)
+    except sqlite3.Error as error:
+        db.close()
+        raise SaveFileError(
+            path, f"it cannot be used ({error}); check its permissions or choose another file"
+        ) from error
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _prepare(db: Database, path: Path) -> None:
+    """Check the file is a save this version understands, then set it up and migrate it."""
+    check_save(db, path)
+    db.execute("pragma foreign_keys = on")
+    db.enable_wal()
+    if db.journal_mode != "wal":
+        raise SaveFileError(path, "it cannot be written; check its permissions")
+    # FULL syncs the log at every commit: a killed process never loses a saved move.
+    db.execute("pragma synchronous = full")
+    migrations.apply(db)

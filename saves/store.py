@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -19,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlite_utils import Database
 
 from ..engine.core.game import EpisodeState, Game, GameStatus, Outcome
@@ -28,10 +26,10 @@ from ..engine.core.settings import CommonSettings
 from ..engine.games import UnknownGame, game_for_settings, get_game
 from .errors import DamagedGame, GameInUse, GameNotFound, SaveFileError
 from .journal import Event, edit_event, move_events, status_event
-from .leases import Holder, process_start
-from .migrations import migrations
+from .leases import GameLease, is_this_process, live_holder, release_lease, take_lease
 from .runs import EpisodeRow, attach_game
-from .save_file import check_path, check_save
+from .save_file import open_save
+from .summaries import GameSummary, list_games
 
 log = logging.getLogger(__name__)
 
@@ -45,31 +43,6 @@ def _now() -> str:
 
 def _timestamp(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat()
-
-
-class GameSummary(BaseModel):
-    """One line of the saved-games list, for games of every kind."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    game: str
-    # What the game is about in a few words ("English / Spanish", a topic, a name).
-    summary: str
-    player_names: tuple[str, str]
-    models: tuple[str | None, str | None]
-    status: GameStatus
-    outcome: str
-    moves_played: int
-    rounds_played: int
-    rounds: int
-    created: datetime
-    updated: datetime
-
-    @property
-    def languages(self) -> tuple[str, ...]:
-        """Dictionary Discovery's languages, from its summary."""
-        return tuple(self.summary.split(" / "))
 
 
 class GameStore:
@@ -91,32 +64,7 @@ class GameStore:
     def open(cls, path: Path) -> GameStore:
         """Open or create a save file; a file that is not ours is refused untouched."""
         path = Path(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise SaveFileError(
-                path, f"its folder cannot be created ({error.strerror}); choose another location"
-            ) from error
-        check_path(path)
-        try:
-            connection = sqlite3.connect(
-                path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
-            )
-        except sqlite3.Error as error:
-            raise SaveFileError(
-                path, f"it cannot be opened ({error}); check the permissions of it and its folder"
-            ) from error
-        db = Database(connection, execute_plugins=False)
-        try:
-            _prepare(db, path)
-        except sqlite3.Error as error:
-            db.close()
-            raise SaveFileError(
-                path, f"it cannot be used ({error}); check its permissions or choose another file"
-            ) from error
-        except BaseException:
-            db.close()
-            raise
+        db = open_save(path, BUSY_TIMEOUT_SECONDS)
         return cls(db, path)
 
     def close(self) -> None:
@@ -266,7 +214,7 @@ class GameStore:
         """Delete a game and all its rows; not while another dictgame is playing it."""
         with self._lock, self._transaction():
             holder = self._live_holder(game_id)
-            if holder and not _is_this_process(holder):
+            if holder and not is_this_process(holder):
                 raise GameInUse(game_id, holder["pid"], holder["hostname"])
             cursor = self._db.execute("delete from games where id = ?", [game_id])
             if cursor.rowcount == 0:
@@ -336,27 +284,7 @@ class GameStore:
     def list_games(self) -> list[GameSummary]:
         """Saved games, the most recently played first."""
         with self._lock:
-            games = list(self._db.query("select * from games order by updated desc, id desc"))
-            players: dict[int, list[dict[str, Any]]] = {}
-            for row in self._db.query("select * from players order by game_id, seat"):
-                players.setdefault(row["game_id"], []).append(row)
-        return [
-            GameSummary(
-                id=game["id"],
-                game=game["game"],
-                summary=game["summary"],
-                player_names=tuple(p["name"] for p in players[game["id"]]),
-                models=tuple(p["model"] for p in players[game["id"]]),
-                status=game["status"],
-                outcome=game["outcome"],
-                moves_played=game["moves_played"],
-                rounds_played=game["rounds_played"],
-                rounds=game["rounds"],
-                created=game["created"],
-                updated=game["updated"],
-            )
-            for game in games
-        ]
+            return list_games(self._db)
 
     def events(self, game_id: int) -> list[dict[str, Any]]:
         """The journal of a game in the order it was written, for exports."""
@@ -371,45 +299,20 @@ class GameStore:
                 )
             ]
 
-    # -- one writer per game ---------------------------------------------------------
+    # -- one writer per game (saves/leases.py) ----------------------------------------
 
     def acquire(self, game_id: int) -> GameLease:
         """Claim a game for this process; a claim left by a process that died is taken over."""
-        lease = GameLease(self, game_id, os.getpid(), socket.gethostname(), _now())
         with self._lock, self._transaction():
             self._game_row(game_id)
-            holder = self._live_holder(game_id)
-            if holder:
-                raise GameInUse(game_id, holder["pid"], holder["hostname"])
-            self._db.table("game_leases").insert(
-                {
-                    "game_id": game_id,
-                    "pid": lease.pid,
-                    "hostname": lease.hostname,
-                    "started": lease.started,
-                    "process_start": process_start(lease.pid),
-                },
-                replace=True,
-            )
-        return lease
+            return take_lease(self._db, self, game_id)
 
     def _live_holder(self, game_id: int) -> dict[str, Any] | None:
-        """The lease on a game, unless the process that took it has died."""
-        for holder in self._db.query(
-            "select pid, hostname, process_start from game_leases where game_id = ?", [game_id]
-        ):
-            if Holder.from_row(holder).is_alive():
-                return holder
-            log.info("game %s: the lease of process %s is stale (ended)", game_id, holder["pid"])
-        return None
+        return live_holder(self._db, game_id)
 
     def _release(self, lease: GameLease) -> None:
         with self._lock, self._transaction():
-            # Only our own claim: after a takeover the row belongs to someone else.
-            self._db.execute(
-                "delete from game_leases where game_id = ? and pid = ? and hostname = ?",
-                [lease.game_id, lease.pid, lease.hostname],
-            )
+            release_lease(self._db, lease)
 
     # -- rows ------------------------------------------------------------------------
 
@@ -496,52 +399,6 @@ class StoredGame:
 
     def save_error(self, state: EpisodeState[Any], error: BaseException) -> None:
         self.store.record_error(self.game_id, error, state.moves_played)
-
-
-class GameLease:
-    """This process's claim to write one game; release it when the game is closed."""
-
-    def __init__(
-        self, store: GameStore, game_id: int, pid: int, hostname: str, started: str
-    ) -> None:
-        self._store = store
-        self.game_id = game_id
-        self.pid = pid
-        self.hostname = hostname
-        self.started = started
-        self.released = False
-
-    def release(self) -> None:
-        if not self.released:
-            self._store._release(self)
-            self.released = True
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.release()
-
-
-def _prepare(db: Database, path: Path) -> None:
-    """Check the file is a save this version understands, then set it up and migrate it."""
-    check_save(db, path)
-    db.execute("pragma foreign_keys = on")
-    db.enable_wal()
-    if db.journal_mode != "wal":
-        raise SaveFileError(path, "it cannot be written; check its permissions")
-    # FULL syncs the log at every commit: a killed process never loses a saved move.
-    db.execute("pragma synchronous = full")
-    migrations.apply(db)
-
-
-def _is_this_process(holder: dict[str, Any]) -> bool:
-    return (holder["pid"], holder["hostname"]) == (os.getpid(), socket.gethostname())
 
 
 def _game_of(state: EpisodeState[Any]) -> Game[Any]:
