@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from dictgame.engine.core.episode import GameMaster
-from dictgame.engine.scripted import ScriptedBackend
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState
+from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
 from dictgame.saves.leases import Holder, _start_from_ps, process_start, this_process
 

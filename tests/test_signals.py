@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from dictgame.engine.core.episode import GameMaster
-from dictgame.engine.scripted import ScriptedBackend
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus
+from dictgame.engine.scripted import ScriptedBackend
 from dictgame.tui.signals import Stopped, held_signals, stop_on_signals
 
 DICTGAME = str(Path(sys.executable).parent / "dictgame")
