@@ -152,3 +152,28 @@ def test_context_too_large_for_memory_names_the_setting_to_change() -> None:
             backend.session(embedded_model_path())
     finally:
         backend.close()
+
+
+def test_a_damaged_save_names_game_and_move_and_spares_the_others(tmp_path: Path) -> None:
+    """A save edited by hand (or by a buggy version): one line, exit 2, file untouched, and
+    every other game still lists, exports and resumes."""
+    db = tmp_path / "games.db"
+    for seed in ("1", "2"):
+        assert dictgame("play", "--headless", "--rounds", "2", "--seed", seed, "--db", str(db),
+                        env=SCRIPTED).returncode == 0
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "update moves set record_json = '{\"round\": \"many\"}' where game_id = 1 and move_index = 2"
+        )
+    connection.close()
+    before = db.read_bytes()
+    for command in (["export", "1"], ["resume", "1", "--headless"]):
+        result = dictgame(*command, "--db", str(db), env=SCRIPTED)
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "saved game 1 is damaged: move 2" in lines[0]
+        assert "Traceback" not in result.stderr
+    assert db.read_bytes() == before
+    listed = dictgame("list", "--db", str(db))
+    assert listed.returncode == 0 and listed.stdout.count("dictionary") == 2
+    assert dictgame("export", "2", "--db", str(db)).returncode == 0

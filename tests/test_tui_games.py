@@ -90,3 +90,38 @@ async def test_firstlast_shows_its_letter_track(config: DictgameConfig) -> None:
         assert track.row_count == screen.state.moves_played == turns
         assert [str(track.get_row_at(i)[-1]) for i in range(turns)] == ["ok"] * turns
         assert "success" in str(screen.query_one("#status-line", Static).render())
+
+
+async def test_a_damaged_game_is_named_on_the_home_screen_and_the_others_open(
+    config: DictgameConfig,
+) -> None:
+    import sqlite3
+    from pathlib import Path
+
+    from dictgame.engine.core.episode import GameMaster, play
+    from dictgame.engine.games import get_game
+    from dictgame.saves import GameStore
+
+    with GameStore.open(config.db) as store:
+        for seed in (1, 2):
+            settings = config.game_settings(seed, "hellogame")
+            game_id = store.create_game(settings)
+            state = get_game("hellogame").new_state(settings)
+            backend = ScriptedBackend(greeter)
+            master = GameMaster(state, (backend.session(Path("a")), None))
+            play(master, store.saver(game_id))
+    with sqlite3.connect(config.db) as connection:
+        connection.execute("update moves set record_json = '[]' where game_id = 1")
+    connection.close()
+    app = DictgameApp(config, backend=ScriptedBackend(greeter))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one("#games", DataTable)
+        assert table.row_count == 2
+        table.move_cursor(row=table.get_row_index("1"))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any("saved game 1 is damaged" in str(n.message)
+                                            for n in app._notifications))
+        assert isinstance(app.screen, HomeScreen)
+        table.move_cursor(row=table.get_row_index("2"))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))

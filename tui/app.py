@@ -20,7 +20,7 @@ from textual.screen import Screen
 from ..engine.backend import Backend, LoadProgressCallback
 from ..engine.core.settings import CommonSettings
 from ..engine.games import game_for_settings
-from ..saves import GameNotFound, GameStore, SaveFileError
+from ..saves import DamagedGame, GameNotFound, GameStore, SaveFileError
 from .config import DictgameConfig
 from .control_filter import DropControlCharacters
 from .game_screen import GameScreen
@@ -104,7 +104,7 @@ class DictgameApp(App[None]):
         """Open a saved game where its last stored move left it."""
         try:
             state = self.store.load_game(game_id)
-        except (GameNotFound, SaveFileError) as error:
+        except (GameNotFound, SaveFileError, DamagedGame) as error:
             self.notify(str(error), title="Cannot open the game", severity="error", markup=False)
             return
         self.push_screen(GameScreen(state, game_id))

@@ -15,7 +15,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Static
 
-from ..saves import GameInUse, GameNotFound, GameSummary, SaveFileError
+from ..saves import DamagedGame, GameInUse, GameNotFound, GameSummary, SaveFileError
 from ..saves.runs import list_runs
 from .confirm_modal import ConfirmModal
 from .export_modal import ExportModal
@@ -153,7 +153,7 @@ class HomeScreen(Screen[None]):
             return
         try:
             state = self.dictgame.store.load_game(game_id)
-        except (GameNotFound, SaveFileError) as error:
+        except (GameNotFound, SaveFileError, DamagedGame) as error:
             self.notify(str(error), severity="error", markup=False)
             return
         self.app.push_screen(ExportModal(game_id, state, self.dictgame.config.db))
