@@ -120,11 +120,13 @@ def _opens_the_ui(args: argparse.Namespace) -> bool:
 def _user_errors() -> tuple[type[Exception], ...]:
     """Errors caused by the user's files or settings: one line, exit code 2, no traceback."""
     from ..engine.backend import ContextOverflowError
+    from ..engine.versions import UnsupportedLlamaCpp
     from ..models import ModelFileError
     from ..saves import GameInUse, GameNotFound, SaveFileError
 
     errors: list[type[Exception]] = [
         ConfigError,
+        UnsupportedLlamaCpp,
         ModelFileError,
         SaveFileError,
         GameNotFound,

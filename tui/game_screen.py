@@ -29,7 +29,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, Static
 
 from ..engine.backend import CancelToken, GenerationCancelled, PlayerSession
-from ..engine.dictionary import AppliedOperation, Dictionary, Operation, OperationKind
+from ..engine.dictionary import AppliedOperation, Operation, OperationKind
 from ..engine.events import (
     AttemptFinished,
     GameEvent,
@@ -389,7 +389,7 @@ class GameScreen(Screen[None]):
             shown = (self.state.dictionaries[0].copy(), self.state.dictionaries[1].copy())
         for applied in self._pending:
             shown[applied.owner].apply(applied.operation, applied.source, applied.round)
-        self.query_one(DictionaryTable).show(cast(tuple[Dictionary, Dictionary], shown), highlight)
+        self.query_one(DictionaryTable).show(shown, highlight)
 
     def _show_status(self) -> None:
         state, scores = self.state, score(self.state)

@@ -23,7 +23,7 @@ from types import FrameType
 
 log = logging.getLogger("dictgame.signals")
 
-_NAMES = {signal.SIGINT: "Ctrl+C", signal.SIGTERM: "SIGTERM"}
+_NAMES: dict[int, str] = {signal.SIGINT: "Ctrl+C", signal.SIGTERM: "SIGTERM"}
 if hasattr(signal, "SIGHUP"):  # not on Windows
     _NAMES[signal.SIGHUP] = "SIGHUP (the terminal closed)"
 
