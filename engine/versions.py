@@ -32,9 +32,10 @@ class UnsupportedLlamaCpp(Exception):
 
     def __init__(self, installed: str) -> None:
         super().__init__(
-            f"{LLAMA_CPP_DISTRIBUTION} {installed} is installed, but dictgame works only with "
-            f"versions {SUPPORTED_RANGE} (it uses parts of {LLAMA_CPP_DISTRIBUTION} that change "
-            f"between releases); install one: pip install '{LLAMA_CPP_DISTRIBUTION}{SUPPORTED_RANGE}'"
+            f"the installed {LLAMA_CPP_DISTRIBUTION} is {installed}, but dictgame works only "
+            f"with versions {SUPPORTED_RANGE} (it uses parts of {LLAMA_CPP_DISTRIBUTION} that "
+            f"change between releases); install one: "
+            f"pip install '{LLAMA_CPP_DISTRIBUTION}{SUPPORTED_RANGE}'"
         )
         self.installed = installed
 

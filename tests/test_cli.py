@@ -90,9 +90,9 @@ def test_config_file_and_environment_set_defaults_flags_win(tmp_path: Path, isol
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("roundz = 3\n", ["config file", "roundz", "unknown setting"]),
-        ('rounds = "many"\n', ["config file", "rounds"]),
-        ("rounds = = 3\n", ["config file", "not valid TOML"]),
+        ("roundz = 3\n", ["Config file", "roundz", "unknown setting"]),
+        ('rounds = "many"\n', ["Config file", "rounds"]),
+        ("rounds = = 3\n", ["Config file", "not valid TOML"]),
     ],
 )
 def test_bad_config_file_gives_one_clear_line(text: str, words: list[str]) -> None:

@@ -39,7 +39,7 @@ def test_other_versions_are_refused_with_the_range_and_the_fix(version: str) -> 
     with pytest.raises(UnsupportedLlamaCpp) as raised:
         check_llama_cpp_version(version)
     message = str(raised.value)
-    assert f"llama-cpp-python {version} is installed" in message
+    assert f"the installed llama-cpp-python is {version}" in message
     assert SUPPORTED_RANGE in message and f"pip install 'llama-cpp-python{SUPPORTED_RANGE}'" in message
 
 
@@ -55,4 +55,4 @@ def test_the_command_refuses_an_unsupported_llama_cpp_python_in_one_line(tmp_pat
     )
     assert result.returncode == 2, result.stderr
     (line,) = result.stderr.strip().splitlines()
-    assert "llama-cpp-python 0.3.16 is installed" in line and SUPPORTED_RANGE in line
+    assert "The installed llama-cpp-python is 0.3.16" in line and SUPPORTED_RANGE in line

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from ..engine.backend import Backend, LoadProgressCallback
 from ..engine.settings import GameSettings
 from ..engine.state import GameState
+from ..engine.words import sentence
 from ..saves import GameNotFound, GameStore, SaveFileError
 from .config import DictgameConfig
 from .control_filter import DropControlCharacters
@@ -103,7 +104,9 @@ class DictgameApp(App[None]):
         try:
             state = self.store.load_game(game_id)
         except (GameNotFound, SaveFileError) as error:
-            self.notify(str(error), title="Cannot open the game", severity="error", markup=False)
+            self.notify(
+                sentence(str(error)), title="Cannot open the game", severity="error", markup=False
+            )
             return
         self.push_screen(GameScreen(state, game_id))
 

@@ -14,6 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..engine.words import plural, sentence
 from . import locations
 from .config import ConfigError, DictgameConfig, load_config
 from .logs import setup_logging
@@ -105,11 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         if isinstance(error, _user_errors()):
             log.warning("%s", error)
-            print(f"dictgame: {error}", file=sys.stderr)
+            print(f"dictgame: {sentence(str(error))}", file=sys.stderr)
             return EXIT_BAD_INPUT
         log.exception("unexpected error")
         where = f"; details in {log_path}" if log_path else ""
-        print(f"dictgame: unexpected error: {error}{where}", file=sys.stderr)
+        print(f"dictgame: {sentence(f'unexpected error: {error}{where}')}", file=sys.stderr)
         return 1
 
 
@@ -218,14 +219,15 @@ def _play_headless(config: DictgameConfig, game_id: int | None, state: GameState
 
 def _title(settings: GameSettings) -> str:
     a, b = settings.players
-    return f"{a.name} ({a.language}) and {b.name} ({b.language}), {settings.rounds} rounds, seed {settings.seed}"
+    rounds = plural(settings.rounds, "round")
+    return f"{a.name} ({a.language}) and {b.name} ({b.language}), {rounds}, seed {settings.seed}"
 
 
 def command_list(args: argparse.Namespace, config: DictgameConfig) -> int:
     with _open_store(config) as store:
         games = store.list_games()
     if not games:
-        print("No saved games yet. Start one with: dictgame play --headless (or just dictgame)")
+        print("No saved games yet. Start one with `dictgame`, or `dictgame play --headless` without the UI.")
         return 0
     print(f"{'id':>4}  {'languages':<22} {'status':<9} {'rounds':>7}  updated")
     for game in games:

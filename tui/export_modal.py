@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from ..engine.export import game_json, game_markdown
 from ..engine.state import GameState
+from ..engine.words import sentence
 
 
 def write_export(game_id: int, state: GameState, folder: Path) -> tuple[Path, Path]:
@@ -55,7 +56,7 @@ class ExportModal(ModalScreen[tuple[Path, Path] | None]):
             written = write_export(self.game_id, self.state, folder)
         except OSError as error:
             message = self.query_one("#export-error", Static)
-            message.update(Text(f"cannot write to {folder}: {error.strerror or error}"))
+            message.update(Text(sentence(f"cannot write to {folder}: {error.strerror or error}")))
             message.display = True
             return
         self.app.notify(

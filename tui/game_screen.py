@@ -42,6 +42,7 @@ from ..engine.events import (
 from ..engine.game_master import GameMaster
 from ..engine.scores import score
 from ..engine.state import GameState, GameStatus
+from ..engine.words import plural, sentence
 from ..saves import GameInUse
 from .chat_pane import ChatPane
 from .confirm_modal import ConfirmModal
@@ -161,7 +162,9 @@ class GameScreen(Screen[None]):
                 self._lease = self.dictgame.store.acquire(self.game_id)
             except GameInUse as error:
                 self._holder = f"process {error.pid} on {error.hostname}"
-                self.notify(str(error), title="Opened read-only", severity="warning", markup=False)
+                self.notify(
+                    sentence(str(error)), title="Opened read-only", severity="warning", markup=False
+                )
                 self.mode = Mode.READ_ONLY
                 return
         if self.state.status is not GameStatus.PLAYING:
@@ -236,7 +239,7 @@ class GameScreen(Screen[None]):
     def _seating_failed(self, error: Exception) -> None:
         if not self.is_attached:
             return
-        message = f"The players could not be seated: {error}"
+        message = sentence(f"The players could not be seated: {error}")
         self.notify(message, title="Model not loaded", severity="error", timeout=10, markup=False)
         if self.game_id is None:
             self.app.switch_screen(
@@ -345,7 +348,8 @@ class GameScreen(Screen[None]):
         retry = f" (try {attempt + 1})" if attempt else ""
         if step == "update":
             view.append(
-                f"  is learning from the message{retry}… {self._pieces} tokens", style="dim"
+                f"  is learning from the message{retry}… {plural(self._pieces, 'token')}",
+                style="dim",
             )
         else:
             view.append(f"  writes{retry}…", style="dim")
@@ -359,7 +363,7 @@ class GameScreen(Screen[None]):
     def _play_ended(self, ended: PlayEnded) -> None:
         if ended.reason == "failed":
             self.notify(
-                ended.error or "",
+                sentence(ended.error or ""),
                 title="The game stopped",
                 severity="error",
                 timeout=15,
@@ -370,7 +374,9 @@ class GameScreen(Screen[None]):
         if ended.reason == "finished":
             self.mode = Mode.FINISHED
             common = len(self.state.common)
-            self.notify(f"Game over: {common} pairs in the common dictionary.", title="Finished")
+            self.notify(
+                f"Game over: {plural(common, 'pair')} in the common dictionary.", title="Finished"
+            )
         elif self.mode is not Mode.READ_ONLY:
             self.mode = Mode.PAUSED
 

@@ -17,6 +17,7 @@ from ..engine.export import scores_lines
 from ..engine.game_master import GameMaster
 from ..engine.scores import score
 from ..engine.state import GameState, GameStatus
+from ..engine.words import plural
 from ..saves import GameStore
 from .signals import held_signals
 
@@ -55,7 +56,7 @@ class TranscriptPrinter:
             case OperationApplied(seat=seat, applied=applied):
                 op = applied.operation
                 self._write(
-                    f"    {players[seat].name} {op.kind.value}: {op.foreign} = {op.meaning} "
+                    f"    {players[seat].name} {op.kind.value}s {op.foreign} = {op.meaning} "
                     f"({op.confidence:.2f})\n"
                 )
             case OperationRejected(seat=seat, rejected=rejected):
@@ -85,7 +86,7 @@ def play_to_end(store: GameStore, game_id: int, master: GameMaster, out: TextIO)
         store.record_error(game_id, error, state.moves_played)
         raise
     store.set_status(game_id, state.status)
-    out.write(f"\nGame {game_id} {state.status.value} after {state.rounds_played} rounds.\n")
+    out.write(f"\nGame {game_id} {state.status.value} after {plural(state.rounds_played, 'round')}.\n")
     for line in scores_lines(score(state), state):
         out.write(f"  {line}\n")
     return state.status

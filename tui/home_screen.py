@@ -15,6 +15,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Static
 
+from ..engine.words import sentence
 from ..saves import GameInUse, GameNotFound, GameSummary, SaveFileError
 from .confirm_modal import ConfirmModal
 from .export_modal import ExportModal
@@ -144,7 +145,7 @@ class HomeScreen(Screen[None]):
         try:
             state = self.dictgame.store.load_game(game_id)
         except (GameNotFound, SaveFileError) as error:
-            self.notify(str(error), severity="error", markup=False)
+            self.notify(sentence(str(error)), severity="error", markup=False)
             return
         self.app.push_screen(ExportModal(game_id, state, self.dictgame.config.db))
 
@@ -163,7 +164,7 @@ class HomeScreen(Screen[None]):
             try:
                 self.dictgame.store.delete_game(game_id)
             except (GameInUse, GameNotFound, SaveFileError) as error:
-                self.notify(str(error), severity="error", markup=False)
+                self.notify(sentence(str(error)), severity="error", markup=False)
             else:
                 self.notify(f"Game {game_id} deleted.")
             self.refresh_games()

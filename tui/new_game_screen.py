@@ -18,6 +18,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from ..engine.settings import GameSettings
 from ..engine.state import GameState
+from ..engine.words import sentence
 from ..models import FoundModel, ModelFileError, default_search_dirs, find_models
 from . import locations
 from .config import DictgameConfig
@@ -248,7 +249,7 @@ class NewGameScreen(Screen[None]):
         widget = self.query_one(f"#{field_id}")
         widget.add_class("-invalid")
         error = self.query_one(f"#{field_id}-error", Static)
-        error.update(Text(message))
+        error.update(Text(sentence(message)))
         error.display = True
 
     def _clear_errors(self) -> None:
