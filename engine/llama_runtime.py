@@ -26,6 +26,12 @@ from typing import Any
 import jinja2
 import llama_cpp
 import numpy as np
+
+from .versions import check_llama_cpp_version
+
+# Before reaching into its private modules, which differ between releases.
+check_llama_cpp_version(llama_cpp.__version__)
+
 from llama_cpp._internals import LlamaBatch, LlamaSampler
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from llama_cpp.llama_grammar import LlamaGrammar
@@ -350,9 +356,9 @@ def _load_model(
             path, f"its chat template is not valid Jinja ({error}); {PLAIN_FORMAT_HINT}"
         ) from error
     # Before any game is stored, rather than at the first move.
-    if problem := template_problem(loaded.render):
+    if refused := template_problem(loaded.render):
         loaded.close()
-        raise ModelLoadError(path, f"its chat template {problem}; {PLAIN_FORMAT_HINT}")
+        raise ModelLoadError(path, f"its chat template {refused}; {PLAIN_FORMAT_HINT}")
     return loaded
 
 

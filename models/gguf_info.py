@@ -1,11 +1,18 @@
 """Reads what a GGUF model file says about itself, without loading its weights.
 
 Why a hand-written parser rather than ``gguf.GGUFReader``: the reader memory-maps the
-whole file and decodes every metadata array and tensor entry up front (slow on big
-vocabularies, needs numpy), and on truncated or corrupt files it fails with whatever
-numpy or struct raises, or not at all. This parser reads the key/value section only,
-seeks past arrays it does not need, checks every length against the bytes the file
-still has, and turns every problem into one ``ModelFileError``.
+whole file and decodes every metadata array and tensor entry up front. Measured (2-core
+CPU, warm page cache): on a 1 GB file with Qwen2.5's vocabulary size (151,936 tokens and
+151,387 merges) it takes 9.4 s and 528 MiB at peak, this parser 58 ms and 37 MiB; on the
+98 MB embedded SmolLM2, 1.8-3.0 s against 14-16 ms. ``dictgame models`` and the new-game
+screen read every model found, so the reader would cost seconds per file. On damaged
+files it raises IndexError, ValueError, UnicodeDecodeError or RecursionError with
+messages such as "index 0 is out of bounds" (100 headers with flipped bytes: up to 2.1 s
+each), and it cannot describe a file whose weights are missing, since it maps every
+tensor. This parser reads the key/value section only, seeks past arrays it does not
+need, checks every length against the bytes the file still has, and turns every
+problem into one ``ModelFileError`` that says what is wrong. The ``gguf`` package stays
+in the test extras as the reference the tests compare against.
 
 GGUF layout (versions 2 and 3, little-endian): magic ``b"GGUF"``, version u32,
 tensor_count u64, kv_count u64, then kv_count pairs of (key string, value type u32,

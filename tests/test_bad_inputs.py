@@ -122,7 +122,7 @@ def test_a_second_process_cannot_play_a_game_that_is_open(tmp_path: Path) -> Non
                 break
             time.sleep(0.2)
         second = dictgame("resume", "1", "--headless", "--db", str(db), env=SCRIPTED)
-        assert_clean_failure(second, "game 1 is open in another dictgame", f"process {first.pid}", "read-only")
+        assert_clean_failure(second, "Game 1 is open in another dictgame", f"process {first.pid}", "read-only")
         # Read-only viewing works while the game is being played.
         assert dictgame("export", "1", "--format", "markdown", "--db", str(db)).returncode == 0
     finally:

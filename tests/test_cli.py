@@ -90,11 +90,11 @@ def test_config_file_and_environment_set_defaults_flags_win(tmp_path: Path, isol
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("roundz = 3\n", ["config file", "roundz", "unknown setting"]),
-        ('[games.dictionary]\nrounds = "many"\n', ["config file", "games.dictionary.rounds"]),
-        ('[games.dictionary]\nroundz = 3\n', ["config file", "games.dictionary.roundz"]),
-        ('[runtime]\nthreads = 0\n', ["config file", "runtime.threads"]),
-        ("rounds = = 3\n", ["config file", "not valid TOML"]),
+        ("roundz = 3\n", ["Config file", "roundz", "unknown setting"]),
+        ('[games.dictionary]\nrounds = "many"\n', ["Config file", "games.dictionary.rounds"]),
+        ('[games.dictionary]\nroundz = 3\n', ["Config file", "games.dictionary.roundz"]),
+        ('[runtime]\nthreads = 0\n', ["Config file", "runtime.threads"]),
+        ("rounds = = 3\n", ["Config file", "not valid TOML"]),
     ],
 )
 def test_bad_config_file_gives_one_clear_line(text: str, words: list[str]) -> None:

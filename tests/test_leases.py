@@ -94,4 +94,4 @@ def test_a_lease_of_a_live_holder_still_refuses_a_second_player(
     game_with_a_lease(db, other_program.pid, process_start(other_program.pid))
     result = resume(db)
     assert result.returncode == 2, result.stderr
-    assert f"game 1 is open in another dictgame (process {other_program.pid}" in result.stderr
+    assert f"Game 1 is open in another dictgame (process {other_program.pid}" in result.stderr

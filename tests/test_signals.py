@@ -107,7 +107,7 @@ def test_a_signal_stops_a_headless_game_at_once_and_keeps_every_completed_move(
     assert process.returncode == exit_code, stderr
     assert stderr.strip().splitlines() == [
         f"Stopped by {reason}{' (the terminal closed)' if reason == 'SIGHUP' else ''}; every "
-        "completed move is saved. Continue with: dictgame resume 1 --headless."
+        "completed move is saved, and `dictgame resume 1 --headless` goes on from there."
     ]
     assert "[round 2]" in stdout
     assert_kept_and_resumable(db, at_least=3)

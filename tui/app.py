@@ -20,6 +20,7 @@ from textual.screen import Screen
 from ..engine.backend import Backend, LoadProgressCallback
 from ..engine.core.settings import CommonSettings
 from ..engine.games import game_for_settings
+from ..engine.words import sentence
 from ..saves import DamagedGame, GameNotFound, GameStore, SaveFileError
 from .config import DictgameConfig
 from .control_filter import DropControlCharacters
@@ -105,7 +106,7 @@ class DictgameApp(App[None]):
         try:
             state = self.store.load_game(game_id)
         except (GameNotFound, SaveFileError, DamagedGame) as error:
-            self.notify(str(error), title="Cannot open the game", severity="error", markup=False)
+            self.notify(sentence(str(error)), title="Cannot open the game", severity="error", markup=False)
             return
         self.push_screen(GameScreen(state, game_id))
 

@@ -14,6 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from ..engine.words import sentence
 from . import locations
 from .config import ConfigError, DictgameConfig, load_config
 from .logs import setup_logging
@@ -147,11 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         if isinstance(error, _user_errors()):
             log.warning("%s", error)
-            print(f"dictgame: {error}", file=sys.stderr)
+            print(f"dictgame: {sentence(str(error))}", file=sys.stderr)
             return EXIT_BAD_INPUT
         log.exception("unexpected error")
         where = f"; details in {log_path}" if log_path else ""
-        print(f"dictgame: unexpected error: {error}{where}", file=sys.stderr)
+        print(f"dictgame: {sentence(f'unexpected error: {error}{where}')}", file=sys.stderr)
         return 1
 
 
@@ -164,11 +165,13 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from ..engine.backend import ContextOverflowError
     from ..engine.core.instances import InstancesError
     from ..engine.games import UnknownGame
+    from ..engine.versions import UnsupportedLlamaCpp
     from ..models import ModelFileError
     from ..saves import DamagedGame, GameInUse, GameNotFound, RunNotFound, SaveFileError
 
     errors: list[type[Exception]] = [
         ConfigError,
+        UnsupportedLlamaCpp,
         ModelFileError,
         SaveFileError,
         GameNotFound,

@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..engine.core.episode import GameMaster
+from ..engine.words import plural
 from .config import DictgameConfig
 from .signals import stopped
 
@@ -88,7 +89,7 @@ def describe(settings: Any, game: Any) -> str:
         f"{p.name} ({p.language})" if getattr(p, "language", "") else p.name for p in settings.players
     )
     rounds = getattr(settings, "rounds", None)
-    length = f", {rounds} round{'s' if rounds != 1 else ''}" if rounds else ""
+    length = f", {plural(rounds, 'round')}" if rounds else ""
     return f"{players}{length}, seed {settings.seed}"
 
 
@@ -96,7 +97,7 @@ def command_list(args: argparse.Namespace, config: DictgameConfig) -> int:
     with open_store(config) as store:
         games = store.list_games()
     if not games:
-        print("No saved games yet. Start one with: dictgame play --headless (or just dictgame)")
+        print("No saved games yet. Start one with `dictgame`, or `dictgame play --headless` without the UI.")
         return 0
     print(f"{'id':>4}  {'game':<11} {'about':<22} {'status':<9} {'rounds':>7}  updated")
     for game in games:

@@ -25,6 +25,7 @@ from ..engine.games.dictionary.dictionary import (
 )
 from ..engine.games.dictionary.settings import GameSettings
 from ..engine.games.dictionary.state import InvalidEdit
+from ..engine.words import sentence
 from ..saves import SaveFileError
 from .dictionary_table import DictionaryRow
 
@@ -145,7 +146,7 @@ class EntryEditor(ModalScreen[bool]):
 
     def _show_error(self, message: str) -> None:
         error = self.query_one("#editor-error", Static)
-        error.update(Text(message))
+        error.update(Text(sentence(message)))
         error.display = True
 
     @on(Button.Pressed, "#cancel")

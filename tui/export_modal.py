@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Label, Static
 from ..engine.core.export import export_text
 from ..engine.core.game import EpisodeState
 from ..engine.games import game_of
+from ..engine.words import sentence
 
 
 def write_export(game_id: int, state: EpisodeState[Any], folder: Path) -> tuple[Path, Path]:
@@ -58,7 +59,7 @@ class ExportModal(ModalScreen[tuple[Path, Path] | None]):
             written = write_export(self.game_id, self.state, folder)
         except OSError as error:
             message = self.query_one("#export-error", Static)
-            message.update(Text(f"cannot write to {folder}: {error.strerror or error}"))
+            message.update(Text(sentence(f"cannot write to {folder}: {error.strerror or error}")))
             message.display = True
             return
         self.app.notify(

@@ -33,6 +33,7 @@ from ..engine.core.episode import GameMaster, play
 from ..engine.core.events import GameEvent, MoveFinished
 from ..engine.core.game import EpisodeState
 from ..engine.games import game_of
+from ..engine.words import sentence
 from ..saves import GameInUse
 from .chat_pane import ChatPane, messages_of
 from .export_modal import ExportModal
@@ -144,7 +145,9 @@ class GameScreen(Screen[None]):
                 self._lease = self.dictgame.store.acquire(self.game_id)
             except GameInUse as error:
                 self._holder = f"process {error.pid} on {error.hostname}"
-                self.notify(str(error), title="Opened read-only", severity="warning", markup=False)
+                self.notify(
+                    sentence(str(error)), title="Opened read-only", severity="warning", markup=False
+                )
                 self.mode = Mode.READ_ONLY
                 return
         panel = self.query_one("#game-panel")
@@ -225,7 +228,7 @@ class GameScreen(Screen[None]):
     def _seating_failed(self, error: Exception) -> None:
         if not self.is_attached:
             return
-        message = f"The players could not be seated: {error}"
+        message = sentence(f"The players could not be seated: {error}")
         self.notify(message, title="Model not loaded", severity="error", timeout=10, markup=False)
         if self.game_id is None:
             self.app.switch_screen(
@@ -301,7 +304,7 @@ class GameScreen(Screen[None]):
     def _play_ended(self, ended: PlayEnded) -> None:
         if ended.reason == "failed":
             self.notify(
-                ended.error or "",
+                sentence(ended.error or ""),
                 title="The game stopped",
                 severity="error",
                 timeout=15,

@@ -9,6 +9,7 @@ from ..engine.core.events import AttemptFinished, GameEvent, MoveFinished, StepS
 from ..engine.core.game import GameStatus
 from ..engine.core.records import MoveRecord
 from ..engine.games.dictionary.events import OperationApplied, OperationRejected
+from ..engine.words import plural
 from .signals import held_signals
 
 
@@ -60,7 +61,7 @@ class TranscriptPrinter:
             case OperationApplied(seat=seat, applied=applied):
                 op = applied.operation
                 self._write(
-                    f"    {self._name(seat)} {op.kind.value}: {op.foreign} = {op.meaning} "
+                    f"    {self._name(seat)} {op.kind.value}s {op.foreign} = {op.meaning} "
                     f"({op.confidence:.2f})\n"
                 )
             case OperationRejected(seat=seat, rejected=rejected):
@@ -99,8 +100,7 @@ def play_to_end(master: GameMaster, saver: Saver, game_id: int, out: TextIO) -> 
     rounds = master.state.moves[-1].round if master.state.moves else 0
     how = outcome.result.value + (f": {outcome.reason}" if outcome.reason else "")
     out.write(
-        f"\nGame {game_id} {outcome.status.value} ({how}) after {rounds} "
-        f"round{'s' if rounds != 1 else ''}.\n"
+        f"\nGame {game_id} {outcome.status.value} ({how}) after {plural(rounds, 'round')}.\n"
     )
     for line in master.game.report(master.state):
         out.write(f"  {line}\n")

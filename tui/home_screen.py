@@ -15,6 +15,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Static
 
+from ..engine.words import sentence
 from ..saves import DamagedGame, GameInUse, GameNotFound, GameSummary, SaveFileError
 from ..saves.runs import list_runs
 from .confirm_modal import ConfirmModal
@@ -154,7 +155,7 @@ class HomeScreen(Screen[None]):
         try:
             state = self.dictgame.store.load_game(game_id)
         except (GameNotFound, SaveFileError, DamagedGame) as error:
-            self.notify(str(error), severity="error", markup=False)
+            self.notify(sentence(str(error)), severity="error", markup=False)
             return
         self.app.push_screen(ExportModal(game_id, state, self.dictgame.config.db))
 
@@ -174,7 +175,7 @@ class HomeScreen(Screen[None]):
             try:
                 self.dictgame.store.delete_game(game_id)
             except (GameInUse, GameNotFound, SaveFileError) as error:
-                self.notify(str(error), severity="error", markup=False)
+                self.notify(sentence(str(error)), severity="error", markup=False)
             else:
                 self.notify(f"Game {game_id} deleted.")
             self.refresh_games()

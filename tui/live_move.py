@@ -7,6 +7,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from ..engine.core.events import AttemptFinished, GameEvent, MoveStarted, StepStarted, TextStreamed
+from ..engine.words import plural
 
 # Steps whose answer is data, not a message: shown as a token count while written.
 QUIET_STEPS = frozenset({"update"})
@@ -55,7 +56,10 @@ class LiveMove:
         view.append(name, style="bold")
         retry = f" (try {attempt + 1})" if attempt else ""
         if step in QUIET_STEPS:
-            view.append(f"  is learning from the message{retry}… {self.pieces} tokens", style="dim")
+            view.append(
+                f"  is learning from the message{retry}… {plural(self.pieces, 'token')}",
+                style="dim",
+            )
         else:
             view.append(f"  writes{retry}…", style="dim")
         for note in self.notes:

@@ -19,6 +19,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 from ..engine.core.settings import CommonSettings
 from ..engine.games import all_games, game_for_settings, get_game
 from ..engine.games.dictionary.settings import GameSettings
+from ..engine.words import sentence
 from ..models import FoundModel, ModelFileError, default_search_dirs, find_models
 from . import locations
 from .config import DictgameConfig
@@ -333,7 +334,7 @@ class NewGameScreen(Screen[None]):
         widget = self.query_one(f"#{field_id}")
         widget.add_class("-invalid")
         error = self.query_one(f"#{field_id}-error", Static)
-        error.update(Text(message))
+        error.update(Text(sentence(message)))
         error.display = True
 
     def _clear_errors(self) -> None:

@@ -23,7 +23,7 @@ from types import FrameType
 
 log = logging.getLogger("dictgame.signals")
 
-_NAMES = {signal.SIGINT: "Ctrl+C", signal.SIGTERM: "SIGTERM"}
+_NAMES: dict[int, str] = {signal.SIGINT: "Ctrl+C", signal.SIGTERM: "SIGTERM"}
 if hasattr(signal, "SIGHUP"):  # not on Windows
     _NAMES[signal.SIGHUP] = "SIGHUP (the terminal closed)"
 
@@ -89,7 +89,10 @@ def stopped(stop: KeyboardInterrupt, *, game_id: int | None = None, before_game:
     if before_game:
         kept = " before the game started; nothing was stored"
     elif game_id is not None:
-        kept = f"; every completed move is saved. Continue with: dictgame resume {game_id} --headless"
+        kept = (
+            f"; every completed move is saved, and `dictgame resume {game_id} --headless` "
+            "goes on from there"
+        )
     else:
         kept = ""
     log.info("stopped by %s (game %s)", reason, game_id)

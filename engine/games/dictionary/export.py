@@ -8,6 +8,7 @@ from typing import Any
 from .dictionary import Source, normalized_pair
 from .scores import Scores, score
 from .state import GameState
+from .words import plural
 
 
 def game_record(game_id: int, state: GameState) -> dict[str, Any]:
@@ -55,7 +56,7 @@ def game_markdown(game_id: int, state: GameState) -> str:
         f"# dictgame {game_id}: {a.name} ({a.language}) and {b.name} ({b.language})",
         "",
         f"Status: {state.status.value}; rounds {state.rounds_played} of {settings.rounds}; "
-        f"seed {settings.seed}; {settings.words_per_message} words per message.",
+        f"seed {settings.seed}; {plural(settings.words_per_message, 'word')} per message.",
         "",
         "## Transcript",
         "",
@@ -90,16 +91,17 @@ def game_markdown(game_id: int, state: GameState) -> str:
 def scores_lines(scores: Scores, state: GameState) -> list[str]:
     """The scores as short lines, shared by the transcript and the headless runner."""
     lines = [
-        f"common dictionary: {scores.common} of {scores.union} pairs "
+        f"common dictionary: {scores.common} of {plural(scores.union, 'pair')} "
         f"(agreement {scores.agreement:.0%})",
     ]
     for seat, player in enumerate(scores.players):
         name = state.settings.players[seat].name
         lines.append(
-            f"{name}: {player.dictionary_size} entries; requests {player.requests}, "
-            f"parsed {player.parsed}, violated {player.violated}; "
-            f"{player.completion_tokens} tokens generated, {player.prompt_tokens} prompt tokens "
-            f"evaluated, {player.tokens_per_second:.1f} tok/s"
+            f"{name}: {plural(player.dictionary_size, 'entry', 'entries')}; requests "
+            f"{player.requests}, parsed {player.parsed}, violated {player.violated}; "
+            f"{plural(player.completion_tokens, 'token')} generated, "
+            f"{plural(player.prompt_tokens, 'prompt token')} evaluated, "
+            f"{player.tokens_per_second:.1f} tok/s"
         )
     return lines
 
