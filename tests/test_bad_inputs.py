@@ -171,7 +171,7 @@ def test_a_damaged_save_names_game_and_move_and_spares_the_others(tmp_path: Path
         result = dictgame(*command, "--db", str(db), env=SCRIPTED)
         assert result.returncode == 2, result.stderr
         lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and "saved game 1 is damaged: move 2" in lines[0]
+        assert len(lines) == 1 and "Saved game 1 is damaged: move 2" in lines[0]
         assert "Traceback" not in result.stderr
     assert db.read_bytes() == before
     listed = dictgame("list", "--db", str(db))

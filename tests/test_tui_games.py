@@ -9,6 +9,7 @@ from typing import Any
 import test_tui_support as support
 from test_tui_support import wait_until
 from textual.widgets import DataTable, Select, Static
+from textual.widgets._select import SelectOverlay
 
 from dictgame.engine.backend import GenerationRequest
 from dictgame.engine.scripted import ScriptedBackend
@@ -37,11 +38,14 @@ async def choose_game(pilot: Any, app: DictgameApp, title: str) -> None:
     select.focus()
     await pilot.press("enter")
     await wait_until(pilot, lambda: select.expanded)
+    overlay = select.query_one(SelectOverlay)
     titles = [str(prompt) for prompt, _ in select._options]
-    for _ in range(titles.index(title)):
+    while overlay.highlighted != titles.index(title):
         await pilot.press("down")
+        await pilot.pause(0.05)
     await pilot.press("enter")
     await wait_until(pilot, lambda: not select.expanded)
+    assert select.selection is not None
 
 
 async def test_hellogame_is_chosen_played_and_judged_in_its_panel(config: DictgameConfig) -> None:
@@ -119,7 +123,7 @@ async def test_a_damaged_game_is_named_on_the_home_screen_and_the_others_open(
         assert table.row_count == 2
         table.move_cursor(row=table.get_row_index("1"))
         await pilot.press("enter")
-        await wait_until(pilot, lambda: any("saved game 1 is damaged" in str(n.message)
+        await wait_until(pilot, lambda: any("Saved game 1 is damaged" in str(n.message)
                                             for n in app._notifications))
         assert isinstance(app.screen, HomeScreen)
         table.move_cursor(row=table.get_row_index("2"))

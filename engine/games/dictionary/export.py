@@ -8,7 +8,7 @@ from typing import Any
 from .dictionary import Source, normalized_pair
 from .scores import Scores, score
 from .state import GameState
-from .words import plural
+from ...words import plural
 
 
 def game_record(game_id: int, state: GameState) -> dict[str, Any]:
