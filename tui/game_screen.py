@@ -316,7 +316,7 @@ class GameScreen(Screen[None]):
             self.mode = Mode.FINISHED
             outcome = self.game.outcome(self.state)
             reason = f": {outcome.reason}" if outcome.reason else ""
-            self.notify(Text(f"Game over, {outcome.result.value}{reason}."), title="Finished")
+            self.notify(f"Game over, {outcome.result.value}{reason}.", title="Finished", markup=False)
         elif self.mode is not Mode.READ_ONLY:
             self.mode = Mode.PAUSED
 

@@ -100,7 +100,8 @@ def play_to_end(master: GameMaster, saver: Saver, game_id: int, out: TextIO) -> 
     rounds = master.state.moves[-1].round if master.state.moves else 0
     how = outcome.result.value + (f": {outcome.reason}" if outcome.reason else "")
     out.write(
-        f"\nGame {game_id} {outcome.status.value} ({how}) after {plural(rounds, 'round')}.\n"
+        f"\nGame {game_id} {outcome.status.value} after {plural(rounds, 'round')}.\n"
+        f"  Outcome: {how}.\n"
     )
     for line in master.game.report(master.state):
         out.write(f"  {line}\n")

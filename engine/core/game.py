@@ -172,7 +172,7 @@ class Game(Generic[StateT]):
     # The settings of one episode, from an instance and the caller's settings.
     settings_for: Callable[[dict[str, Any], dict[str, Any]], CommonSettings]
     # A saved game rebuilt from its settings, moves, and the person's edits.
-    restore: Callable[[Any, Sequence[MoveRecord], Sequence[BaseModel]], StateT]
+    restore: Callable[[Any, Sequence[Any], Sequence[Any]], StateT]
     # The answer of a programmatic seat (the game's own code plays it).
     programmatic: Callable[[StateT, int, Ask], str] | None = None
     # One short line of what a game is about, for lists ("English / Spanish").

@@ -7,7 +7,7 @@ the player sees it from its next move.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from typing import Any
 
 from rich.text import Text
 from textual.containers import Vertical
@@ -92,7 +92,7 @@ class Panel(Vertical):
 
         def remove(confirmed: bool | None) -> None:
             if confirmed:
-                for seat, entry in cast(DictionaryRow, row).entries.items():
+                for seat, entry in row.entries.items():
                     self.apply_edit(
                         seat, [Operation(kind=OperationKind.REMOVE, foreign=entry.foreign)]
                     )

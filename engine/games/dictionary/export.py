@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ...words import plural
 from .dictionary import Source, normalized_pair
 from .scores import Scores, score
 from .state import GameState
-from ...words import plural
 
 
 def game_record(game_id: int, state: GameState) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def game_markdown(game_id: int, state: GameState) -> str:
         "## Transcript",
         "",
     ]
-    for move in state.moves:
+    for move in state.records:
         player = settings.players[move.seat]
         flag = " *(move rule broken)*" if move.violated else ""
         lines.append(f"**{player.name}** (round {move.round}): {move.message}{flag}")
