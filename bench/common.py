@@ -49,7 +49,7 @@ def gemma_path() -> Path | None:
 
 
 def default_threads() -> int:
-    from dictgame.engine.llama_runtime import default_thread_count
+    from dictgame.engine.players.llama import default_thread_count
 
     return default_thread_count()
 
@@ -234,7 +234,7 @@ def play_game(
     memory, as headless play does)."""
     from dictgame.engine.core.episode import GameMaster, play
     from dictgame.engine.games.dictionary.state import GameState
-    from dictgame.engine.llama_runtime import LlamaBackend
+    from dictgame.engine.players.llama import LlamaBackend
     from dictgame.tui.headless import TranscriptPrinter
 
     backend = LlamaBackend(n_ctx=n_ctx, n_threads=n_threads)
@@ -280,7 +280,7 @@ def raw_llama(model: Path, *, n_ctx: int, n_threads: int, n_batch: int = 512) ->
     """
     import llama_cpp
 
-    from dictgame.engine.llama_runtime import cpu_has_amx
+    from dictgame.engine.players.llama import cpu_has_amx
 
     if cpu_has_amx():
         # As the engine loads it: llama.cpp's AMX repacking crashes on these CPUs.

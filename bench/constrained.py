@@ -56,7 +56,7 @@ def measure(model: Path, *, rounds: int, n_threads: int, n_ctx: int = 4096) -> d
     from dataclasses import replace
 
     from dictgame.engine.games.dictionary.rules import UpdateParseError, parse_update
-    from dictgame.engine.llama_runtime import LlamaBackend
+    from dictgame.engine.players.llama import LlamaBackend
 
     backend = LlamaBackend(n_ctx=n_ctx, n_threads=n_threads)
     session = backend.session(model)

@@ -24,7 +24,7 @@ N_CTX = 4096
 
 
 def measure(model: Path, *, rounds: int, n_threads: int, n_ctx: int = N_CTX) -> dict[str, Any]:
-    from dictgame.engine.llama_runtime import LlamaBackend
+    from dictgame.engine.players.llama import LlamaBackend
 
     tokenizer_backend = LlamaBackend(n_ctx=256, n_threads=n_threads)
     tokenizer = tokenizer_backend.model(model)

@@ -47,7 +47,7 @@ def _replay_naive(
     starts with its own system prompt, so they share only their first few tokens). With
     `reuse`, calls go in game order and the Llama's built-in prefix reuse keeps what it can.
     """
-    from dictgame.engine.llama_runtime import LlamaBackend
+    from dictgame.engine.players.llama import LlamaBackend
 
     tokenizer_backend = LlamaBackend(n_ctx=256, n_threads=ctx.n_threads)
     model = tokenizer_backend.model(ctx.model)

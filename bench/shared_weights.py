@@ -23,7 +23,7 @@ LIMIT_MIB = 200.0
 
 def _worker(model: str, mode: str, n_ctx: int) -> None:
     from dictgame.engine.backend import ChatMessage, GenerationRequest
-    from dictgame.engine.llama_runtime import LlamaBackend
+    from dictgame.engine.players.llama import LlamaBackend
 
     from .common import peak_rss_mib
 

@@ -32,7 +32,7 @@ def _worker(model: str, n_threads: int, seconds: float) -> None:
     from dictgame.engine.core.episode import GameMaster, NoSaver, play
     from dictgame.engine.core.events import StepStarted, TextStreamed
     from dictgame.engine.games.dictionary.state import GameState
-    from dictgame.engine.llama_runtime import LlamaBackend
+    from dictgame.engine.players.llama import LlamaBackend
 
     from .common import game_settings
 

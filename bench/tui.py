@@ -90,7 +90,7 @@ async def _wait(pilot: Any, condition: Any, timeout: float) -> bool:
 
 
 async def _drive(ctx: BenchContext, steps: int, presses: int) -> dict[str, Any]:
-    from dictgame.engine.llama_runtime import LlamaBackend
+    from dictgame.engine.players.llama import LlamaBackend
     from dictgame.tui.app import DictgameApp
     from dictgame.tui.config import DictgameConfig
     from dictgame.tui.dictionary_table import DictionaryTable

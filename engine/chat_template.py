@@ -18,7 +18,7 @@ ChatFormat = Literal["template", "plain"]
 
 PLAIN_FORMAT_HINT = (
     "to play this model anyway, use the plain prompt format: "
-    '--chat-format plain, or chat_format = "plain" in the config file'
+    '--chat-format plain, or chat_format = "plain" under [runtime] in the config file'
 )
 
 # Every turn the game sends: its rules as a system turn, an instruction, the player's answer,

@@ -1,6 +1,6 @@
 """The llama-cpp-python versions the llama.cpp runtime works with, checked before it loads.
 
-`llama_runtime` reaches past llama-cpp-python's public API (`_internals.LlamaBatch` and
+`players/llama/` reaches past llama-cpp-python's public API (`_internals.LlamaBatch` and
 `LlamaSampler`, `LlamaGrammar._grammar`, the library handle `llama_cpp.llama_cpp._lib`), and
 those parts change between patch releases without notice. Checked against every 0.3.x tag:
 the llama_memory_* and llama_vocab_* functions the runtime calls, and the `swa_full` context

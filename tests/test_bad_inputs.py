@@ -142,7 +142,7 @@ def test_read_only_database(tmp_path: Path) -> None:
 
 @pytest.mark.real_model
 def test_context_too_large_for_memory_names_the_setting_to_change() -> None:
-    from dictgame.engine.llama_runtime import LlamaBackend, ModelLoadError
+    from dictgame.engine.players.llama import LlamaBackend, ModelLoadError
 
     # About 770 GB of KV cache: refused at once. (A size that barely fits RAM would really be
     # allocated and zeroed, which takes most of a minute.)

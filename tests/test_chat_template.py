@@ -86,7 +86,7 @@ def test_the_plain_prompt_format_plays_a_model_whose_template_is_refused(tmp_pat
     )
     assert flag.returncode == 0, flag.stderr
     config = tmp_path / "config.toml"
-    config.write_text('chat_format = "plain"\n')
+    config.write_text('[runtime]\nchat_format = "plain"\n')
     from_config = dictgame(
         "play", "--headless", "--rounds", "1", "--words-per-message", "4", "--context-size", "1024",
         "--model", str(model), "--config", str(config), "--db", str(db),

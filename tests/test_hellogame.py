@@ -226,7 +226,7 @@ async def test_the_panel_says_what_a_losing_greeting_lacks() -> None:
 
 @pytest.mark.real_model
 def test_an_episode_on_the_embedded_model_is_recorded_whole() -> None:
-    from dictgame.engine.llama_runtime import LlamaBackend
+    from dictgame.engine.players.llama import LlamaBackend
     from dictgame.models import embedded_model_path
 
     backend = LlamaBackend(n_ctx=1024, n_threads=1)

@@ -15,15 +15,11 @@ import pytest
 from dictgame.engine.backend import (
     CancelToken,
     ChatMessage,
+    ContextOverflowError,
     GenerationCancelled,
     GenerationRequest,
 )
-from dictgame.engine.llama_runtime import (
-    ContextOverflowError,
-    LlamaBackend,
-    ModelLoadError,
-    SchemaError,
-)
+from dictgame.engine.players.llama import LlamaBackend, ModelLoadError, SchemaError
 
 pytestmark = pytest.mark.real_model
 
@@ -278,7 +274,7 @@ def test_loading_writes_nothing_to_stderr_and_logs_to_python(
         logger.addHandler(Keep())
         logger.propagate = False
         from dictgame.engine.backend import ChatMessage, GenerationRequest
-        from dictgame.engine.llama_runtime import LlamaBackend
+        from dictgame.engine.players.llama import LlamaBackend
         progress = []
         backend = LlamaBackend(
             n_ctx=512, n_threads=1, on_load_progress=lambda path, done: progress.append(done)
@@ -374,8 +370,8 @@ def test_grammar_tried_on_the_highest_logits_first_samples_exactly_as_a_full_pas
     exact_backend: LlamaBackend, model_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The pool shortcut is an optimisation only: same seeds, same constrained outputs."""
-    from dictgame.engine import llama_runtime
     from dictgame.engine.games.dictionary.rules import update_schema
+    from dictgame.engine.players.llama import grammar as llama_runtime
 
     pool_sizes: list[int] = []
     apply_to = llama_runtime._GrammarGate._apply_to

@@ -15,7 +15,7 @@ from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.rules import parse_update
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus
-from dictgame.engine.llama_runtime import LlamaBackend
+from dictgame.engine.players.llama import LlamaBackend
 from dictgame.models import embedded_model_path
 from dictgame.saves import GameStore
 

@@ -402,7 +402,7 @@ async def test_palette_offers_the_game_commands(config: DictgameConfig) -> None:
 def test_app_starts_without_loading_llama_cpp() -> None:
     script = (
         "import sys, dictgame.tui.app, dictgame.tui.cli; "
-        "print('llama_cpp' in sys.modules, 'dictgame.engine.llama_runtime' in sys.modules)"
+        "print('llama_cpp' in sys.modules, 'dictgame.engine.players.llama' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True

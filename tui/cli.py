@@ -182,8 +182,8 @@ def _user_errors() -> tuple[type[Exception], ...]:
         InstancesError,
         UnknownGame,
     ]
-    if "dictgame.engine.llama_runtime" in sys.modules:
-        from ..engine.llama_runtime import ModelLoadError
+    if "dictgame.engine.players.llama" in sys.modules:
+        from ..engine.players.llama import ModelLoadError
 
         errors.append(ModelLoadError)
     return tuple(errors)

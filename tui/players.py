@@ -24,7 +24,7 @@ def open_backend(config: DictgameConfig, on_load_progress: LoadProgressCallback 
         from ..engine.scripted import ScriptedBackend
 
         return ScriptedBackend(token_delay=config.scripted_token_delay)
-    from ..engine.llama_runtime import LlamaBackend
+    from ..engine.players.llama import LlamaBackend
 
     runtime = config.runtime
     return LlamaBackend(
