@@ -175,10 +175,15 @@ def test_cancelled_move_leaves_the_state_untouched() -> None:
     master = GameMaster(state, (SlowSession(started), SlowSession(started)))
     cancel = CancelToken()
     streamed: list[GameEvent] = []
-    timer = threading.Timer(0.12, cancel.cancel)
-    timer.start()
+
+    def cancel_once_writing(event: GameEvent) -> None:
+        """The person pauses while the first words are being streamed."""
+        streamed.append(event)
+        if isinstance(event, TextStreamed):
+            cancel.cancel()
+
     with pytest.raises(GenerationCancelled):
-        master.play_next_move(on_event=streamed.append, cancel=cancel)
+        master.play_next_move(on_event=cancel_once_writing, cancel=cancel)
     assert any(isinstance(e, TextStreamed) for e in streamed)
     assert not any(isinstance(e, MoveFinished) for e in streamed)
     assert state.moves_played == 0 and state.history == []
