@@ -10,18 +10,19 @@ from pydantic import ValidationError
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from ..engine.core.settings import CommonSettings
 from ..engine.games import all_games, game_for_settings, get_game
 from ..engine.games.dictionary.settings import GameSettings
 from ..models import FoundModel, ModelFileError, default_search_dirs, find_models
 from . import locations
+from .actions import bindings
 from .config import DictgameConfig
+from .footer import FittingFooter
 from .players import player_models
 
 # The Select value that stands for "no file given": the embedded default model.
@@ -46,18 +47,7 @@ FIELD_OF_ERROR: dict[tuple[str | int, ...], str] = {
 
 
 class NewGameScreen(Screen[None]):
-    BINDINGS = [
-        Binding(
-            "ctrl+s",
-            "start",
-            "Start game",
-            id="new_game.start",
-            tooltip="Start with these settings",
-        ),
-        Binding(
-            "escape", "cancel", "Cancel", id="new_game.cancel", tooltip="Back to the saved games"
-        ),
-    ]
+    BINDINGS = bindings("new_game")
 
     def __init__(
         self,
@@ -185,7 +175,7 @@ class NewGameScreen(Screen[None]):
             with Horizontal(classes="buttons"):
                 yield Button("Start game", variant="primary", id="start")
                 yield Button("Cancel", id="cancel")
-        yield Footer(compact=True)
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self._show_game(self.game.name)
