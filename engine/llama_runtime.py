@@ -187,6 +187,25 @@ _is_eog = _holding_the_gil("llama_vocab_is_eog")
 _token_to_piece = _holding_the_gil("llama_token_to_piece")
 
 
+def _flag_abort_callback() -> Any:
+    """An abort callback for llama_decode that reads a flag without calling into Python.
+
+    llama.cpp asks its abort callback between the graph's operations, hundreds of times per
+    decode; a Python callback would take the GIL each time, behind the UI's drawing. C's own
+    `strlen` is the callback instead, its data a one-byte flag: "" goes on, "\x01" stops.
+    So a pause stops a long prompt evaluation within one operation, not one whole batch.
+    None where the C library cannot be opened: cancellation then waits for the batch.
+    """
+    try:
+        strlen = ctypes.cast(ctypes.CDLL(None).strlen, ctypes.c_void_p).value
+    except (OSError, AttributeError, TypeError):
+        return None
+    return llama_cpp.ggml_abort_callback(strlen) if strlen else None
+
+
+_ABORT_ON_FLAG = _flag_abort_callback()
+
+
 class _ErrorCollector(logging.Handler):
     """Keeps this thread's llama.cpp error lines during a load, to explain a failure."""
 
@@ -552,6 +571,11 @@ class LlamaSession:
         params.no_perf = True
         # A full-size sliding-window cache, so a partial seq_rm keeps the window intact.
         params.swa_full = True
+        # Set to "\x01" by a cancel during a generation (see `_flag_abort_callback`).
+        self._abort_flag = ctypes.create_string_buffer(2)
+        if _ABORT_ON_FLAG is not None:
+            params.abort_callback = _ABORT_ON_FLAG
+            params.abort_callback_data = ctypes.cast(self._abort_flag, ctypes.c_void_p)
         context = llama_cpp.llama_init_from_model(model.handle, params)
         if not context:
             raise ModelLoadError(
@@ -593,7 +617,18 @@ class LlamaSession:
         cancel: CancelToken | None = None,
     ) -> Generation:
         with self._lock:
-            return self._generate(request, on_text, cancel)
+            self._abort_flag.value = b""
+            stop_listening = cancel.on_cancel(self._abort) if cancel is not None else None
+            try:
+                return self._generate(request, on_text, cancel)
+            finally:
+                if stop_listening is not None:
+                    stop_listening()
+                self._abort_flag.value = b""
+
+    def _abort(self) -> None:
+        """From the cancelling thread: the running llama_decode stops at its next operation."""
+        self._abort_flag.value = b"\x01"
 
     def _generate(
         self,
@@ -735,6 +770,9 @@ class LlamaSession:
         """Evaluate `tokens` after the cached ones; `_tokens` follows only on success."""
         self._batch.set_batch(tokens, n_past=len(self._tokens), logits_all=False)
         status = llama_cpp.llama_decode(self._context, self._batch.batch)
+        if status == 2 and self._abort_flag.value:
+            # Aborted: llama.cpp dropped this batch from the cache, as `_tokens` says.
+            raise GenerationCancelled()
         if status != 0:
             raise RuntimeError(f"llama_decode failed with status {status}")
         self._tokens.extend(tokens)
