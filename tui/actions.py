@@ -74,7 +74,7 @@ KEYS: tuple[Key, ...] = (
     Key("new_game.start", "ctrl+s", "start", "Start game", "start with these settings", ALWAYS),
     Key("new_game.cancel", "escape", "cancel", "Cancel", "back to the saved games", ALWAYS),
     Key("editor.save", "ctrl+s", "save", "Save", "save the entry", ALWAYS),
-    Key("editor.edit_existing", "ctrl+e", "edit_existing", "Edit it",
+    Key("editor.edit_existing", "ctrl+o", "edit_existing", "Edit it",
         "the word is already in the dictionary: edit that entry instead", ALWAYS),
     Key("editor.cancel", "escape", "cancel", "Cancel", "close without changes", ALWAYS),
     Key("export.write", "ctrl+s", "export", "Export", "write the files", ALWAYS),

@@ -3,7 +3,7 @@
 The editor builds the operations and hands them to the game screen, which applies them with
 `state.edit` and stores them; the game master's refusal (InvalidEdit) is shown at the field
 it is about. Adding a word the dictionary already holds would overwrite that entry: the
-editor says so and offers to edit the entry instead (ctrl+e).
+editor says so and offers to edit the entry instead (ctrl+o).
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ class EntryEditor(ModalScreen[bool]):
         self._show_error(
             "foreign",
             f'"{held.foreign}" is already in {name}\'s dictionary (= "{held.meaning}"); '
-            "ctrl+e edits that entry instead",
+            "ctrl+o edits that entry instead",
         )
         self.query_one("#edit-existing").display = True
         self.refresh_bindings()

@@ -173,8 +173,8 @@ class NewGameScreen(Screen[None]):
                 classes="dictionary-only",
             )
             with Horizontal(classes="buttons"):
-                yield Button("Start game", variant="primary", id="start")
-                yield Button("Cancel", id="cancel")
+                yield Button("Start game", variant="primary", compact=True, id="start")
+                yield Button("Cancel", compact=True, id="cancel")
         yield FittingFooter()
 
     def on_mount(self) -> None:
