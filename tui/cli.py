@@ -138,8 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     log_path = setup_logging(locations.log_file())
     try:
         config = _config_from(args)
-        if getattr(args, "headless", False) and config.runtime.show_llama_log:
-            setup_logging(locations.log_file(), llama_to_stderr=True)
+        runtime = config.runtime
+        to_stderr = getattr(args, "headless", False) and runtime.show_llama_log
+        if to_stderr or runtime.llama_debug:
+            setup_logging(locations.log_file(), to_stderr, runtime.llama_debug)
         if _opens_the_ui(args):
             refuse_without_terminal()
         else:

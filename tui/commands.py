@@ -147,5 +147,5 @@ def command_models(args: argparse.Namespace, config: DictgameConfig) -> int:
             f"{mark} {model_title(model.path):<{width}} {info.architecture[:10]:<10} {size:>8} "
             f"{info.quantization[:8]:<8} {context:>8} {chat:<5} {info.path}"
         )
-    print("* the default: what a new game plays unless given --model (or model in the config)")
+    print("(* marks the default: what a new game plays unless given --model, or model in the config)")
     return 0

@@ -54,6 +54,8 @@ class RuntimeConfig(BaseModel):
     """Layers offloaded to the GPU (-1: all); needs a GPU build of llama-cpp-python."""
     show_llama_log: bool = False
     """Also print llama.cpp's log to stderr (headless only); it always goes to the log file."""
+    llama_debug: bool = False
+    """Keep llama.cpp's DEBUG lines in the log file too (hundreds of KB per model load)."""
     chat_format: ChatFormat = "template"
     """How prompts are written: with the model's own chat template, or `plain` (### headers),
     for a model whose template is missing, broken, or refused as unsafe."""
