@@ -86,11 +86,11 @@ def test_the_plain_prompt_format_plays_a_model_whose_template_is_refused(tmp_pat
     )
     assert flag.returncode == 0, flag.stderr
     config = tmp_path / "config.toml"
-    config.write_text('chat_format = "plain"\n')
+    config.write_text('[runtime]\nchat_format = "plain"\n')
     from_config = dictgame(
         "play", "--headless", "--rounds", "1", "--words-per-message", "4", "--context-size", "1024",
         "--model", str(model), "--config", str(config), "--db", str(db),
     )
     assert from_config.returncode == 0, from_config.stderr
-    listed = dictgame("list", "--db", str(db)).stdout
-    assert listed.count("finished") == 2
+    games = dictgame("list", "--db", str(db)).stdout.splitlines()[1:]
+    assert len(games) == 2 and not any("playing" in g or "aborted" in g for g in games)
