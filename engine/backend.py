@@ -82,13 +82,34 @@ class ContextOverflowError(Exception):
 
 
 class CancelToken:
-    """Set from any thread; generation loops check it between tokens."""
+    """Set from any thread; generation loops check it between tokens, and native code that
+    cannot poll a Python object (llama.cpp's decode) hears it through `on_cancel`."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._hooks: list[Callable[[], None]] = []
 
     def cancel(self) -> None:
-        self._event.set()
+        with self._lock:
+            self._event.set()
+            hooks, self._hooks = self._hooks, []
+        for hook in hooks:
+            hook()
+
+    def on_cancel(self, hook: Callable[[], None]) -> Callable[[], None]:
+        """Call `hook` when cancelled (at once if already); returns how to stop listening."""
+        with self._lock:
+            if not self._event.is_set():
+                self._hooks.append(hook)
+                return lambda: self._forget(hook)
+        hook()
+        return lambda: None
+
+    def _forget(self, hook: Callable[[], None]) -> None:
+        with self._lock:
+            if hook in self._hooks:
+                self._hooks.remove(hook)
 
     @property
     def cancelled(self) -> bool:

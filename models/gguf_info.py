@@ -336,7 +336,10 @@ def _not_gguf_problem(start: bytes) -> str:
     for prefix, hint in _LOOKALIKE_HINTS.items():
         if start.startswith(prefix):
             return f"not a GGUF file: {hint}"
-    return f"not a GGUF file (starts with {start[:4]!r})"
+    first = start[:4]
+    if first and all(32 <= byte < 127 for byte in first):
+        return f'not a GGUF file (it starts with the text "{first.decode("ascii")}")'
+    return f"not a GGUF file (it starts with the bytes {first.hex(' ') or 'nothing'})"
 
 
 def _version_problem(version: int) -> str:

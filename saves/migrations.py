@@ -258,6 +258,25 @@ def m003_lease_process_start(db: Database) -> None:
     db.table("game_leases").add_column("process_start", str)
 
 
+@migrations()
+def m004_game_ids_never_reused(db: Database) -> None:
+    """The highest game id ever given, so a deleted game's id is never given again: its
+    exports (`dictgame-3.md`) and the ids people wrote down keep meaning one game. SQLite
+    alone reuses the highest id once its row is deleted."""
+    db.table("id_sequence").create({"name": str, "last": int}, pk="name", not_null={"last"})
+    highest = db.execute("select coalesce(max(id), 0) from games").fetchone()[0]
+    db.table("id_sequence").insert({"name": "games", "last": highest})
+
+
+def next_game_id(db: Database) -> int:
+    """Take the next game id (inside the caller's transaction)."""
+    db.execute(
+        "update id_sequence set last = max(last, (select coalesce(max(id), 0) from games)) + 1 "
+        "where name = 'games'"
+    )
+    return int(db.execute("select last from id_sequence where name = 'games'").fetchone()[0])
+
+
 def unknown_migrations(db: Database) -> list[str]:
     """Applied migrations this dictgame does not know: the file comes from a newer version."""
     known = set(migrations.names)

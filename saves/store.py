@@ -27,6 +27,7 @@ from ..engine.games import UnknownGame, game_for_settings, get_game
 from .errors import DamagedGame, GameInUse, GameNotFound, SaveFileError
 from .journal import Event, edit_event, move_events, status_event
 from .leases import GameLease, is_this_process, live_holder, release_lease, take_lease
+from .migrations import next_game_id
 from .runs import EpisodeRow, attach_game
 from .save_file import open_save
 from .summaries import GameSummary, list_games
@@ -99,6 +100,7 @@ class GameStore:
                 self._db.table("games")
                 .insert(
                     {
+                        "id": next_game_id(self._db),
                         "created": now,
                         "updated": now,
                         "status": GameStatus.PLAYING.value,

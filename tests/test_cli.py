@@ -50,7 +50,7 @@ def test_headless_game_is_stored_listed_and_exported(tmp_path: Path) -> None:
     assert "common dictionary:" in played.stdout
 
     listed = dictgame("list", "--db", str(db))
-    assert "English / Spanish" in listed.stdout and "finished" in listed.stdout and "2/2" in listed.stdout
+    assert "English / Spanish" in listed.stdout and "success" in listed.stdout and "2 of 2" in listed.stdout
 
     record = json.loads(dictgame("export", "1", "--format", "json", "--db", str(db)).stdout)
     assert [m["seat"] for m in record["messages"]] == [0, 1, 0, 1]

@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -222,6 +224,31 @@ def test_cancel_raises_and_the_session_stays_correct(
     again = session.generate(request)
     assert again.cached_tokens > 0
     assert again.text == backend.session(model_path).generate(request).text
+
+
+def test_a_cancel_stops_a_prompt_evaluation_in_the_middle_of_its_batch(model_path: Path) -> None:
+    """A pause while a long prompt is evaluated (one llama_decode of a whole batch) returns
+    at once, not when the batch is done; the session then plays on exactly as a fresh one."""
+    backend = LlamaBackend(n_ctx=2048, n_threads=1, n_batch=2048)
+    try:
+        question = ChatMessage("user", " ".join(["What is your word for the sun?"] * 70))
+        request = greedy((SYSTEM, question), max_tokens=4)
+        started = time.perf_counter()
+        fresh = backend.session(model_path).generate(request)
+        whole = time.perf_counter() - started
+        assert fresh.prompt_tokens > 500
+
+        session = backend.session(model_path)
+        cancel = CancelToken()
+        threading.Timer(whole / 10, cancel.cancel).start()
+        started = time.perf_counter()
+        with pytest.raises(GenerationCancelled):
+            session.generate(request, cancel=cancel)
+        stopped = time.perf_counter() - started
+        assert stopped < whole / 2, f"cancelled after {stopped:.2f} s of a {whole:.2f} s prompt"
+        assert session.generate(request).text == fresh.text
+    finally:
+        backend.close()
 
 
 def test_max_tokens_ends_with_length(backend: LlamaBackend, model_path: Path) -> None:

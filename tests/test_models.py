@@ -227,8 +227,8 @@ def test_unreadable_file(tmp_path: Path) -> None:
     ("content", "problem"),
     [
         (b"", "is empty (0 bytes), not a GGUF file"),
-        (b"hello, I am a text file\n", "not a GGUF file (starts with b'hell')"),
-        (b"PK\x03\x04" + bytes(100), "not a GGUF file (starts with b'PK\\x03\\x04')"),
+        (b"hello, I am a text file\n", 'not a GGUF file (it starts with the text "hell")'),
+        (b"PK\x03\x04" + bytes(100), "not a GGUF file (it starts with the bytes 50 4b 03 04)"),
         (b"version https://git-lfs.github.com/spec/v1\n", "Git LFS pointer"),
         (b"<!DOCTYPE html><html></html>", "web page"),
         (b"GGUF" + struct.pack("<I", 1) + bytes(16), "GGUF version 1 is too old"),

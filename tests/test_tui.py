@@ -238,10 +238,12 @@ async def test_edit_entry_is_stored_with_user_provenance(
         assert isinstance(screen, GameScreen)
         await press_edit_on_an_entry(pilot, screen, gate)
         table = screen.query_one(DictionaryTable)
-        # Opening the editor paused the game first.
+        # Opening the editor paused the game first: "stopping…" while the player still
+        # holds its request, paused once the worker has let go.
         assert isinstance(app.screen, EntryEditor)
-        assert screen.mode is Mode.PAUSED
+        assert screen.mode is Mode.STOPPING
         gate.released.set()
+        await wait_until(pilot, lambda: screen.mode is Mode.PAUSED)
         editor = app.screen
         owner, row = editor.owner, editor.row
         assert row is not None
@@ -280,8 +282,10 @@ async def test_invalid_edit_is_shown_in_the_editor(config: DictgameConfig) -> No
         await pilot.click("#foreign")
         await pilot.press(*"perro", "enter")  # no meaning: the game master refuses it
         assert isinstance(app.screen, EntryEditor)
-        error = app.screen.query_one("#editor-error", Static)
+        # Shown under the field it is about.
+        error = app.screen.query_one("#meaning-error", Static)
         assert error.display and "meaning is empty" in str(error.content)
+        assert not app.screen.query_one("#confidence-error", Static).display
         await pilot.press("escape")
         assert app.screen is screen
 
@@ -322,6 +326,10 @@ async def test_quit_mid_move_then_resume_from_home(config: DictgameConfig) -> No
         resumed = again.screen
         assert isinstance(resumed, GameScreen)
         assert resumed.game_id == game_id
+        # A saved game opens paused: look, edit, then play.
+        await wait_until(pilot, lambda: resumed.mode is Mode.PAUSED)
+        assert resumed.state.moves_played == played
+        await pilot.press("space")
         await wait_until(pilot, lambda: resumed.mode is Mode.FINISHED)
         assert [m.message for m in resumed.state.moves[:played]] == messages
         assert resumed.state.moves_played == 2 * config.games["dictionary"]["rounds"]

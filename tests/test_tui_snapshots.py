@@ -1,7 +1,7 @@
 """SVG snapshots of each screen (pytest-textual-snapshot); `pytest --snapshot-update` renews them.
 
 Everything time-dependent is frozen: the scripted players, a fixed seed, a gate that stops
-the game at a known request, no row highlights, and a fixed "last played" time.
+the game at a known request, no row highlights, a fixed "last played" time and speed.
 """
 
 from __future__ import annotations
@@ -13,17 +13,19 @@ import pytest
 import test_tui_support as support
 from test_tui_support import Gate, wait_until
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.settings import GameSettings, PlayerSettings
 from dictgame.engine.games.dictionary.state import GameState
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
-from dictgame.tui import dictionary_table, home_screen
+from dictgame.tui import dictionary_table, game_summary, live_move
 from dictgame.tui.app import DictgameApp
 from dictgame.tui.config import DictgameConfig
 from dictgame.tui.dictionary_table import DictionaryTable
-from dictgame.tui.game_screen import GameScreen, Mode
+from dictgame.tui.game_modes import Mode
+from dictgame.tui.game_screen import GameScreen
 
 # The shared fixtures (the scripted config, gate cleanup); conftest.py isolates data paths.
 config = support.config
@@ -34,8 +36,12 @@ SnapCompare = Callable[..., bool]
 
 @pytest.fixture(autouse=True)
 def frozen_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(home_screen, "last_played", lambda value: "2025-06-01 12:00")
+    monkeypatch.setattr(game_summary, "last_played", lambda value: "2025-06-01 12:00")
     monkeypatch.setattr(dictionary_table, "HIGHLIGHT_SECONDS", 0.0)
+    # Scripted players write as fast as a loop runs: show a model's speed instead.
+    monkeypatch.setattr(
+        live_move.LiveMove, "tokens_per_second", property(lambda live: 12.5 if live.pieces > 1 else None)
+    )
 
 
 def played_games(config: DictgameConfig) -> None:
@@ -141,3 +147,154 @@ def test_edit_entry_modal(
         await pilot.pause()
 
     assert snap_compare(app, run_before=open_editor, terminal_size=(120, 40))
+
+
+# -- every screen and dialog at 80x24 (issue 15, trap 3), and each pane a player's own view --
+
+SMALL = (80, 24)
+
+
+def test_home_first_run_small_terminal(snap_compare: SnapCompare, config: DictgameConfig) -> None:
+    assert snap_compare(DictgameApp(config, backend=ScriptedBackend()), terminal_size=SMALL)
+
+
+def test_home_with_saved_games_small_terminal(
+    snap_compare: SnapCompare, config: DictgameConfig
+) -> None:
+    played_games(config)
+    assert snap_compare(DictgameApp(config, backend=ScriptedBackend()), terminal_size=SMALL)
+
+
+def test_delete_question_small_terminal(snap_compare: SnapCompare, config: DictgameConfig) -> None:
+    played_games(config)
+    app = DictgameApp(config, backend=ScriptedBackend())
+    assert snap_compare(app, press=["delete"], terminal_size=SMALL)
+
+
+def test_export_dialog_small_terminal(snap_compare: SnapCompare, config: DictgameConfig) -> None:
+    played_games(config)
+    app = DictgameApp(config, backend=ScriptedBackend())
+
+    async def open_export(pilot: Pilot[None]) -> None:
+        await pilot.press("x")
+        # The folder is this test's temporary one: show a fixed one.
+        app.screen.query_one("#folder", Input).value = "/home/ada/games"
+        await pilot.press("end")
+
+    assert snap_compare(app, run_before=open_export, terminal_size=SMALL)
+
+
+def test_new_game_form_small_terminal(snap_compare: SnapCompare, config: DictgameConfig) -> None:
+    app = DictgameApp(config, backend=ScriptedBackend())
+    assert snap_compare(app, press=["n"], terminal_size=SMALL)
+
+
+def test_new_game_form_errors_small_terminal(
+    snap_compare: SnapCompare, config: DictgameConfig
+) -> None:
+    app = DictgameApp(config, backend=ScriptedBackend())
+
+    async def fill_in_wrong_values(pilot: Pilot[None]) -> None:
+        await pilot.press("n")
+        app.screen.query_one("#rounds", Input).value = "0"
+        await pilot.press("ctrl+s")
+
+    assert snap_compare(app, run_before=fill_in_wrong_values, terminal_size=SMALL)
+
+
+def test_help_small_terminal(snap_compare: SnapCompare, config: DictgameConfig) -> None:
+    app = DictgameApp(config, backend=ScriptedBackend())
+    assert snap_compare(app, press=["f1"], terminal_size=SMALL)
+
+
+def test_edit_entry_modal_small_terminal(
+    snap_compare: SnapCompare, config: DictgameConfig, release_gates: list[Gate]
+) -> None:
+    gate = Gate(stop_at=8)
+    release_gates.append(gate)
+    app, pause_at_gate = paused_game(config, gate)
+
+    async def open_editor(pilot: Pilot[None]) -> None:
+        await pause_at_gate(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=open_editor, terminal_size=SMALL)
+
+
+def test_add_of_a_word_already_held_small_terminal(
+    snap_compare: SnapCompare, config: DictgameConfig, release_gates: list[Gate]
+) -> None:
+    gate = Gate(stop_at=8)
+    release_gates.append(gate)
+    app, pause_at_gate = paused_game(config, gate)
+
+    async def add_gato(pilot: Pilot[None]) -> None:
+        await pause_at_gate(pilot)
+        await pilot.press("a", *"gato", "tab", *"kitten", "enter")
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=add_gato, terminal_size=SMALL)
+
+
+def test_remove_question_small_terminal(
+    snap_compare: SnapCompare, config: DictgameConfig, release_gates: list[Gate]
+) -> None:
+    gate = Gate(stop_at=8)
+    release_gates.append(gate)
+    app, pause_at_gate = paused_game(config, gate)
+
+    async def remove(pilot: Pilot[None]) -> None:
+        await pause_at_gate(pilot)
+        await pilot.press("delete")
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=remove, terminal_size=SMALL)
+
+
+def writing_an_update(
+    config: DictgameConfig, release_gates: list[Gate]
+) -> tuple[DictgameApp, Callable[[Pilot[None]], Awaitable[None]]]:
+    """A game caught while Bruno writes his dictionary update in move 4 (request 6)."""
+    half = support.HalfWritten(stop_at=6, words=9)
+    release_gates.append(half.gate)
+    app = DictgameApp(config, new_game=config.game_settings(seed=7), backend=half.backend())
+
+    async def caught_writing(pilot: Pilot[None]) -> None:
+        screen = app.screen
+        assert isinstance(screen, GameScreen)
+        await wait_until(pilot, half.gate.waiting.is_set)
+        await wait_until(pilot, lambda: "updates its dictionary" in screen.panes[1].stream_text)
+        # Which row the cursor follows depends on when the first entries arrived: pin it.
+        screen.query_one(DictionaryTable).table.move_cursor(row=0, animate=False)
+        await pilot.pause()
+
+    return app, caught_writing
+
+
+@pytest.mark.parametrize("size", [(120, 40), SMALL], ids=["120x40", "80x24"])
+def test_each_pane_is_its_players_own_view_while_one_writes(
+    snap_compare: SnapCompare, config: DictgameConfig, release_gates: list[Gate],
+    size: tuple[int, int],
+) -> None:
+    app, caught_writing = writing_an_update(config, release_gates)
+    assert snap_compare(app, run_before=caught_writing, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [(120, 40), SMALL], ids=["120x40", "80x24"])
+def test_raw_prompt_and_output_of_the_chosen_move(
+    snap_compare: SnapCompare, config: DictgameConfig, release_gates: list[Gate],
+    size: tuple[int, int],
+) -> None:
+    gate = Gate(stop_at=8)
+    release_gates.append(gate)
+    app, pause_at_gate = paused_game(config, gate)
+
+    async def show_raw(pilot: Pilot[None]) -> None:
+        await pause_at_gate(pilot)
+        pane = app.screen.query_one("#pane-b")
+        pane.focus()
+        await pilot.press("up", "r")
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=show_raw, terminal_size=size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -10,8 +11,13 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from dictgame.engine.backend import GenerationRequest
-from dictgame.engine.scripted import Responder, phrasebook_player
+from dictgame.engine.backend import CancelToken, Generation, GenerationRequest, TokenCallback
+from dictgame.engine.scripted import (
+    Responder,
+    ScriptedBackend,
+    ScriptedSession,
+    phrasebook_player,
+)
 from dictgame.tui.config import DictgameConfig
 
 
@@ -62,3 +68,53 @@ def release_gates() -> Iterator[list[Gate]]:
     yield gates
     for gate in gates:
         gate.released.set()
+
+
+class HalfWritten:
+    """A responder that stops in the middle of its `stop_at`-th answer: the first `words`
+    words are streamed, the rest wait until released, so a test sees a move being written."""
+
+    def __init__(self, stop_at: int, words: int, responder: Responder = phrasebook_player) -> None:
+        self.gate = Gate(stop_at, responder)
+        self.words = words
+
+    def backend(self) -> ScriptedBackend:
+        return HalfWrittenBackend(self)
+
+
+class HalfWrittenSession(ScriptedSession):
+    def __init__(self, half: HalfWritten) -> None:
+        super().__init__(half.gate.responder, 0.0)
+        self.half = half
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        on_text: TokenCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Generation:
+        gate = self.half.gate
+        gate.seen.append(request)
+        if len(gate.seen) != gate.stop_at:
+            return super().generate(request, on_text, cancel)
+        text = gate.responder(request)
+        pieces = re.findall(r"\s*\S+", text)
+        for piece in pieces[: self.half.words]:
+            if on_text is not None:
+                on_text(piece)
+        gate.waiting.set()
+        # As a model would, it stops writing when cancelled.
+        deadline = time.monotonic() + 30
+        while not gate.released.wait(0.02) and time.monotonic() < deadline:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+        return super().generate(request, None, cancel)
+
+
+class HalfWrittenBackend(ScriptedBackend):
+    def __init__(self, half: HalfWritten) -> None:
+        super().__init__()
+        self.half = half
+
+    def session(self, model_path: Path) -> ScriptedSession:
+        return HalfWrittenSession(self.half)

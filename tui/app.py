@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.filter import LineFilter
 from textual.screen import Screen
 
@@ -22,6 +21,7 @@ from ..engine.core.settings import CommonSettings
 from ..engine.games import game_for_settings
 from ..engine.words import sentence
 from ..saves import DamagedGame, GameNotFound, GameStore, SaveFileError
+from .actions import bindings
 from .config import DictgameConfig
 from .control_filter import DropControlCharacters
 from .game_screen import GameScreen
@@ -43,17 +43,7 @@ class DictgameApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "dictgame"
-    BINDINGS = [
-        Binding("f1", "help", "Help", id="app.help", tooltip="The keys, and what the game is"),
-        Binding(
-            "ctrl+q",
-            "quit",
-            "Quit",
-            id="app.quit",
-            priority=True,
-            tooltip="Quit; every completed move is already saved",
-        ),
-    ]
+    BINDINGS = bindings("app")
 
     def __init__(
         self,
@@ -77,6 +67,8 @@ class DictgameApp(App[None]):
         # The game screen that is seating its players hears the backend's load progress.
         self.load_listener: LoadProgressCallback | None = None
         self._closed = False
+        # The saved game opened last: the home screen's cursor goes back to it.
+        self.last_opened: int | None = None
         try:
             self.theme = remembered_theme(config.ui.theme)
         except Exception:  # an unknown theme name: keep Textual's default
@@ -102,13 +94,14 @@ class DictgameApp(App[None]):
             self.open_game(self._resume_game)
 
     def open_game(self, game_id: int) -> None:
-        """Open a saved game where its last stored move left it."""
+        """Open a saved game where its last stored move left it: paused, unless the config
+        says to play at once."""
         try:
             state = self.store.load_game(game_id)
         except (GameNotFound, SaveFileError, DamagedGame) as error:
             self.notify(sentence(str(error)), title="Cannot open the game", severity="error", markup=False)
             return
-        self.push_screen(GameScreen(state, game_id))
+        self.push_screen(GameScreen(state, game_id, play_at_once=self.config.ui.play_on_open))
 
     async def action_quit(self) -> None:
         """Cancel the move being generated (nothing half-written is stored), then exit."""
@@ -163,7 +156,7 @@ class DictgameApp(App[None]):
         from .help_screen import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.config.ui.keys))
 
     def action_new_game(self) -> None:
         """Leave whatever is open for the new-game form (a game playing is paused first)."""

@@ -39,7 +39,9 @@ def _common_flags() -> argparse.ArgumentParser:
 
 
 def _runtime_flags() -> argparse.ArgumentParser:
-    runtime = argparse.ArgumentParser(add_help=False)
+    # Global flags: before the command or after it. SUPPRESS keeps a value given before the
+    # command from being reset by the command's own (absent) copy of the flag.
+    runtime = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     runtime.add_argument("--threads", type=int, help="CPU threads per generation")
     runtime.add_argument("--context-size", type=int, help="context window per player, in tokens")
     runtime.add_argument("--gpu-layers", type=int, help="layers to offload to the GPU (-1: all)")
@@ -93,15 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, handler: Any, help: str, *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        command = sub.add_parser(name, parents=[common, *parents], help=help)
+        # The global flags (--db, --config, the runtime's) are accepted after every command too.
+        command = sub.add_parser(name, parents=[common, runtime, *parents], help=help)
         command.set_defaults(handler=handler)
         return command
 
     for name, text in (("play", "play a new game"), ("new", "open the UI on a new game")):
-        add(name, commands.command_play, text, runtime, seats, game).add_argument(
+        add(name, commands.command_play, text, seats, game).add_argument(
             "--headless", action="store_true", help="play in the terminal without the UI"
         )
-    resume = add("resume", commands.command_resume, "continue a saved game", runtime)
+    resume = add("resume", commands.command_resume, "continue a saved game")
     resume.add_argument("game_id", type=int, metavar="ID")
     resume.add_argument("--headless", action="store_true", help="play in the terminal without the UI")
     add("list", commands.command_list, "list saved games")
@@ -116,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     instances.add_argument("game_name", metavar="GAME")
     instances.add_argument("--seed", type=int, default=0, help="seed of the instance generator")
     instances.add_argument("--out", type=Path, help="write to this file instead of printing")
-    run = add("run", study_commands.command_run, "play every instance of a game as a stored run", runtime, seats, game)
+    run = add("run", study_commands.command_run, "play every instance of a game as a stored run", seats, game)
     run.add_argument("--experiment", help="only this experiment")
     run.add_argument("--instances", type=Path, help="a clembench-shaped instances.json to play")
     run.add_argument("--resume", type=int, metavar="RUN_ID", help="finish this run")
@@ -136,9 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     log_path = setup_logging(locations.log_file())
     try:
         config = _config_from(args)
-        if getattr(args, "headless", False) and config.runtime.show_llama_log:
-            setup_logging(locations.log_file(), llama_to_stderr=True)
-        if not _opens_the_ui(args):
+        runtime = config.runtime
+        to_stderr = getattr(args, "headless", False) and runtime.show_llama_log
+        if to_stderr or runtime.llama_debug:
+            setup_logging(locations.log_file(), to_stderr, runtime.llama_debug)
+        if _opens_the_ui(args):
+            refuse_without_terminal()
+        else:
             stop_on_signals()  # Ctrl+C, SIGTERM, SIGHUP: one line, exit 128 + the signal
         return int(args.handler(args, config))
     except KeyboardInterrupt as stop:
@@ -160,6 +167,24 @@ def _opens_the_ui(args: argparse.Namespace) -> bool:
     return args.command is None or (args.command in ("play", "new", "resume") and not args.headless)
 
 
+class NoTerminal(Exception):
+    """The terminal UI was asked for where there is no terminal to draw it on."""
+
+
+def refuse_without_terminal() -> None:
+    """The UI draws on a terminal and reads its keys; without one it would draw into nowhere
+    and spin: refuse at once, pointing at the headless form."""
+    try:
+        if all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout)):
+            return
+    except ValueError:  # a closed stream
+        pass
+    raise NoTerminal(
+        "the terminal UI needs a terminal (stdin and stdout); without one, play with "
+        "--headless (dictgame play --headless, dictgame resume ID --headless)"
+    )
+
+
 def _user_errors() -> tuple[type[Exception], ...]:
     """Errors caused by the user's files or settings: one line, exit code 2, no traceback."""
     from ..engine.backend import ContextOverflowError
@@ -170,6 +195,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from ..saves import DamagedGame, GameInUse, GameNotFound, RunNotFound, SaveFileError
 
     errors: list[type[Exception]] = [
+        NoTerminal,
         ConfigError,
         UnsupportedLlamaCpp,
         ModelFileError,
@@ -193,7 +219,7 @@ def _config_from(args: argparse.Namespace) -> DictgameConfig:
     """The configuration with the flags on top; nested sections merge key by key."""
     path = getattr(args, "config", None)
     overrides: dict[str, Any] = {name: getattr(args, name, None) for name in TOP_FLAGS}
-    runtime = {name: getattr(args, name) for name in RUNTIME_FLAGS if getattr(args, name, None) is not None}
+    runtime = {name: getattr(args, name) for name in RUNTIME_FLAGS if hasattr(args, name)}
     if runtime:
         overrides["runtime"] = runtime
     game_values = {name: getattr(args, name) for name in GAME_FLAGS if getattr(args, name, None) is not None}

@@ -45,13 +45,14 @@ def command_play(args: argparse.Namespace, config: DictgameConfig) -> int:
 
 
 def command_resume(args: argparse.Namespace, config: DictgameConfig) -> int:
+    # A game that cannot be opened is one line and exit 2, with or without the UI.
+    with open_store(config) as store:
+        state = store.load_game(args.game_id)
     if not args.headless:
         from .app import DictgameApp
 
         DictgameApp(config, resume_game=args.game_id).run()
         return 0
-    with open_store(config) as store:
-        state = store.load_game(args.game_id)
     return play_headless(config, args.game_id, state.settings, state)
 
 
@@ -99,14 +100,12 @@ def command_list(args: argparse.Namespace, config: DictgameConfig) -> int:
     if not games:
         print("No saved games yet. Start one with `dictgame`, or `dictgame play --headless` without the UI.")
         return 0
-    print(f"{'id':>4}  {'game':<11} {'about':<22} {'status':<9} {'rounds':>7}  updated")
-    for game in games:
-        rounds = f"{game.rounds_played}/{game.rounds}"
-        updated = game.updated.strftime("%Y-%m-%d %H:%M")
-        print(
-            f"{game.id:>4}  {game.game[:11]:<11} {game.summary[:22]:<22} {game.status:<9} "
-            f"{rounds:>7}  {updated}"
-        )
+    from .game_summary import COLUMNS, cells
+
+    rows = [COLUMNS, *(cells(game) for game in games)]
+    widths = [max(len(row[n]) for row in rows) for n in range(len(COLUMNS) - 1)]
+    for row in rows:
+        print("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[-1]]))
     return 0
 
 
@@ -128,21 +127,26 @@ def command_delete(args: argparse.Namespace, config: DictgameConfig) -> int:
 
 
 def command_models(args: argparse.Namespace, config: DictgameConfig) -> int:
-    from ..models import default_search_dirs, find_models
+    from ..models import default_search_dirs, embedded_model_path, find_models
     from . import locations
+    from .model_names import model_title
 
     found = find_models(default_search_dirs(locations.models_dir()))
-    print(f"{'name':<32} {'arch':<10} {'size':>8} {'quant':<8} {'context':>8} {'chat':<5} path")
+    default = (config.model.expanduser() if config.model else embedded_model_path()).resolve()
+    width = max([len("name"), *(len(model_title(m.path)) for m in found)])
+    print(f"  {'name':<{width}} {'arch':<10} {'size':>8} {'quant':<8} {'context':>8} {'chat':<5} path")
     for model in found:
+        mark = "*" if model.path.resolve() == default else " "
         if model.info is None:
-            print(f"{'(unusable)':<32} {model.error}  {model.path}")
+            print(f"{mark} {'(unusable)':<{width}} {model.error}  {model.path}")
             continue
         info = model.info
         size = f"{info.size_bytes / 2**20:.0f} MiB"
         context = str(info.context_length or "?")
         chat = "yes" if info.has_chat_template else "no"
         print(
-            f"{info.name[:32]:<32} {info.architecture[:10]:<10} {size:>8} {info.quantization[:8]:<8} "
-            f"{context:>8} {chat:<5} {info.path}"
+            f"{mark} {model_title(model.path):<{width}} {info.architecture[:10]:<10} {size:>8} "
+            f"{info.quantization[:8]:<8} {context:>8} {chat:<5} {info.path}"
         )
+    print("(* marks the default: what a new game plays unless given --model, or model in the config)")
     return 0

@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -32,6 +32,7 @@ from ..engine.chat_template import ChatFormat
 from ..engine.core.settings import CommonSettings
 from ..engine.games import UnknownGame, get_game
 from . import locations
+from .actions import check_keymap
 
 _config_file: ContextVar[Path] = ContextVar("config_file")
 
@@ -53,6 +54,8 @@ class RuntimeConfig(BaseModel):
     """Layers offloaded to the GPU (-1: all); needs a GPU build of llama-cpp-python."""
     show_llama_log: bool = False
     """Also print llama.cpp's log to stderr (headless only); it always goes to the log file."""
+    llama_debug: bool = False
+    """Keep llama.cpp's DEBUG lines in the log file too (hundreds of KB per model load)."""
     chat_format: ChatFormat = "template"
     """How prompts are written: with the model's own chat template, or `plain` (### headers),
     for a model whose template is missing, broken, or refused as unsafe."""
@@ -66,7 +69,16 @@ class UiConfig(BaseModel):
     theme: str = "textual-dark"
     """The theme (chosen from the command palette, and remembered)."""
     keys: dict[str, str] = Field(default_factory=dict)
-    """Key remapping: binding id to keys, e.g. {"game.pause" = "p", "app.quit" = "ctrl+c"}."""
+    """Key remapping: binding id to keys, e.g. {"game.pause" = "p", "app.quit" = "ctrl+c"};
+    F1 and the README list every id."""
+    play_on_open: bool = False
+    """A saved game opened from the list plays at once, instead of opening paused."""
+
+    @field_validator("keys")
+    @classmethod
+    def _known_ids(cls, keys: dict[str, str]) -> dict[str, str]:
+        check_keymap(keys)
+        return keys
 
 
 class DictgameConfig(BaseSettings):
@@ -211,4 +223,5 @@ def _describe(error: ValidationError, path: Path, given: dict[str, object]) -> s
     first = error.errors()[0]
     name = ".".join(str(part) for part in first["loc"]) or "?"
     problem = "unknown setting (a typo?)" if first["type"] == "extra_forbidden" else first["msg"]
+    problem = problem.removeprefix("Value error, ")
     return f"{_origin(name, path, dict(given))}: {name}: {problem}"

@@ -5,17 +5,16 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from .actions import bindings
+from .footer import FittingFooter
+
 
 class ConfirmModal(ModalScreen[bool]):
-    BINDINGS = [
-        Binding("y", "confirm", "Yes", id="confirm.yes", tooltip="Go ahead"),
-        Binding("n,escape", "cancel", "No", id="confirm.no", tooltip="Leave everything as it is"),
-    ]
+    BINDINGS = bindings("confirm")
 
     def __init__(self, question: Text, confirm: str = "Yes") -> None:
         super().__init__()
@@ -26,8 +25,9 @@ class ConfirmModal(ModalScreen[bool]):
         with Vertical(classes="dialog", id="confirm"):
             yield Static(self.question, classes="question")
             with Horizontal(classes="buttons"):
-                yield Button(self.confirm_label, variant="error", id="yes")
-                yield Button("Cancel", id="no")
+                yield Button(f"{self.confirm_label} (y)", variant="error", compact=True, id="yes")
+                yield Button("Cancel (n)", compact=True, id="no")
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

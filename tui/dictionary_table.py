@@ -14,7 +14,7 @@ from enum import StrEnum
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Tab, Tabs
+from textual.widgets import DataTable, Static, Tab, Tabs
 
 from ..engine.games.dictionary.dictionary import (
     Dictionary,
@@ -106,6 +106,7 @@ class DictionaryTable(Vertical):
         table.add_column("added", key="added")
         table.add_column("by", key="by")
         yield table
+        yield Static("", id="dictionary-empty", markup=False)
 
     @property
     def table(self) -> DataTable[Text]:
@@ -136,6 +137,11 @@ class DictionaryTable(Vertical):
             self.set_timer(HIGHLIGHT_SECONDS + 0.05, self._repaint)
 
     @property
+    def rows(self) -> list[DictionaryRow]:
+        """Every pair either player holds, whichever view is shown."""
+        return list(self._rows.values())
+
+    @property
     def selected(self) -> DictionaryRow | None:
         table = self.table
         if table.row_count == 0:
@@ -156,6 +162,20 @@ class DictionaryTable(Vertical):
                 table.add_row(*(Text(cell, style=style) for cell in self._cells[key]), key=key)
         if selected is not None and selected.key in table.rows:
             table.move_cursor(row=table.get_row_index(selected.key), animate=False)
+        empty = self.query_one("#dictionary-empty", Static)
+        empty.display = table.row_count == 0
+        empty.update(self._empty_text())
+
+    def _empty_text(self) -> str:
+        """What will appear in an empty view, rather than bare column headers."""
+        names = [p.name for p in self.settings.players]
+        if self.view is DictionaryViewKind.COMMON:
+            return "No common pair yet: a pair both players hold, the same two words, shows here."
+        if self.view is DictionaryViewKind.PLAYER_A:
+            return f"{names[0]}'s dictionary is empty: the words {names[0]} learns show here."
+        if self.view is DictionaryViewKind.PLAYER_B:
+            return f"{names[1]}'s dictionary is empty: the words {names[1]} learns show here."
+        return "No entries yet: each player adds the words it learns from its partner's messages."
 
     def _cell_text(self, row: DictionaryRow) -> tuple[str, ...]:
         names = [p.name for p in self.settings.players]

@@ -1,10 +1,11 @@
-"""The game screen: both players' panes, the live dictionary table, pause / step / edit.
+"""The game screen: each player's own pane, the game's panel, pause / step / edit.
 
-A worker thread drives the same steps as the headless runner (`GameMaster.play_next_move`,
-then `store.save_move`). It never touches widgets: it appends the game master's notices to
-an inbox that a timer drains every `FLUSH_SECONDS`, so a fast model costs one repaint per
-interval, not one per token. Pausing cancels the generation: the game master then leaves
-the state untouched, and the pane drops the half-written move.
+A worker thread runs the one episode loop (`engine.core.episode.play`) with the store as its
+saver. It never touches widgets: it appends the game master's notices to an inbox that a
+timer drains every `FLUSH_SECONDS`, so a fast model costs one repaint per interval, not one
+per token. Pausing cancels the generation: the game master then leaves the state untouched,
+the pane drops the half-written move, and the screen says "stopping…" until the worker has
+let go.
 """
 
 from __future__ import annotations
@@ -14,33 +15,35 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Label, ProgressBar, Static
 
 from ..engine.backend import CancelToken
 from ..engine.core.episode import GameMaster, play
-from ..engine.core.events import GameEvent, MoveFinished
+from ..engine.core.events import MoveFinished
 from ..engine.core.game import EpisodeState
 from ..engine.games import game_of
 from ..engine.words import sentence
 from ..saves import GameInUse
-from .chat_pane import ChatPane, messages_of
+from .actions import bindings, palette_commands
+from .chat_pane import ChatPane
 from .export_modal import ExportModal
+from .footer import FittingFooter
+from .game_modes import Mode, Notice, PlayEnded, allowed
 from .live_move import LiveMove
+from .loading_bar import LoadingBar
+from .model_names import model_title
 from .new_game_screen import NewGameScreen
 from .panels import GamePanel, panel_for
 from .players import Seats, seat_players
+from .status_line import StatusLine
 
 if TYPE_CHECKING:
     from ..saves import GameLease
@@ -52,64 +55,21 @@ log = logging.getLogger("dictgame.tui")
 FLUSH_SECONDS = 0.05
 
 
-class Mode(StrEnum):
-    LOADING = "loading models"
-    PLAYING = "playing"
-    STEPPING = "playing one move"
-    PAUSED = "paused"
-    FINISHED = "finished"
-    READ_ONLY = "read-only"
-
-
-@dataclass(frozen=True)
-class PlayEnded:
-    """The worker's last notice: why it stopped. `token` tells a stale run from the current."""
-
-    token: CancelToken
-    reason: Literal["cancelled", "stepped", "finished", "failed"]
-    error: str | None = None
-
-
-Notice = GameEvent | PlayEnded
-
-
 class GameScreen(Screen[None]):
-    BINDINGS = [
-        Binding("space", "pause", "Pause", id="game.pause", tooltip="Stop the move being written"),
-        Binding(
-            "space", "resume", "Resume", id="game.resume", tooltip="Play on from the last move"
-        ),
-        Binding("n", "step", "Step", id="game.step", tooltip="Play one move, then pause"),
-        Binding("e", "edit_entry", "Edit", id="game.edit", tooltip="Edit the selected entry"),
-        Binding("a", "add_entry", "Add", id="game.add", tooltip="Add an entry to a dictionary"),
-        Binding(
-            "delete",
-            "remove_entry",
-            "Remove",
-            id="game.remove",
-            tooltip="Remove the selected entry",
-        ),
-        Binding(
-            "v",
-            "next_view",
-            "View",
-            id="game.view",
-            show=False,  # the tabs above the table show the views, and take clicks
-            tooltip="All / common / each player's entries",
-        ),
-        Binding(
-            "x", "export", "Export", id="game.export", tooltip="Write the game as Markdown and JSON"
-        ),
-        Binding("escape", "back", "Back", id="game.back", tooltip="Back to the saved games"),
-    ]
+    BINDINGS = bindings("game")
 
     mode: reactive[Mode] = reactive(Mode.LOADING, init=False)
 
-    def __init__(self, state: EpisodeState[Any], game_id: int | None = None) -> None:
+    def __init__(
+        self, state: EpisodeState[Any], game_id: int | None = None, *, play_at_once: bool = True
+    ) -> None:
         super().__init__()
         self.state = state
         self.game = game_of(state)
         self.game_id = game_id
+        # Whether the game plays as soon as its players are seated (space while loading
+        # turns it off): a new game does, a saved game opens paused unless configured.
+        self.play_when_seated = play_at_once
         self.master: GameMaster | None = None
         self._lease: GameLease | None = None
         self._holder: str | None = None
@@ -125,22 +85,24 @@ class GameScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         names = (self.state.settings.players[0].name, self.state.settings.players[1].name)
+        panel = panel_for(self.state)
+        lines = getattr(panel, "move_lines", None)
         with Horizontal(id="panes"):
-            yield ChatPane(0, names, id="pane-a")
-            yield ChatPane(1, names, id="pane-b")
-        yield panel_for(self.state)
-        with Vertical(id="loading"):
-            yield Label("Loading the players' models…", id="loading-label")
-            yield ProgressBar(total=1.0, show_eta=False, id="loading-progress")
-        yield Static(id="status-line", markup=False)
-        yield Footer(compact=True)
+            yield ChatPane(0, names, lines, id="pane-a")
+            yield ChatPane(1, names, lines, id="pane-b")
+        yield panel
+        yield LoadingBar(id="loading")
+        yield StatusLine(id="status-line")
+        yield FittingFooter()
 
     def on_mount(self) -> None:
-        for seat, pane in enumerate(self.query(ChatPane)):
+        for seat, pane in enumerate(self.panes):
             pane.border_title = Text(self._pane_title(seat))
-        self._show_committed(highlight=False)
+            pane.border_subtitle = "↑↓ choose a move · r raw"
+        self._show_committed()
         self.set_interval(FLUSH_SECONDS, self._flush_inbox)
         if self.game_id is not None:
+            self.dictgame.last_opened = self.game_id
             try:
                 self._lease = self.dictgame.store.acquire(self.game_id)
             except GameInUse as error:
@@ -171,17 +133,17 @@ class GameScreen(Screen[None]):
             self._lease.release()
             self._lease = None
 
+    @property
+    def panes(self) -> list[ChatPane]:
+        return list(self.query(ChatPane))
+
     def _pane_title(self, seat: int) -> str:
         player = self.state.settings.players[seat]
-        if self.dictgame.config.backend == "scripted":
-            model = "scripted"
-        elif player.model:
-            model = Path(player.model).name
-        else:
-            model = "SmolLM2-135M (embedded)"
-        language = getattr(player, "language", "")
         if self.game.seats[seat] == "programmatic":
             model = "the game's own player"
+        else:
+            model = model_title(player.model, scripted=self.dictgame.config.backend == "scripted")
+        language = getattr(player, "language", "")
         return " · ".join(part for part in (player.name, language, model) if part)
 
     # -- seating the players (loads the models) -------------------------------------------
@@ -208,11 +170,7 @@ class GameScreen(Screen[None]):
 
     def _on_load_progress(self, path: Path, fraction: float) -> None:
         """Called by the backend from the loading thread."""
-        self._from_thread(self._show_load_progress, path, fraction)
-
-    def _show_load_progress(self, path: Path, fraction: float) -> None:
-        self.query_one("#loading-label", Label).update(Text(f"Loading {path.name}…"))
-        self.query_one("#loading-progress", ProgressBar).update(progress=fraction)
+        self._from_thread(self.query_one(LoadingBar).show_progress, path, fraction)
 
     def _players_seated(self, sessions: Seats) -> None:
         if not self.is_attached:
@@ -222,8 +180,12 @@ class GameScreen(Screen[None]):
         if self.game_id is None:
             self.game_id = self.dictgame.store.create_game(self.state.settings, self.game)
             self._lease = self.dictgame.store.acquire(self.game_id)
+            self.dictgame.last_opened = self.game_id
         self.master = GameMaster(self.state, sessions, self.game)
-        self._start(moves=None)
+        if self.play_when_seated:
+            self._start(moves=None)
+        else:
+            self.mode = Mode.PAUSED
 
     def _seating_failed(self, error: Exception) -> None:
         if not self.is_attached:
@@ -257,8 +219,10 @@ class GameScreen(Screen[None]):
         # A run cancelled a moment ago may still be finishing its token: wait for it.
         with app.generation_lock:
             try:
-                stop = play(master, app.store.saver(game_id), on_event=self._post, cancel=token,
-                            moves=moves)
+                stop = play(
+                    master, app.store.saver(game_id), on_event=self._post, cancel=token,
+                    moves=moves,
+                )
                 ended = PlayEnded(token, stop)
             except Exception as error:
                 log.exception("game %s stopped by an error", game_id)
@@ -279,35 +243,31 @@ class GameScreen(Screen[None]):
             match notice:
                 case MoveFinished(record=record):
                     self._end_move()
-                    for pane in self.query(ChatPane):
-                        pane.add_message(messages_of(self.state)[record.move_index], record.violated)
+                    for pane in self.panes:
+                        pane.add_move(record)
                     committed = True
                 case PlayEnded():
                     if live.speaker is not None:  # cancelled mid-move: back to the last commit
                         self._end_move()
-                        committed = True
                     self._play_ended(notice)
                 case _:
                     live.hear(notice, stamp)
         if live.speaker is not None:
             name = self.state.settings.players[live.speaker].name
-            self.query(ChatPane)[live.speaker].show_stream(live.view(name))
+            self.panes[live.speaker].show_stream(live.view(name))
         if committed:
             self.panel.show(self.state)
         self._show_status()
 
     def _end_move(self) -> None:
         if self._live.speaker is not None:
-            self.query(ChatPane)[self._live.speaker].show_stream(None)
+            self.panes[self._live.speaker].show_stream(None)
         self._live.end()
 
     def _play_ended(self, ended: PlayEnded) -> None:
         if ended.reason == "failed":
             self.notify(
-                sentence(ended.error or ""),
-                title="The game stopped",
-                severity="error",
-                timeout=15,
+                sentence(ended.error or ""), title="The game stopped", severity="error", timeout=15,
                 markup=False,
             )
         if ended.token is not self._token:
@@ -326,30 +286,30 @@ class GameScreen(Screen[None]):
     def panel(self) -> GamePanel:
         return cast(GamePanel, self.query_one("#game-panel"))
 
-    def _show_committed(self, highlight: bool) -> None:
-        violated = {m.move_index for m in self.state.moves if m.violated}
-        for pane in self.query(ChatPane):
-            pane.set_messages(messages_of(self.state), violated)
+    def _show_committed(self) -> None:
+        for pane in self.panes:
+            pane.set_moves(self.state.moves)
         self.panel.show(self.state)
         self._show_status()
 
     def _show_status(self) -> None:
         state, settings = self.state, self.state.settings
-        outcome = self.game.outcome(state)
-        mode = outcome.result.value if self.mode is Mode.FINISHED else self.mode.value
-        if self.mode is Mode.READ_ONLY and self._holder:
+        mode = self.mode.value
+        if self.mode is Mode.FINISHED:
+            mode = self.game.outcome(state).result.value
+        elif self.mode is Mode.READ_ONLY and self._holder:
             mode = f"read-only: open in {self._holder}"
-        line = Text()
+        elif self.mode is Mode.LOADING and not self.play_when_seated:
+            mode = "loading models, then paused"
         last = state.moves[-1].round if state.moves else 1
         round_ = getattr(state, "current_round", last)
         rounds = getattr(settings, "rounds", None)
-        line.append(f"Round {round_}" + (f" of {rounds}" if rounds else ""), style="bold")
-        line.append(f" · {mode}")
+        parts = [f"Round {round_}" + (f" of {rounds}" if rounds else ""), mode]
         rate = self._live.tokens_per_second
         if self.mode in (Mode.PLAYING, Mode.STEPPING) and rate is not None:
-            line.append(f" · {rate:.1f} tok/s")
-        line.append(f" · {self.panel.status(state)}")
-        self.query_one("#status-line", Static).update(line)
+            parts.append(f"{rate:.1f} tok/s")
+        parts.extend(self.panel.status(state).split(" · "))
+        self.query_one(StatusLine).show(parts)
 
     def watch_mode(self, mode: Mode) -> None:
         self.refresh_bindings()
@@ -358,34 +318,36 @@ class GameScreen(Screen[None]):
     # -- the person's actions -------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        mode = self.mode
-        if action == "pause":
-            return mode in (Mode.PLAYING, Mode.STEPPING)
-        if action == "resume":
-            return mode is Mode.PAUSED
-        if action == "step":
-            if mode in (Mode.FINISHED, Mode.READ_ONLY):
-                return False
-            return True if mode is Mode.PAUSED else None
-        if action in ("edit_entry", "add_entry", "remove_entry", "next_view"):
-            if not getattr(self.panel, "editable", False):
-                return False
-            if action == "next_view":
-                return True
-            return None if mode in (Mode.READ_ONLY, Mode.LOADING) or self.game_id is None else True
-        if action == "export":
-            return None if self.game_id is None else True
-        return True
+        editable = bool(getattr(self.panel, "editable", False))
+        return allowed(action, self.mode, self.play_when_seated, editable, self.game_id)
 
     def action_pause(self) -> None:
+        if self.mode is Mode.LOADING:
+            self.play_when_seated = False
+            self.refresh_bindings()
+            self._show_status()
+            return
         self.stop_playing()
-        self.mode = Mode.PAUSED
+        self.mode = Mode.STOPPING
 
     def action_resume(self) -> None:
+        if self.mode is Mode.LOADING:
+            self.play_when_seated = True
+            self.refresh_bindings()
+            self._show_status()
+            return
         self._start(moves=None)
 
     def action_step(self) -> None:
         self._start(moves=1)
+
+    def action_raw(self) -> None:
+        focused = self.focused
+        pane = focused if isinstance(focused, ChatPane) else self.panes[self._last_mover()]
+        pane.toggle_raw()
+
+    def _last_mover(self) -> int:
+        return self.state.moves[-1].seat if self.state.moves else 0
 
     def action_next_view(self) -> None:
         self._editing().next_view()
@@ -401,7 +363,9 @@ class GameScreen(Screen[None]):
 
     def _editing(self) -> Any:
         """The panel, once the game is paused: the player sees an edit from its next move."""
-        if self.mode in (Mode.PLAYING, Mode.STEPPING):
+        if self.mode in (Mode.PLAYING, Mode.STEPPING) or (
+            self.mode is Mode.LOADING and self.play_when_seated
+        ):
             self.action_pause()
         return self.panel
 
@@ -416,6 +380,8 @@ class GameScreen(Screen[None]):
 
     async def action_back(self) -> None:
         """Cancel the move in progress, wait for the worker to let go, then leave."""
+        if self.mode in (Mode.PLAYING, Mode.STEPPING):
+            self.action_pause()
         self.stop_playing()
         if self.mode is not Mode.LOADING:  # a model still loading is left to finish on its own
             await asyncio.to_thread(self.dictgame.wait_for_generation)
@@ -423,29 +389,4 @@ class GameScreen(Screen[None]):
         self.dismiss()
 
     def palette_commands(self) -> Iterable[SystemCommand]:
-        if self.check_action("pause", ()):
-            yield SystemCommand("Pause", "Stop the move being written", self.action_pause)
-        if self.check_action("resume", ()):
-            yield SystemCommand("Resume", "Play on from the last move", self.action_resume)
-            yield SystemCommand("Play one move", "Play one move, then pause", self.action_step)
-        if self.check_action("add_entry", ()):
-            yield SystemCommand(
-                "Edit entry", "Edit the selected dictionary entry", self.action_edit_entry
-            )
-            yield SystemCommand(
-                "Add entry", "Add an entry to a player's dictionary", self.action_add_entry
-            )
-            yield SystemCommand(
-                "Remove entry", "Remove the selected entry", self.action_remove_entry
-            )
-        if self.game_id is not None:
-            yield SystemCommand(
-                "Export game", "Write this game as Markdown and JSON", self.action_export
-            )
-        if self.check_action("next_view", ()):
-            yield SystemCommand(
-                "Switch dictionary view", "All, common, or each player's", self.action_next_view
-            )
-        yield SystemCommand(
-            "Back to saved games", "Leave this game (it is saved)", self.action_back
-        )
+        return palette_commands(self, "game")

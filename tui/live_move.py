@@ -1,6 +1,9 @@
 """The move being written, as far as the game master's notices have told: who, which step,
 which try, the text so far, the move rules it broke on the way. Shown in the speaker's pane
-and gone when the move is committed or cancelled."""
+and gone when the move is committed or cancelled.
+
+A step whose answer is data (Dictionary Discovery's dictionary update) is shown as it is
+written too, dimmed and cut to its last lines, so a person sees the player learn."""
 
 from __future__ import annotations
 
@@ -9,8 +12,10 @@ from rich.text import Text
 from ..engine.core.events import AttemptFinished, GameEvent, MoveStarted, StepStarted, TextStreamed
 from ..engine.words import plural
 
-# Steps whose answer is data, not a message: shown as a token count while written.
-QUIET_STEPS = frozenset({"update"})
+# Steps whose answer is data, not a message: shown dimmed, with what they are for.
+DATA_STEPS = {"update": "updates its dictionary"}
+# How much of a data step's text stays in view while it is written.
+DATA_TAIL_CHARS = 160
 
 
 class LiveMove:
@@ -50,21 +55,23 @@ class LiveMove:
         return (self.pieces - 1) / max(self.last_piece - self.step_started, 1e-6)
 
     def view(self, name: str) -> Text:
-        """The message word by word; a dictionary update as a count of tokens."""
+        """The step being written, word by word; a data step dimmed, its last lines only."""
         step, attempt = self.step
         view = Text()
         view.append(name, style="bold")
         retry = f" (try {attempt + 1})" if attempt else ""
-        if step in QUIET_STEPS:
-            view.append(
-                f"  is learning from the message{retry}… {plural(self.pieces, 'token')}",
-                style="dim",
-            )
+        doing = DATA_STEPS.get(step)
+        if doing is not None:
+            view.append(f"  {doing}{retry}… {plural(self.pieces, 'token')}", style="dim")
         else:
             view.append(f"  writes{retry}…", style="dim")
         for note in self.notes:
             view.append(f"\n{note}", style="italic")
-        if step not in QUIET_STEPS:
-            view.append("\n")
+        view.append("\n")
+        if doing is not None:
+            text = self.stream.plain
+            cut = "…" if len(text) > DATA_TAIL_CHARS else ""
+            view.append(cut + text[-DATA_TAIL_CHARS:], style="dim")
+        else:
             view.append_text(self.stream)
         return view

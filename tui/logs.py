@@ -8,10 +8,14 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 
-def setup_logging(log_file: Path, llama_to_stderr: bool = False) -> Path | None:
+def setup_logging(
+    log_file: Path, llama_to_stderr: bool = False, llama_debug: bool = False
+) -> Path | None:
     """Send the `dictgame` loggers and Python warnings to `log_file`; returns it, or None if unwritable.
 
     A log that cannot be written must not stop a game: then logs are dropped, not printed.
+    llama.cpp's DEBUG lines (about 570 KB per model load) stay out unless `llama_debug`:
+    they would rotate away the lines that matter.
     """
     # A log write that fails (disk full) must not print a traceback over the screen.
     logging.raiseExceptions = False
@@ -37,7 +41,8 @@ def setup_logging(log_file: Path, llama_to_stderr: bool = False) -> Path | None:
     warnings_logger = logging.getLogger("py.warnings")
     warnings_logger.handlers = [handler]
     warnings_logger.propagate = False
+    llama = logging.getLogger("dictgame.llama")
+    llama.setLevel(logging.DEBUG if llama_debug else logging.INFO)
     if llama_to_stderr:
-        llama = logging.getLogger("dictgame.llama")
         llama.addHandler(logging.StreamHandler(sys.stderr))
     return written

@@ -10,20 +10,23 @@ from pydantic import ValidationError
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from ..engine.core.settings import CommonSettings
-from ..engine.games import all_games, game_for_settings, get_game
+from ..engine.games import UnknownGame, all_games, game_for_settings, get_game
 from ..engine.games.dictionary.settings import GameSettings
 from ..engine.words import sentence
 from ..models import FoundModel, ModelFileError, default_search_dirs, find_models
 from . import locations
+from .actions import bindings
 from .config import DictgameConfig
+from .footer import FittingFooter
+from .model_names import model_title
 from .players import player_models
+from .ui_state import remember_new_game, remembered_new_game
 
 # The Select value that stands for "no file given": the embedded default model.
 EMBEDDED = ""
@@ -47,18 +50,7 @@ FIELD_OF_ERROR: dict[tuple[str | int, ...], str] = {
 
 
 class NewGameScreen(Screen[None]):
-    BINDINGS = [
-        Binding(
-            "ctrl+s",
-            "start",
-            "Start game",
-            id="new_game.start",
-            tooltip="Start with these settings",
-        ),
-        Binding(
-            "escape", "cancel", "Cancel", id="new_game.cancel", tooltip="Back to the saved games"
-        ),
-    ]
+    BINDINGS = bindings("new_game")
 
     def __init__(
         self,
@@ -68,6 +60,9 @@ class NewGameScreen(Screen[None]):
     ) -> None:
         super().__init__()
         self.config = config
+        fresh = settings is None
+        if settings is None:
+            settings = _last_choices()
         self.game = game_for_settings(settings) if settings is not None else get_game(config.game)
         # The form's fields start from a Dictionary Discovery game's settings; another game's
         # players and seed carry over.
@@ -84,13 +79,13 @@ class NewGameScreen(Screen[None]):
         self.settings = dictionary
         # A game that could not start comes back here with its settings and the reason.
         self._error = error
-        self._seed = "" if settings is None and config.seed is None else str(self.settings.seed)
+        self._seed = "" if fresh and config.seed is None else str(self.settings.seed)
 
     @property
     def _default_model(self) -> str:
         if self.config.backend == "scripted":
             return "scripted players (no model)"
-        return "SmolLM2-135M (embedded)"
+        return f"{model_title(None)} (embedded)"
 
     def compose(self) -> ComposeResult:
         settings = self.settings
@@ -184,9 +179,9 @@ class NewGameScreen(Screen[None]):
                 classes="dictionary-only",
             )
             with Horizontal(classes="buttons"):
-                yield Button("Start game", variant="primary", id="start")
-                yield Button("Cancel", id="cancel")
-        yield Footer(compact=True)
+                yield Button("Start game", variant="primary", compact=True, id="start")
+                yield Button("Cancel", compact=True, id="cancel")
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self._show_game(self.game.name)
@@ -201,19 +196,23 @@ class NewGameScreen(Screen[None]):
         self.app.call_from_thread(self._offer_models, found)
 
     def _offer_models(self, found: list[FoundModel]) -> None:
-        options: list[tuple[str, str]] = []
+        options: list[tuple[Text, str]] = []
         for model in found:
             if model.info is None:
                 continue
             value = EMBEDDED if model.source == "embedded" else str(model.path)
             size = f"{model.info.size_bytes / 2**20:.0f} MiB"
-            options.append((f"{model.info.name} ({model.source}, {size})", value))
+            # One name per model, as the panes and lists show it; a long one is cut, not
+            # wrapped, so the two players' columns stay aligned.
+            label = Text(f"{model_title(model.path)} ({model.source}, {size})", no_wrap=True,
+                         overflow="ellipsis")
+            options.append((label, value))
         for suffix in "ab":
             select = self.query_one(f"#model-{suffix}", Select)
             path_input = self.query_one(f"#path-{suffix}", Input)
             typed = path_input.value.strip()
             with select.prevent(Select.Changed):
-                select.set_options(options or [(self._default_model, EMBEDDED)])
+                select.set_options(options or [(Text(self._default_model), EMBEDDED)])
                 if typed and typed in {value for _, value in options}:
                     select.value = typed
                     path_input.value = ""
@@ -256,7 +255,7 @@ class NewGameScreen(Screen[None]):
                 self._show_error(
                     FIELD_OF_ERROR.get(tuple(problem["loc"]), "rounds"), problem["msg"]
                 )
-            self.query(".-invalid").first().focus()
+            self._focus_first_error()
             return
         try:
             player_models(settings, self.config, self.game)
@@ -270,9 +269,11 @@ class NewGameScreen(Screen[None]):
                 0,
             )
             self._show_error(f"path-{'ab'[seat]}", error.problem)
-            self.query(".-invalid").first().focus()
+            self._focus_first_error()
             return
         from .game_screen import GameScreen
+
+        remember_new_game(self.game.name, settings.model_dump(mode="json"))
 
         self.app.switch_screen(GameScreen(self.game.new_state(settings)))
 
@@ -337,11 +338,31 @@ class NewGameScreen(Screen[None]):
         error.update(Text(sentence(message)))
         error.display = True
 
+    def _focus_first_error(self) -> None:
+        """The first wrong field, its text selected: what is typed next replaces it (focusing
+        a field that already has the focus would select nothing)."""
+        first = self.query(".-invalid").first()
+        first.focus()
+        if isinstance(first, Input):
+            first.select_all()
+
     def _clear_errors(self) -> None:
         for widget in self.query(".-invalid"):
             widget.remove_class("-invalid")
         for error in self.query(".field-error"):
             error.display = False
+
+
+def _last_choices() -> CommonSettings | None:
+    """The settings of the last new game started here, if they still make a game."""
+    remembered = remembered_new_game()
+    if remembered is None:
+        return None
+    name, values = remembered
+    try:
+        return get_game(name).settings_type.model_validate(values)
+    except (UnknownGame, ValidationError, ValueError):
+        return None
 
 
 def _field(label: str, widget: Widget, classes: str = "") -> ComposeResult:

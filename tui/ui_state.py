@@ -1,10 +1,12 @@
-"""What the UI remembers between runs (the theme), kept apart from the user's own config file."""
+"""What the UI remembers between runs (the theme, the last new game's choices), kept apart
+from the user's own config file."""
 
 from __future__ import annotations
 
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from . import locations
 
@@ -26,14 +28,33 @@ def remembered_theme(default: str) -> str:
 
 def remember_theme(theme: str) -> None:
     """Write the theme down; a read-only data folder costs the memory, not the game."""
+    _write("theme", theme)
+
+
+def remembered_new_game() -> tuple[str, dict[str, Any]] | None:
+    """The game and settings of the last new game started, if any were remembered."""
+    last = _read(locations.ui_state_file()).get("new_game")
+    if isinstance(last, dict) and isinstance(last.get("game"), str):
+        settings = last.get("settings")
+        if isinstance(settings, dict):
+            return last["game"], settings
+    return None
+
+
+def remember_new_game(game: str, settings: dict[str, Any]) -> None:
+    """The new-game form starts from these next time, as the theme is remembered."""
+    _write("new_game", {"game": game, "settings": settings})
+
+
+def _write(key: str, value: object) -> None:
     path = locations.ui_state_file()
     try:
         state = _read(path)
-        state["theme"] = theme
+        state[key] = value
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(state, indent=2), "utf-8")
+        path.write_text(json.dumps(state, indent=2, ensure_ascii=False), "utf-8")
     except OSError as error:
-        log.warning("cannot remember the theme in %s: %s", path, error)
+        log.warning("cannot remember the %s in %s: %s", key, path, error)
 
 
 def _read(path: Path) -> dict[str, object]:

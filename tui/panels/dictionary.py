@@ -12,16 +12,55 @@ from typing import Any
 from rich.text import Text
 from textual.containers import Vertical
 
-from ...engine.games.dictionary.dictionary import Operation, OperationKind
+from ...engine.core.records import MoveRecord
+from ...engine.games.dictionary.dictionary import Operation, OperationKind, normalize
+from ...engine.games.dictionary.records import MoveRecord as DictionaryMove
 from ...engine.games.dictionary.scores import score
 from ...engine.games.dictionary.state import GameState
 from ..confirm_modal import ConfirmModal
 from ..dictionary_table import DictionaryRow, DictionaryTable
 from ..entry_editor import EntryEditor
 
+# How each kind of operation reads in a player's pane.
+MARKS = {
+    OperationKind.ADD: "+",
+    OperationKind.REVISE: "~",
+    OperationKind.CONFIRM: "=",
+    OperationKind.REMOVE: "-",
+}
+
+
+def move_lines(record: MoveRecord) -> list[Text]:
+    """What the mover learned from the message it heard: each operation applied, each refused
+    with the game master's reason."""
+    if not isinstance(record, DictionaryMove):
+        return []
+    lines = []
+    for change in record.applied:
+        lines.append(_operation_line("learned ", change.operation, "green"))
+    for refused in record.rejected:
+        line = _operation_line("refused ", refused.operation, "red")
+        line.append(f": {refused.reason}", style="italic")
+        lines.append(line)
+    updated = any(a.step == "update" for a in record.attempts)
+    if updated and not record.applied and not record.rejected:
+        lines.append(Text("learned nothing from this message", style="dim"))
+    return lines
+
+
+def _operation_line(label: str, operation: Operation, style: str) -> Text:
+    line = Text(label, style="dim")
+    line.append(f"{MARKS[operation.kind]} {operation.foreign}", style=style)
+    if operation.kind is not OperationKind.REMOVE:
+        meaning = f" = {operation.meaning}" if operation.meaning else ""
+        line.append(f"{meaning} ({operation.confidence:.2f})", style=style)
+    return line
+
 
 class Panel(Vertical):
     editable = True
+    # The game screen gives these to each player's pane.
+    move_lines = staticmethod(move_lines)
 
     def __init__(self, state: GameState, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -59,17 +98,36 @@ class Panel(Vertical):
         self.table.next_view()
 
     def edit_entry(self) -> None:
-        row = self.table.selected
-        if row is None:
-            self.notify("There is no entry to edit yet; press a to add one.")
-            return
-        self._open_editor(row)
+        row = self._chosen("edit")
+        if row is not None:
+            self._open_editor(row)
 
     def add_entry(self) -> None:
         self._open_editor(None)
 
+    def _chosen(self, doing: str) -> DictionaryRow | None:
+        """The row the person chose: the table's cursor, once the table has the focus (an
+        unfocused cursor is wherever the last repaint left it, not a choice)."""
+        if self.table.table.row_count == 0:
+            self.notify(f"There is no entry to {doing} yet; press a to add one.")
+            return None
+        if not self.table.table.has_focus:
+            self.table.table.focus()
+            self.notify(f"Choose the entry to {doing} (↑ ↓ or a click), then press the key again.")
+            return None
+        return self.table.selected
+
+    def find(self, owner: int, foreign: str) -> DictionaryRow | None:
+        """The row of `owner`'s entry for `foreign`, if it holds one."""
+        key = normalize(foreign)
+        for row in self.table.rows:
+            entry = row.entries.get(owner)
+            if entry is not None and normalize(entry.foreign) == key:
+                return row
+        return None
+
     def _open_editor(self, row: DictionaryRow | None) -> None:
-        self.app.push_screen(EntryEditor(self.state.settings, row, self.apply_edit))
+        self.app.push_screen(EntryEditor(self.state.settings, row, self.apply_edit, self.find))
 
     def apply_edit(self, owner: int, operations: Iterable[Operation]) -> None:
         """Apply and store the person's change; InvalidEdit goes back to the editor as is."""
@@ -83,12 +141,12 @@ class Panel(Vertical):
             self.screen.refresh_bindings()
 
     def remove_entry(self) -> None:
-        row = self.table.selected
+        row = self._chosen("remove")
         if row is None:
-            self.notify("There is no entry to remove.")
             return
         names = " and ".join(f"{self.state.settings.players[s].name}'s" for s in row.holders)
-        question = Text(f"Remove {row.word_a} = {row.word_b} from {names} dictionary?")
+        dictionaries = "dictionaries" if len(row.holders) == 2 else "dictionary"
+        question = Text(f'Remove "{row.word_a}" = "{row.word_b}" from {names} {dictionaries}?')
 
         def remove(confirmed: bool | None) -> None:
             if confirmed:

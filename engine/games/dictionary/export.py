@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ...words import plural
-from .dictionary import Source, normalized_pair
+from .dictionary import DictionaryEntry, Source, normalized_pair
 from .scores import Scores, score
 from .state import GameState
 
@@ -81,11 +81,18 @@ def game_markdown(game_id: int, state: GameState) -> str:
             is_common = normalized_pair(entry, seat) in common
             lines.append(
                 f"| {_cell(entry.foreign)} | {_cell(entry.meaning)} | {entry.confidence:.2f} | "
-                f"round {entry.added_round} | {entry.added_by.value} | {'yes' if is_common else ''} |"
+                f"round {entry.added_round} | {_author(entry, player.name)} | "
+                f"{'yes' if is_common else ''} |"
             )
         lines.append("")
     lines += ["## Scores", "", *scores_lines(score(state), state), ""]
     return "\n".join(lines)
+
+
+def _author(entry: DictionaryEntry, player: str) -> str:
+    """Who made the entry what it is: `user` once the person added or edited it (as the UI
+    and the JSON record say), else the player."""
+    return "user" if Source.USER in (entry.added_by, entry.updated_by) else player
 
 
 def scores_lines(scores: Scores, state: GameState) -> list[str]:

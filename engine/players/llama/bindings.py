@@ -113,6 +113,25 @@ _is_eog = _holding_the_gil("llama_vocab_is_eog")
 _token_to_piece = _holding_the_gil("llama_token_to_piece")
 
 
+def _flag_abort_callback() -> Any:
+    """An abort callback for llama_decode that reads a flag without calling into Python.
+
+    llama.cpp asks its abort callback between the graph's operations, hundreds of times per
+    decode; a Python callback would take the GIL each time, behind the UI's drawing. C's own
+    `strlen` is the callback instead, its data a one-byte flag: "" goes on, "\x01" stops.
+    So a pause stops a long prompt evaluation within one operation, not one whole batch.
+    None where the C library cannot be opened: cancellation then waits for the batch.
+    """
+    try:
+        strlen = ctypes.cast(ctypes.CDLL(None).strlen, ctypes.c_void_p).value
+    except (OSError, AttributeError, TypeError):
+        return None
+    return llama_cpp.ggml_abort_callback(strlen) if strlen else None
+
+
+_ABORT_ON_FLAG = _flag_abort_callback()
+
+
 class _ErrorCollector(logging.Handler):
     """Keeps this thread's llama.cpp error lines during a load, to explain a failure."""
 

@@ -19,7 +19,7 @@ from ...backend import (
     GenerationRequest,
     TokenCallback,
 )
-from .bindings import LlamaBatch, LlamaSampler, _is_eog, _sample, _token_to_piece
+from .bindings import _ABORT_ON_FLAG, LlamaBatch, LlamaSampler, _is_eog, _sample, _token_to_piece
 from .grammar import _GrammarGate
 from .model import _FALLBACK_STOP, LoadedModel, ModelLoadError
 
@@ -110,6 +110,11 @@ class LlamaSession:
         params.no_perf = True
         # A full-size sliding-window cache, so a partial seq_rm keeps the window intact.
         params.swa_full = True
+        # Set to "\x01" by a cancel during a generation (see `_flag_abort_callback`).
+        self._abort_flag = ctypes.create_string_buffer(2)
+        if _ABORT_ON_FLAG is not None:
+            params.abort_callback = _ABORT_ON_FLAG
+            params.abort_callback_data = ctypes.cast(self._abort_flag, ctypes.c_void_p)
         context = llama_cpp.llama_init_from_model(model.handle, params)
         if not context:
             raise ModelLoadError(
@@ -151,7 +156,18 @@ class LlamaSession:
         cancel: CancelToken | None = None,
     ) -> Generation:
         with self._lock:
-            return self._generate(request, on_text, cancel)
+            self._abort_flag.value = b""
+            stop_listening = cancel.on_cancel(self._abort) if cancel is not None else None
+            try:
+                return self._generate(request, on_text, cancel)
+            finally:
+                if stop_listening is not None:
+                    stop_listening()
+                self._abort_flag.value = b""
+
+    def _abort(self) -> None:
+        """From the cancelling thread: the running llama_decode stops at its next operation."""
+        self._abort_flag.value = b"\x01"
 
     def _generate(
         self,
@@ -293,6 +309,9 @@ class LlamaSession:
         """Evaluate `tokens` after the cached ones; `_tokens` follows only on success."""
         self._batch.set_batch(tokens, n_past=len(self._tokens), logits_all=False)
         status = llama_cpp.llama_decode(self._context, self._batch.batch)
+        if status == 2 and self._abort_flag.value:
+            # Aborted: llama.cpp dropped this batch from the cache, as `_tokens` says.
+            raise GenerationCancelled()
         if status != 0:
             raise RuntimeError(f"llama_decode failed with status {status}")
         self._tokens.extend(tokens)

@@ -1,0 +1,152 @@
+"""Every key of the terminal UI, declared once: the screens' bindings, the footer, the help
+screen and the config check (`[ui] keys`) all read this list.
+
+A key's id is what a person remaps (`keys = { "game.pause" = "p" }`). Pause and resume are
+one id: from the person's side they are one key, so a remap moves both. No Textual import
+here: the config check runs before the UI starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from textual.app import SystemCommand
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+# How long a key keeps its place in the footer when the terminal is narrow: the lowest tier
+# goes first; NEVER is kept out of the footer (help and the palette still list it).
+NEVER, LOW, MIDDLE, ALWAYS = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    keys: str
+    action: str
+    label: str
+    does: str
+    footer: int = MIDDLE
+    priority: bool = False
+    # The command palette's title ("" : not in the palette).
+    command: str = ""
+
+
+KEYS: tuple[Key, ...] = (
+    Key("app.help", "f1", "help", "Help", "this help: the keys and what the figures mean", ALWAYS),
+    Key("app.quit", "ctrl+q", "quit", "Quit", "quit; every completed move is already saved",
+        ALWAYS, priority=True),
+    Key("home.resume", "enter", "resume", "Open", "open the selected game (paused: look, edit, play)",
+        command="Open game"),
+    Key("home.new", "n", "new_game", "New game", "choose the settings of a new game", ALWAYS),
+    Key("home.export", "x", "export", "Export", "write the selected game as Markdown and JSON",
+        command="Export game"),
+    Key("home.delete", "delete", "delete", "Delete", "delete the selected game (asks first)",
+        command="Delete game"),
+    Key("game.pause", "space", "pause", "Pause",
+        "pause / resume; pausing drops the message being written, nothing half-written is kept",
+        ALWAYS, command="Pause"),
+    Key("game.pause", "space", "resume", "Resume", "play on from the last saved move", ALWAYS,
+        command="Resume"),
+    Key("game.step", "n", "step", "Step", "play one move, then pause", command="Play one move"),
+    Key("game.edit", "e", "edit_entry", "Edit",
+        "edit the entry chosen in the dictionary table (pauses first)", command="Edit entry"),
+    Key("game.add", "a", "add_entry", "Add", "add an entry to a player's dictionary (pauses first)",
+        command="Add entry"),
+    Key("game.remove", "delete", "remove_entry", "Remove",
+        "remove the entry chosen in the dictionary table (asks first)", command="Remove entry"),
+    Key("game.view", "v", "next_view", "View", "switch the table: all / common / each player's",
+        LOW, command="Switch dictionary view"),
+    Key("game.raw", "r", "raw", "Raw",
+        "show the raw prompt and raw output of the chosen move in its pane, or hide them", LOW,
+        command="Raw prompt and output"),
+    Key("game.export", "x", "export", "Export", "write the game as Markdown and JSON", LOW,
+        command="Export game"),
+    Key("game.back", "escape", "back", "Back", "back to the saved games (the game stays saved)",
+        command="Back to saved games"),
+    Key("pane.previous", "up", "previous_move", "Earlier", "choose the move above in a pane",
+        NEVER),
+    Key("pane.next", "down", "next_move", "Later", "choose the move below in a pane", NEVER),
+    Key("new_game.start", "ctrl+s", "start", "Start game", "start with these settings", ALWAYS),
+    Key("new_game.cancel", "escape", "cancel", "Cancel", "back to the saved games", ALWAYS),
+    Key("editor.save", "ctrl+s", "save", "Save", "save the entry", ALWAYS),
+    Key("editor.edit_existing", "ctrl+o", "edit_existing", "Edit it",
+        "the word is already in the dictionary: edit that entry instead", ALWAYS),
+    Key("editor.cancel", "escape", "cancel", "Cancel", "close without changes", ALWAYS),
+    Key("export.write", "ctrl+s", "export", "Export", "write the files", ALWAYS),
+    Key("export.cancel", "escape", "cancel", "Cancel", "close without writing", ALWAYS),
+    Key("confirm.yes", "y", "confirm", "Yes", "go ahead", ALWAYS),
+    Key("confirm.no", "n,escape", "cancel", "No", "leave everything as it is", ALWAYS),
+    Key("help.close", "escape,f1,q", "close", "Close", "close this help", ALWAYS),
+)
+
+# The help screen's sections, in order: the first part of a key's id, and its heading.
+SECTIONS = {
+    "game": "Playing",
+    "pane": "A player's pane",
+    "home": "Saved games",
+    "new_game": "New game",
+    "editor": "Entry editor",
+    "export": "Export",
+    "confirm": "Questions",
+    "help": "Help",
+    "app": "Everywhere",
+}
+
+
+def known_ids() -> list[str]:
+    return sorted({key.id for key in KEYS})
+
+
+def keys_of(section: str) -> list[Key]:
+    return [key for key in KEYS if key.id.split(".")[0] == section]
+
+
+def footer_tier(binding_id: str | None, action: str) -> int:
+    """How long a binding keeps its place in a narrow footer (Textual's own: middle)."""
+    for key in KEYS:
+        if key.id == binding_id and key.action == action:
+            return key.footer
+    return MIDDLE
+
+
+def bindings(section: str) -> list[Binding]:
+    """The Textual bindings of one screen or widget."""
+    from textual.binding import Binding
+
+    return [
+        Binding(
+            key.keys,
+            key.action,
+            key.label,
+            show=key.footer != NEVER,
+            priority=key.priority,
+            tooltip=key.does[:1].upper() + key.does[1:],
+            id=key.id,
+        )
+        for key in keys_of(section)
+    ]
+
+
+def check_keymap(keymap: dict[str, str]) -> None:
+    """A remap names known ids only: a typo would otherwise be silently ignored."""
+    unknown = sorted(set(keymap) - set(known_ids()))
+    if unknown:
+        raise ValueError(
+            f"unknown binding id {', '.join(map(repr, unknown))}; the ids are "
+            + ", ".join(known_ids())
+        )
+
+
+def palette_commands(node: DOMNode, section: str) -> Iterator[SystemCommand]:
+    """The section's commands that `node` allows now, for the command palette."""
+    from textual.app import SystemCommand
+
+    for key in keys_of(section):
+        if key.command and node.check_action(key.action, ()):
+            help_text = key.does[:1].upper() + key.does[1:]
+            yield SystemCommand(key.command, help_text, getattr(node, f"action_{key.action}"))

@@ -1,0 +1,69 @@
+"""How one move reads in a player's pane: a partner's move is what the player heard; its own
+move is what it learned (the game's lines: Dictionary Discovery's operations, applied and
+refused), the move rules it broke on the way, and what it said. On demand, the raw view:
+every request of the move, the game master's instruction and the model's output as they were.
+
+Everything a model wrote is plain `Text`, never markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+
+from ..engine.core.records import MoveRecord
+
+# A game's own lines about a move, for the mover's pane (None: the game has none).
+MoveLines = Callable[[MoveRecord], list[Text]]
+
+
+def heard(record: MoveRecord, names: tuple[str, str]) -> Text:
+    view = Text()
+    view.append(f"heard from {names[record.seat]}", style="bold")
+    view.append(f"  round {record.round}", style="dim")
+    view.append("\n")
+    view.append(record.message)
+    return view
+
+
+def own(record: MoveRecord, names: tuple[str, str], game_lines: MoveLines | None) -> Text:
+    view = Text()
+    view.append(names[record.seat], style="bold")
+    view.append(f"  round {record.round}", style="dim")
+    for attempt in record.attempts:
+        if attempt.violation:
+            view.append(f"\nbroke a move rule ({attempt.step}): {attempt.violation}", style="italic")
+    for line in game_lines(record) if game_lines is not None else ():
+        view.append("\n")
+        view.append_text(line)
+    view.append("\nsaid ", style="dim")
+    view.append(record.message)
+    if record.violated:
+        view.append("\n(the move rule stayed broken after the last try)", style="dim italic")
+    return view
+
+
+def raw(record: MoveRecord, names: tuple[str, str]) -> Text:
+    """Each request of the move: the instruction that ended the prompt, and the raw output."""
+    view = Text()
+    view.append(f"{names[record.seat]}  round {record.round}  raw", style="bold")
+    if not record.attempts:
+        view.append("\nno request: the game's own words", style="dim")
+    for number, attempt in enumerate(record.attempts, start=1):
+        view.append(f"\n── request {number}: {attempt.step}", style="bold")
+        if attempt.model:
+            view.append(
+                f"  {attempt.prompt_tokens} prompt tokens ({attempt.cached_tokens} cached), "
+                f"{attempt.completion_tokens} out, {attempt.seconds:.1f} s",
+                style="dim",
+            )
+        else:
+            view.append("  the game's own player", style="dim")
+        view.append("\nprompt (the game master's last turn):\n", style="dim")
+        view.append(attempt.instruction)
+        view.append("\noutput:\n", style="dim")
+        view.append(attempt.raw_output)
+        if attempt.violation:
+            view.append(f"\nbroke: {attempt.violation}", style="italic")
+    return view
