@@ -1,0 +1,1 @@
+"""Players that are not the local llama.cpp runtime: models behind a server."""
