@@ -263,6 +263,7 @@ class _Stream:
                 if self._closed.is_set():
                     response.close()
                     return
+            finished = False
             for chunk in response:
                 if self._closed.is_set():
                     return
@@ -272,7 +273,14 @@ class _Stream:
                     if choice.delta.content:
                         self.pieces.put(("text", choice.delta.content))
                     if choice.finish_reason:
+                        finished = True
                         self.pieces.put(("finish", choice.finish_reason))
+            if not finished:
+                raise ServerError(
+                    f"the server at {self.server.base_url} ended an answer before its end "
+                    "(llama-cpp-python's server does so when another request arrives: "
+                    "start it with --interrupt_requests False)"
+                )
             self.pieces.put(("end", None))
         except Exception as error:  # noqa: BLE001 - every failure reaches the caller as one line
             if not self._closed.is_set():
