@@ -25,6 +25,7 @@ from dictgame.engine.backend import (
     GenerationCancelled,
     GenerationRequest,
 )
+from dictgame.engine.games import get_game
 from dictgame.engine.games.dictionary.dictionary import MAX_WORD_CHARS
 from dictgame.engine.games.dictionary.rules import CONFIDENCE_LEVELS, update_schema
 from dictgame.engine.players.openai_http import OpenAIBackend, ServerOptions
@@ -170,19 +171,61 @@ def test_a_game_with_one_seat_on_the_server_and_one_local(server: LoopbackServer
     assert second == f"server:{embedded_model_path()}"  # the server's name for its model
 
 
-def test_a_run_of_episodes_at_once_through_the_server(server: LoopbackServer, tmp_path: Path) -> None:
+def test_a_parallel_run_survives_the_server_being_killed(tmp_path: Path) -> None:
+    """Two episodes at a time; the server dies once the first is over: the run stops with
+    one line, and `--resume` against the restarted server finishes it, replaying nothing."""
     db = tmp_path / "games.db"
-    run = dictgame("run", "--game", "hellogame", "--experiment", "en", "--parallel", "3",
-                   "--seed", "2", "--base-url", server.url, "--db", str(db))
-    assert run.returncode == 0, run.stderr
-    assert "5/5 episodes" in run.stdout
-    with sqlite3.connect(db) as connection:
-        statuses = connection.execute(
-            "select g.status from episodes e join games g on g.id = e.game_id").fetchall()
-        games = connection.execute("select count(*) from games").fetchone()[0]
-    # Aborted: the small model broke the move rule; the episode was still played to its end.
-    assert len(statuses) == 5 and all(s in ("finished", "aborted") for (s,) in statuses)
-    assert games == 5
+    instances = tmp_path / "instances.json"
+    greetings = get_game("hellogame").experiments(2)[0].instances[:3]
+    instances.write_text(json.dumps({"experiments": [{"name": "en", "game_instances": [
+        {"game_id": n, **instance} for n, instance in enumerate(greetings)]}]}))
+    server = LoopbackServer(embedded_model_path(), tmp_path / "server.log").start()
+    run = ["run", "--game", "hellogame", "--instances", str(instances), "--parallel", "2",
+           "--db", str(db), "--base-url", server.url]
+    try:
+        first = subprocess.Popen(
+            [DICTGAME, *run], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env={k: v for k, v in os.environ.items() if k != "DICTGAME_BACKEND"},
+        )
+        deadline = time.monotonic() + 180
+        while not finished_episodes(db) and time.monotonic() < deadline:
+            assert first.poll() is None, first.stderr.read() if first.stderr else ""
+            time.sleep(0.05)
+        server.kill()
+        _, stderr = first.communicate(timeout=120)
+        assert first.returncode == 75, stderr
+        assert "dictgame run --resume 1" in one_line(stderr)
+        done_before = {game_id: moves for game_id, moves in finished_episodes(db).items()}
+        assert 1 <= len(done_before) < 3
+
+        server.start()
+        again = dictgame("run", "--resume", "1", "--parallel", "2", "--db", str(db),
+                         "--base-url", server.url)
+        assert again.returncode == 0, again.stderr
+        assert "3/3 episodes" in again.stdout
+    finally:
+        server.stop()
+    done = finished_episodes(db)
+    assert len(done) == 3 and len(saved_games(db)) == 3  # no episode was started twice
+    assert all(done[game_id] == moves for game_id, moves in done_before.items())
+
+
+def finished_episodes(db: Path) -> dict[int, list[str]]:
+    """Each finished (or aborted) episode's game and its saved moves."""
+    if not db.exists():
+        return {}
+    connection = sqlite3.connect(db, timeout=10)
+    try:
+        rows = connection.execute(
+            "select g.id from episodes e join games g on g.id = e.game_id "
+            "where g.status in ('finished', 'aborted')").fetchall()
+        return {game_id: [r for (r,) in connection.execute(
+            "select record_json from moves where game_id = ? order by move_index", [game_id])]
+            for (game_id,) in rows}
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        connection.close()
 
 
 def test_a_server_killed_mid_move_stops_the_game_and_resume_finishes_it(tmp_path: Path) -> None:

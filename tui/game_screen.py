@@ -32,6 +32,7 @@ from ..engine.backend import CancelToken
 from ..engine.core.episode import GameMaster, play
 from ..engine.core.events import GameEvent, MoveFinished
 from ..engine.core.game import EpisodeState
+from ..engine.core.settings import served_model
 from ..engine.games import game_of
 from ..saves import GameInUse
 from .chat_pane import ChatPane, messages_of
@@ -172,6 +173,8 @@ class GameScreen(Screen[None]):
         player = self.state.settings.players[seat]
         if self.dictgame.config.backend == "scripted":
             model = "scripted"
+        elif served_model(player.model) is not None:
+            model = f"{Path(served_model(player.model) or 'the first model').name} on a server"
         elif player.model:
             model = Path(player.model).name
         else:
