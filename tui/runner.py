@@ -21,7 +21,6 @@ from ..engine.games import get_game
 from ..saves import GameStore
 from ..saves.runs import EpisodeRow, episodes, run_arguments
 from .config import DictgameConfig
-from .headless import SavedBeforeStopping
 from .players import Seats, seat_players
 
 DONE = ("finished", "aborted")
@@ -155,7 +154,9 @@ def _play_episode(
     state, game_id = _episode_state(store, game, episode, config, arguments)
     with seats.seats(state.settings) as players, store.acquire(game_id):
         master = GameMaster(state, players, game)
-        if play(master, SavedBeforeStopping(store.saver(game_id)), cancel=stop) != "finished":
+        # Signals reach only the main thread, which waits for this one: a move's commit is
+        # never cut short, so it needs no `held_signals` (which only the main thread may use).
+        if play(master, store.saver(game_id), cancel=stop) != "finished":
             return None
     return f"game {game_id}: {master.outcome.result.value}"
 

@@ -83,13 +83,18 @@ def held_signals() -> Iterator[None]:
         raise Stopped(signal_number)
 
 
-def stopped(stop: KeyboardInterrupt, *, game_id: int | None = None, before_game: bool = False) -> int:
+def stopped(
+    stop: KeyboardInterrupt, *, game_id: int | None = None, before_game: bool = False,
+    run_id: int | None = None,
+) -> int:
     """Say in one line why the command stopped and what was kept; returns the exit code."""
     reason = stop.reason if isinstance(stop, Stopped) else _NAMES[signal.SIGINT]
     if before_game:
         kept = " before the game started; nothing was stored"
     elif game_id is not None:
         kept = f"; every completed move is saved. Continue with: dictgame resume {game_id} --headless"
+    elif run_id is not None:
+        kept = f"; every completed move is saved. Continue with: dictgame run --resume {run_id}"
     else:
         kept = ""
     log.info("stopped by %s (game %s)", reason, game_id)

@@ -99,7 +99,7 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
             with server_failures(f"dictgame run --resume {run_id}"):
                 play_run(store, run_id, config, backend, sys.stdout, parallel=args.parallel)
         except KeyboardInterrupt as stop:
-            return stopped(stop)
+            return stopped(stop, run_id=run_id)
         except ServerStopped as stop:
             return stop.exit_code
         finally:
