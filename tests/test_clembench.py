@@ -171,6 +171,10 @@ def test_model_pair_folders_are_named_as_clem_run_names_them() -> None:
     assert pair(DICTIONARY, (None, None)) == "SmolLM2-135M-Instruct"
     assert pair(DICTIONARY, ("/m/a.Q4_K_M.gguf", "b.gguf")) == "a.Q4_K_M--b"
     assert pair(DICTIONARY, ("/x/same.gguf", "/y/same.gguf")) == "same"
+    # Models a server played, by the server's name: a file's path, or a hub name.
+    assert pair(DICTIONARY, ("server:/m/a.gguf", "a.gguf")) == "a"
+    assert pair(DICTIONARY, ("server:Qwen/Qwen2.5-7B-Instruct", None)) == (
+        "Qwen2.5-7B-Instruct--SmolLM2-135M-Instruct")
     one_player = dataclasses.replace(DICTIONARY, seats=("model", "programmatic"))
     assert pair(one_player, ("/m/a.gguf", "/m/b.gguf")) == "a"
 

@@ -185,8 +185,9 @@ RUNS = {
 }
 
 
-def run_command(db: Path, game: str, seed: int) -> list[str]:
-    return [DICTGAME, "run", "--game", game, *RUNS[game], "--seed", str(seed), "--db", str(db)]
+def run_command(db: Path, game: str, seed: int, parallel: int = 1) -> list[str]:
+    return [DICTGAME, "run", "--game", game, *RUNS[game], "--seed", str(seed), "--db", str(db),
+            "--parallel", str(parallel)]
 
 
 def run_games(db: Path) -> list[tuple[int, int, str, list[str]]]:
@@ -210,15 +211,18 @@ def run_games(db: Path) -> list[tuple[int, int, str, list[str]]]:
     return games
 
 
+@pytest.mark.parametrize("parallel", [1, 3])
 @pytest.mark.parametrize("game", sorted(RUNS))
 @pytest.mark.parametrize("point", range(RUN_KILL_POINTS))
 def test_kill_a_run_then_start_it_again_finishes_it_without_replaying(
-    game: str, point: int, tmp_path: Path
+    game: str, point: int, parallel: int, tmp_path: Path
 ) -> None:
+    """Killed with `parallel` episodes in flight, started again (as many at once), the run
+    ends as if played in one go, one episode at a time."""
     rng = random.Random(f"{game}-{point}")
     db = tmp_path / "games.db"
     process = subprocess.Popen(
-        run_command(db, game, point), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        run_command(db, game, point, parallel), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         env=scripted_env(delay=rng.choice([0.01, 0.03])),
     )
     time.sleep(rng.uniform(0.5, 2.5))
@@ -227,8 +231,8 @@ def test_kill_a_run_then_start_it_again_finishes_it_without_replaying(
     before = run_games(db) if db.exists() else []
     finished_before = {game_id: messages for _, game_id, status, messages in before if status != "playing"}
 
-    again = subprocess.run(run_command(db, game, point), capture_output=True, text=True,
-                           env=scripted_env(0), timeout=300)
+    again = subprocess.run(run_command(db, game, point, parallel), capture_output=True,
+                           text=True, env=scripted_env(0), timeout=300)
     assert again.returncode == 0, again.stderr
     after = run_games(db)
     assert all(status in ("finished", "aborted") for _, _, status, _ in after)

@@ -165,3 +165,33 @@ def test_a_stop_waits_for_the_commit_of_a_finished_move(restored_handlers: None)
             time.sleep(0.05)  # the handler has run by now, and not raised
             committed = True
     assert committed and raised.value.exit_code == 143
+
+
+def test_a_signal_stops_a_parallel_run_at_once_and_starting_it_again_finishes_it(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM reaches the main thread, which cancels the episodes in flight and waits for them
+    (their moves' commits are never cut short); every lease is given back."""
+    db = tmp_path / "games.db"
+    run = [DICTGAME, "run", "--game", "dictionary", "--experiment", "english-french",
+           "--rounds", "3", "--parallel", "3", "--db", str(db)]
+    process = subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=ENV)
+    wait_for_moves(db, 4)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert time.monotonic() - sent < 3, "it should stop at once, not finish the moves"
+    assert process.returncode == 143, stderr
+    assert stderr.strip().splitlines() == [
+        "Stopped by SIGTERM; every completed move is saved. Continue with: dictgame run --resume 1."
+    ]
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("select count(*) from game_leases").fetchone()[0] == 0
+        playing = connection.execute("select count(*) from games where status = 'playing'")
+        assert playing.fetchone()[0] >= 2  # it stopped with several episodes in flight
+    connection.close()
+    again = subprocess.run(run, capture_output=True, text=True, timeout=120,
+                           env={**ENV, "DICTGAME_SCRIPTED_TOKEN_DELAY": "0"})
+    assert again.returncode == 0, again.stderr
+    assert "3/3 episodes" in again.stdout

@@ -297,7 +297,7 @@ async def test_the_empty_common_view_says_what_will_show_there(config: DictgameC
 @pytest.mark.real_model
 @pytest.mark.parametrize("debug", [False, True])
 def test_llama_debug_lines_stay_out_of_the_log_unless_asked(tmp_path: Path, debug: bool) -> None:
-    from dictgame.engine.llama_runtime import LlamaBackend
+    from dictgame.engine.players.llama import LlamaBackend
 
     log = tmp_path / "dictgame.log"
     setup_logging(log, llama_debug=debug)

@@ -27,7 +27,7 @@ from .control_filter import DropControlCharacters
 from .game_screen import GameScreen
 from .home_screen import HomeScreen
 from .new_game_screen import NewGameScreen
-from .players import open_backend
+from .players import Players, open_backend
 from .ui_state import remember_theme, remembered_theme
 
 log = logging.getLogger("dictgame.tui")
@@ -58,7 +58,7 @@ class DictgameApp(App[None]):
         self.store = GameStore.open(config.db.expanduser())
         self._new_game = new_game
         self._resume_game = resume_game
-        self._backend = backend
+        self._backend = Players(config, local=backend) if backend is not None else None
         self._owns_backend = backend is None
         self._backend_lock = threading.Lock()
         # One game generates at a time: a game screen being closed may still be finishing
@@ -137,7 +137,7 @@ class DictgameApp(App[None]):
 
     # -- the backend, shared by every game of this run ---------------------------------
 
-    def backend(self) -> Backend:
+    def backend(self) -> Players:
         """The backend, opened on first use (from a worker thread: importing llama.cpp is slow)."""
         with self._backend_lock:
             if self._backend is None:

@@ -28,6 +28,9 @@ EXIT_BAD_INPUT = 2
 # Flags that set a game's own settings: they go into the config's `games.<game>` section.
 GAME_FLAGS = ("rounds", "lang_a", "lang_b", "words_per_message", "temperature", "opening", "reprompt")
 TOP_FLAGS = ("db", "game", "model", "model_a", "model_b", "name_a", "name_b", "seed")
+SERVER_FLAGS = (
+    "base_url", "base_url_a", "base_url_b", "server_model", "server_model_a", "server_model_b"
+)
 RUNTIME_FLAGS = ("threads", "context_size", "gpu_layers", "chat_format")
 
 
@@ -49,6 +52,19 @@ def _runtime_flags() -> argparse.ArgumentParser:
         "--chat-format", choices=["template", "plain"],
         help="prompt with the model's chat template, or in a plain format that needs none",
     )
+    runtime.add_argument(
+        "--base-url", action="append", metavar="URL",
+        help="an OpenAI-compatible server both players play through, e.g. "
+        "http://127.0.0.1:8080/v1 (repeat for several servers: requests go to the least busy)",
+    )
+    for seat, which in (("a", "first"), ("b", "second")):
+        runtime.add_argument(
+            f"--base-url-{seat}", action="append", metavar="URL",
+            help=f"a server the {which} player plays through (repeatable)",
+        )
+    runtime.add_argument("--server-model", help="the model a server plays (default: its first)")
+    for seat, which in (("a", "first"), ("b", "second")):
+        runtime.add_argument(f"--server-model-{seat}", help=f"the {which} player's server model")
     return runtime
 
 
@@ -77,6 +93,16 @@ def _game_flags() -> argparse.ArgumentParser:
         help="ask a broken answer again as a new sample, or with a note naming the rule",
     )
     return game
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to 256")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--experiment", help="only this experiment")
     run.add_argument("--instances", type=Path, help="a clembench-shaped instances.json to play")
     run.add_argument("--resume", type=int, metavar="RUN_ID", help="finish this run")
+    run.add_argument(
+        "--parallel", type=_positive, default=1, metavar="N",
+        help="episodes played at once (on a server: concurrent requests, which a batching "
+        "server such as llama-server or vLLM serves together)",
+    )
     add("runs", study_commands.command_runs, "list runs")
     records = add("records", study_commands.command_records, "write a run as clembench records")
     records.add_argument("run_id", type=int, metavar="RUN_ID")
@@ -208,6 +239,10 @@ def _user_errors() -> tuple[type[Exception], ...]:
         InstancesError,
         UnknownGame,
     ]
+    if "dictgame.engine.players.openai_http" in sys.modules:
+        from ..engine.players.openai_http import ServerError
+
+        errors.append(ServerError)
     if "dictgame.engine.players.llama" in sys.modules:
         from ..engine.players.llama import ModelLoadError
 
@@ -218,8 +253,10 @@ def _user_errors() -> tuple[type[Exception], ...]:
 def _config_from(args: argparse.Namespace) -> DictgameConfig:
     """The configuration with the flags on top; nested sections merge key by key."""
     path = getattr(args, "config", None)
-    overrides: dict[str, Any] = {name: getattr(args, name, None) for name in TOP_FLAGS}
-    runtime = {name: getattr(args, name) for name in RUNTIME_FLAGS if hasattr(args, name)}
+    overrides: dict[str, Any] = {
+        name: getattr(args, name, None) for name in (*TOP_FLAGS, *SERVER_FLAGS)
+    }
+    runtime = {name: getattr(args, name) for name in RUNTIME_FLAGS if getattr(args, name, None) is not None}
     if runtime:
         overrides["runtime"] = runtime
     game_values = {name: getattr(args, name) for name in GAME_FLAGS if getattr(args, name, None) is not None}

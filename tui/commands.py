@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..engine.core.episode import GameMaster
 from ..engine.words import plural
 from .config import DictgameConfig
+from .server_failures import ServerStopped, server_failures
 from .signals import stopped
 
 if TYPE_CHECKING:  # imported by the commands that need them, to keep start-up fast
@@ -35,6 +36,10 @@ def command_home(args: argparse.Namespace, config: DictgameConfig) -> int:
 
 
 def command_play(args: argparse.Namespace, config: DictgameConfig) -> int:
+    from ..engine.games import get_game
+    from .players import check_servers
+
+    config = check_servers(config, get_game(config.game))
     settings = config.game_settings(new_seed(config))
     if not args.headless:
         from .app import DictgameApp
@@ -74,10 +79,12 @@ def play_headless(
                 game_id = store.create_game(settings, game)
                 state = game.new_state(settings)
             print(f"Game {game_id}: {game.title}: {describe(settings, game)}", flush=True)
-            with store.acquire(game_id):
+            with store.acquire(game_id), server_failures(f"dictgame resume {game_id} --headless"):
                 play_to_end(GameMaster(state, sessions, game), store.saver(game_id), game_id, sys.stdout)
         except KeyboardInterrupt as stop:
             return stopped(stop, game_id=game_id, before_game=game_id is None)
+        except ServerStopped as stop:
+            return stop.exit_code
         finally:
             backend.close()
     print(f"game id: {game_id}")

@@ -5,6 +5,7 @@ UI), and `[games.<name>]`, a game's own settings, validated by that game's setti
 the single source of their bounds:
 
     model = "~/models/my-model.gguf"
+    base_url_b = "http://127.0.0.1:8080/v1"   # the second player plays through a server
     [runtime]
     threads = 1
     [games.dictionary]
@@ -14,22 +15,24 @@ the single source of their bounds:
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
 from ..engine.chat_template import ChatFormat
-from ..engine.core.settings import CommonSettings
+from ..engine.core.settings import SERVER_MODEL, CommonSettings
 from ..engine.games import UnknownGame, get_game
 from . import locations
 from .actions import check_keymap
@@ -59,6 +62,29 @@ class RuntimeConfig(BaseModel):
     chat_format: ChatFormat = "template"
     """How prompts are written: with the model's own chat template, or `plain` (### headers),
     for a model whose template is missing, broken, or refused as unsafe."""
+
+
+class ServerConfig(BaseModel):
+    """How the seats that play through an OpenAI-compatible server reach it."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    api_key_env: str | None = None
+    """The environment variable that holds the servers' API key; empty: no key (local servers)."""
+    timeout: float = Field(default=120.0, gt=0, le=3600)
+    """Seconds to wait for the next piece of an answer, time queued behind other requests included."""
+    connect_timeout: float = Field(default=5.0, gt=0, le=600)
+    """Seconds to wait for a connection to a server."""
+    retries: int = Field(default=2, ge=0, le=10)
+    """Times a request that failed to start (refused, HTTP 5xx or 429) is tried again."""
+    schema_form: Literal["json_object", "json_schema", "none"] = "json_object"
+    """How a JSON schema constrains answers: `json_object` with a schema (llama-cpp-python's
+    server), `json_schema` (OpenAI's form: llama-server, vLLM, Ollama), or `none`."""
+
+
+# Server addresses: a list, or one address as a plain string (also from the environment, where
+# pydantic-settings would otherwise demand JSON).
+Addresses = Annotated[list[str], NoDecode]
 
 
 class UiConfig(BaseModel):
@@ -98,6 +124,19 @@ class DictgameConfig(BaseSettings):
     """The first player's GGUF (overrides `model`)."""
     model_b: Path | None = None
     """The second player's GGUF (overrides `model`)."""
+    base_url: Addresses = Field(default_factory=list)
+    """OpenAI-compatible server(s) both players play through unless given their own, e.g.
+    "http://127.0.0.1:8080/v1"; several: requests are spread over them by load."""
+    base_url_a: Addresses = Field(default_factory=list)
+    """The first player's server(s) (overrides `base_url`)."""
+    base_url_b: Addresses = Field(default_factory=list)
+    """The second player's server(s) (overrides `base_url`)."""
+    server_model: str | None = None
+    """The model a server plays, by the name the server lists; empty: its first model."""
+    server_model_a: str | None = None
+    """The first player's server model (overrides `server_model`)."""
+    server_model_b: str | None = None
+    """The second player's server model (overrides `server_model`)."""
     name_a: str | None = None
     """The first player's name; empty: the game's own."""
     name_b: str | None = None
@@ -107,6 +146,7 @@ class DictgameConfig(BaseSettings):
     db: Path = Field(default_factory=locations.default_db_path)
     """The SQLite file where games are saved."""
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
     ui: UiConfig = Field(default_factory=UiConfig)
     games: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Each game's own settings, by game name (see the game's settings for names and bounds)."""
@@ -127,8 +167,35 @@ class DictgameConfig(BaseSettings):
         toml_file = _config_file.get(locations.config_file())
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file))
 
+    @field_validator("base_url", "base_url_a", "base_url_b", mode="before")
+    @classmethod
+    def _urls(cls, value: object) -> object:
+        """One address or a list of them (a JSON list, from the environment); each an http(s) URL."""
+        if isinstance(value, str):
+            value = json.loads(value) if value.lstrip().startswith("[") else [value]
+        urls = value
+        if isinstance(urls, list):
+            for url in urls:
+                if not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+                    raise ValueError(f"{url!r} is not an http:// or https:// address")
+        return urls
+
     def model_for(self, seat: int) -> Path | None:
         return (self.model_a, self.model_b)[seat] or self.model
+
+    def base_urls_for(self, seat: int) -> list[str]:
+        """The servers a seat plays through; empty: it plays a local GGUF."""
+        return (self.base_url_a, self.base_url_b)[seat] or self.base_url
+
+    def server_model_for(self, seat: int) -> str | None:
+        return (self.server_model_a, self.server_model_b)[seat] or self.server_model
+
+    def seat_model(self, seat: int) -> str | None:
+        """What a seat's player is stored as: its GGUF, or `server:NAME` for a server's model
+        (its address is not stored: a server may move and its games still resume)."""
+        if self.base_urls_for(seat):
+            return SERVER_MODEL + (self.server_model_for(seat) or "")
+        return _text(self.model_for(seat))
 
     def game_settings(
         self, seed: int, game: str | None = None, instance: dict[str, Any] | None = None
@@ -141,7 +208,7 @@ class DictgameConfig(BaseSettings):
             instance = chosen.play_instance(seed)
         given: dict[str, Any] = {
             **self.games.get(chosen.name, {}),
-            "models": tuple(_text(self.model_for(seat)) for seat in (0, 1)),
+            "models": tuple(self.seat_model(seat) for seat in (0, 1)),
             "names": (self.name_a, self.name_b),
         }
         if "seed" not in (instance or {}):

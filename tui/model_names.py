@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..engine.core.settings import served_model
 from ..models import ModelFileError, embedded_model_path
 
 SCRIPTED = "scripted"
@@ -14,6 +15,9 @@ SCRIPTED = "scripted"
 def model_title(model: str | Path | None, *, scripted: bool = False) -> str:
     if scripted:
         return SCRIPTED
+    served = served_model(str(model)) if model is not None else None
+    if served is not None:
+        return f"{Path(served).name or 'the first model'} on a server"
     if not model:
         try:
             model = embedded_model_path()

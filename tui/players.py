@@ -1,25 +1,79 @@
 """Seat a game's players at their models: the one place the app turns settings into sessions.
 
 The headless runner, batch runs and the terminal UI call this, so they play exactly the same
-game. A seat the game plays itself (programmatic) gets no session.
+game. A seat the game plays itself (programmatic) gets no session; a seat whose model is a
+server's (`server:NAME`) plays through the servers the configuration gives that seat.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine.backend import Backend, LoadProgressCallback, PlayerSession
 from ..engine.core.game import Game
-from ..engine.core.settings import CommonSettings
+from ..engine.core.settings import CommonSettings, served_model
 from ..models import ModelInfo, resolve_model
-from .config import DictgameConfig
+from .config import ConfigError, DictgameConfig
+
+if TYPE_CHECKING:  # the server client is imported only when a seat plays through a server
+    from ..engine.players.openai_http import OpenAIBackend, ServerOptions
 
 Seats = tuple[PlayerSession | None, PlayerSession | None]
 
 
-def open_backend(config: DictgameConfig, on_load_progress: LoadProgressCallback | None = None) -> Backend:
-    """The backend the configuration asks for; llama.cpp is imported only when needed."""
+class Players:
+    """Where the players' models run: the local runtime for GGUF files, opened on first use
+    (a game played wholly on servers never loads llama.cpp), and each seat's servers (seats on
+    the same servers share one client, so requests are spread over them by load)."""
+
+    def __init__(
+        self,
+        config: DictgameConfig,
+        on_load_progress: LoadProgressCallback | None = None,
+        local: Backend | None = None,
+    ) -> None:
+        self.config = config
+        self.on_load_progress = on_load_progress
+        self._local = local
+        self._servers: dict[tuple[str, ...], OpenAIBackend] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def local(self) -> Backend:
+        with self._lock:
+            if self._local is None:
+                self._local = _local_backend(self.config, self.on_load_progress)
+            return self._local
+
+    def session(self, model_path: Path) -> PlayerSession:
+        return self.local.session(model_path)
+
+    def servers(self, base_urls: list[str]) -> OpenAIBackend:
+        from ..engine.players.openai_http import OpenAIBackend
+
+        key = tuple(base_urls)
+        with self._lock:
+            if key not in self._servers:
+                self._servers[key] = OpenAIBackend(base_urls, server_options(self.config))
+            return self._servers[key]
+
+    def close(self) -> None:
+        with self._lock:
+            backends = [*self._servers.values(), *([self._local] if self._local else [])]
+            self._servers.clear()
+            self._local = None
+        for backend in backends:
+            backend.close()
+
+
+def open_backend(config: DictgameConfig, on_load_progress: LoadProgressCallback | None = None) -> Players:
+    """The players' backends as the configuration asks; none is opened before it is needed."""
+    return Players(config, on_load_progress)
+
+
+def _local_backend(config: DictgameConfig, on_load_progress: LoadProgressCallback | None) -> Backend:
     if config.backend == "scripted":
         from ..engine.scripted import ScriptedBackend
 
@@ -36,15 +90,50 @@ def open_backend(config: DictgameConfig, on_load_progress: LoadProgressCallback 
     )
 
 
+def server_options(config: DictgameConfig) -> ServerOptions:
+    from ..engine.players.openai_http import ServerOptions
+
+    server = config.server
+    return ServerOptions(
+        api_key_env=server.api_key_env,
+        timeout=server.timeout,
+        connect_timeout=server.connect_timeout,
+        retries=server.retries,
+        schema_form=server.schema_form,
+    )
+
+
+def check_servers(config: DictgameConfig, game: Game[Any] | None = None) -> DictgameConfig:
+    """Before a new game or run: every server a model seat plays through answers and serves
+    its model. Returns the configuration with each such seat's model named (a seat given no
+    server model gets the server's first), so the game stores what it played."""
+    from ..engine.players.openai_http import OpenAIBackend
+
+    kinds = game.seats if game is not None else ("model", "model")
+    named: dict[str, str] = {}
+    for seat, suffix in enumerate("ab"):
+        urls = config.base_urls_for(seat)
+        if kinds[seat] != "model" or not urls:
+            continue
+        backend = OpenAIBackend(urls, server_options(config))
+        try:
+            named[f"server_model_{suffix}"] = backend.check(config.server_model_for(seat))
+        finally:
+            backend.close()
+    return config.model_copy(update=named) if named else config
+
+
 def player_models(
     settings: CommonSettings, config: DictgameConfig, game: Game[Any] | None = None
 ) -> tuple[ModelInfo | None, ModelInfo | None]:
-    """Each model seat's file, checked before any weights load (None: no model file)."""
+    """Each local model seat's file, checked before any weights load (None: no model file)."""
     kinds = game.seats if game is not None else ("model", "model")
     if config.backend == "scripted":
         return None, None
     first, second = (
-        resolve_model(player.model) if kind == "model" else None
+        resolve_model(player.model)
+        if kind == "model" and served_model(player.model) is None
+        else None
         for player, kind in zip(settings.players, kinds, strict=True)
     )
     return first, second
@@ -58,9 +147,22 @@ def seat_players(
     models = player_models(settings, config, game)
     sessions: list[PlayerSession | None] = []
     for seat, kind in enumerate(kinds):
-        model = models[seat]
+        player = settings.players[seat]
+        served = served_model(player.model)
         if kind != "model":
             sessions.append(None)
+        elif served is not None:
+            urls = config.base_urls_for(seat)
+            if not urls:
+                raise ConfigError(
+                    f"{player.name} plays the model {served!r} on a server: give the server's "
+                    f"address with --base-url or --base-url-{'ab'[seat]} (base_url in the config)"
+                )
+            if not isinstance(backend, Players):
+                raise TypeError("a seat on a server is seated by the players of open_backend")
+            servers = backend.servers(urls)
+            sessions.append(servers.session(served or servers.check(None)))
         else:
+            model = models[seat]
             sessions.append(backend.session(model.path if model else Path(f"scripted-{'ab'[seat]}")))
     return sessions[0], sessions[1]

@@ -7,17 +7,20 @@ and started again plays no finished episode twice and resumes the one that was c
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from typing import Any, TextIO
 
-from ..engine.backend import Backend
+from ..engine.backend import Backend, CancelToken
 from ..engine.core.episode import GameMaster, play
 from ..engine.core.game import Game
 from ..engine.games import get_game
 from ..saves import GameStore
 from ..saves.runs import EpisodeRow, episodes, run_arguments
 from .config import DictgameConfig
-from .headless import SavedBeforeStopping
 from .players import Seats, seat_players
 
 DONE = ("finished", "aborted")
@@ -67,32 +70,95 @@ def _clock(seconds: float) -> str:
 
 
 def play_run(
-    store: GameStore, run_id: int, config: DictgameConfig, backend: Backend, out: TextIO
+    store: GameStore,
+    run_id: int,
+    config: DictgameConfig,
+    backend: Backend,
+    out: TextIO,
+    parallel: int = 1,
 ) -> int:
-    """Play every episode of the run that is not over; returns how many were played."""
+    """Play every episode of the run that is not over, `parallel` at a time; returns how many
+    were played to their end.
+
+    Each episode in flight has its own game master and players (on a server, its own
+    requests, which the server batches; in-process, its own context on the shared model).
+    The first error, or a stop (Ctrl+C, a signal), cancels the episodes in flight: their
+    current moves are dropped whole, and the command waits for them before it ends.
+    """
     arguments = run_arguments(store, run_id)
     game = get_game(arguments["game"])
     rows = episodes(store, run_id)
-    progress = Progress(len(rows), sum(1 for e in rows if e.status in DONE), out)
+    waiting = [episode for episode in rows if episode.status not in DONE]
+    progress = Progress(len(rows), len(rows) - len(waiting), out)
     progress.show("starting")
-    seats: Seats | None = None
+    seats = SeatPool(backend, config, game)
+    stop = CancelToken()
     try:
-        for episode in rows:
-            if episode.status in DONE:
-                continue
-            state, game_id = _episode_state(store, game, episode, config, arguments)
-            if seats is None:
-                seats = seat_players(backend, state.settings, config, game)
-            for session in seats:
-                if session is not None:
-                    session.reset()
-            with store.acquire(game_id):
-                master = GameMaster(state, seats, game)
-                play(master, SavedBeforeStopping(store.saver(game_id)))
-            progress.advance(f"game {game_id}: {master.outcome.result.value}")
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="episode") as pool:
+            futures = [
+                pool.submit(_play_episode, store, game, episode, config, arguments, seats, stop)
+                for episode in waiting
+            ]
+            try:
+                for future in as_completed(futures):
+                    note = future.result()
+                    if note is not None:
+                        progress.advance(note)
+            except BaseException:
+                stop.cancel()
+                for future in futures:
+                    future.cancel()
+                raise  # once the pool has waited for the episodes in flight
     finally:
         progress.close()
     return progress.played
+
+
+class SeatPool:
+    """Players not in use: an episode takes a pair (seated anew only when none is free, so a
+    run seats at most `parallel` pairs) and gives it back when it ends."""
+
+    def __init__(self, backend: Backend, config: DictgameConfig, game: Game[Any]) -> None:
+        self.backend, self.config, self.game = backend, config, game
+        self._idle: list[Seats] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def seats(self, settings: Any) -> Iterator[Seats]:
+        with self._lock:
+            seats = self._idle.pop() if self._idle else None
+        if seats is None:
+            seats = seat_players(self.backend, settings, self.config, self.game)
+        for session in seats:
+            if session is not None:
+                session.reset()
+        try:
+            yield seats
+        finally:
+            with self._lock:
+                self._idle.append(seats)
+
+
+def _play_episode(
+    store: GameStore,
+    game: Game[Any],
+    episode: EpisodeRow,
+    config: DictgameConfig,
+    arguments: dict[str, Any],
+    seats: SeatPool,
+    stop: CancelToken,
+) -> str | None:
+    """Play one episode to its end; its note for the progress line, or None if stopped."""
+    if stop.cancelled:
+        return None
+    state, game_id = _episode_state(store, game, episode, config, arguments)
+    with seats.seats(state.settings) as players, store.acquire(game_id):
+        master = GameMaster(state, players, game)
+        # Signals reach only the main thread, which waits for this one: a move's commit is
+        # never cut short, so it needs no `held_signals` (which only the main thread may use).
+        if play(master, store.saver(game_id), cancel=stop) != "finished":
+            return None
+    return f"game {game_id}: {master.outcome.result.value}"
 
 
 def _episode_state(

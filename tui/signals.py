@@ -83,7 +83,10 @@ def held_signals() -> Iterator[None]:
         raise Stopped(signal_number)
 
 
-def stopped(stop: KeyboardInterrupt, *, game_id: int | None = None, before_game: bool = False) -> int:
+def stopped(
+    stop: KeyboardInterrupt, *, game_id: int | None = None, before_game: bool = False,
+    run_id: int | None = None,
+) -> int:
     """Say in one line why the command stopped and what was kept; returns the exit code."""
     reason = stop.reason if isinstance(stop, Stopped) else _NAMES[signal.SIGINT]
     if before_game:
@@ -93,6 +96,8 @@ def stopped(stop: KeyboardInterrupt, *, game_id: int | None = None, before_game:
             f"; every completed move is saved, and `dictgame resume {game_id} --headless` "
             "goes on from there"
         )
+    elif run_id is not None:
+        kept = f"; every finished episode is saved, and `dictgame run --resume {run_id}` goes on from there"
     else:
         kept = ""
     log.info("stopped by %s (game %s)", reason, game_id)

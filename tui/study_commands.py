@@ -10,6 +10,7 @@ from typing import Any
 
 from .commands import open_store
 from .config import DictgameConfig
+from .server_failures import ServerStopped, server_failures
 from .signals import stopped
 
 
@@ -43,9 +44,17 @@ def run_arguments(args: argparse.Namespace, config: DictgameConfig) -> dict[str,
         "experiment": args.experiment,
         "instances": str(args.instances.resolve()) if args.instances else None,
         "seed": config.seed or 0,
-        "models": [str(config.model_for(seat) or "") for seat in (0, 1)],
+        "models": [_run_model(config, seat) for seat in (0, 1)],
         "settings": config.games.get(config.game, {}),
     }
+
+
+def _run_model(config: DictgameConfig, seat: int) -> str:
+    """A seat's model as it identifies a run: a server's model by name, not by the address,
+    so a run whose server moved is still the same run."""
+    if config.base_urls_for(seat):
+        return config.seat_model(seat) or ""
+    return str(config.model_for(seat) or "")
 
 
 def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
@@ -53,7 +62,7 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
     from ..engine.games import get_game
     from ..saves.runs import create_run, find_run
     from ..saves.runs import run_arguments as stored_arguments
-    from .players import open_backend
+    from .players import check_servers, open_backend
     from .runner import play_run
 
     with open_store(config) as store:
@@ -61,9 +70,11 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
             run_id = args.resume
             stored = stored_arguments(store, run_id)
             config = config.model_copy(update={"game": stored["game"]})
+            check_servers(config, get_game(config.game))
         else:
-            arguments = run_arguments(args, config)
             game = get_game(config.game)
+            config = check_servers(config, game)
+            arguments = run_arguments(args, config)
             run_id = find_run(store, arguments) or 0
             if not run_id:
                 if args.instances is not None:
@@ -85,9 +96,12 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
                 print(f"Run {run_id} has these arguments: finishing it", flush=True)
         backend = open_backend(config)
         try:
-            play_run(store, run_id, config, backend, sys.stdout)
+            with server_failures(f"dictgame run --resume {run_id}"):
+                play_run(store, run_id, config, backend, sys.stdout, parallel=args.parallel)
         except KeyboardInterrupt as stop:
-            return stopped(stop)
+            return stopped(stop, run_id=run_id)
+        except ServerStopped as stop:
+            return stop.exit_code
         finally:
             backend.close()
     print(f"run id: {run_id}")

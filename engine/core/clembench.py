@@ -35,6 +35,7 @@ from .scores import (
     request_metrics,
     round_scores,
 )
+from .settings import served_model
 
 # The clemcore release whose record format these files follow.
 CLEM_VERSION = "3.7.2"
@@ -61,7 +62,11 @@ class PlayedEpisode:
             if kind == "programmatic":
                 names.append(PROGRAMMATIC)
             else:
-                names.append(Path(path).stem if path else EMBEDDED_MODEL)
+                served = served_model(path)
+                if served is not None:  # a server's name: a file's path, or "org/model"
+                    names.append(Path(served).stem if served.endswith(".gguf") else Path(served).name)
+                else:
+                    names.append(Path(path).stem if path else EMBEDDED_MODEL)
         return tuple(names)
 
     @property

@@ -7,12 +7,23 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# A player's model that a server plays is stored as this prefix and the server's model name.
+SERVER_MODEL = "server:"
+
+
+def served_model(model: str | None) -> str | None:
+    """The server's name of the model a player plays through a server; None: a local GGUF."""
+    if model is not None and model.startswith(SERVER_MODEL):
+        return model[len(SERVER_MODEL) :]
+    return None
+
 
 class PlayerSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: str = Field(min_length=1, max_length=40)
-    # A GGUF path; None plays on the embedded default model.
+    # A GGUF path, or `server:NAME` (SERVER_MODEL) for a model an OpenAI-compatible server
+    # plays; None plays on the embedded default model.
     model: str | None = None
 
     @field_validator("name")

@@ -1,1 +1,2 @@
-"""Who can sit in a seat: llama.cpp in this process (`llama/`), and more to come."""
+"""Who can sit in a seat: llama.cpp in this process (`llama/`), or a model behind an
+OpenAI-compatible server (`openai_http.py`)."""
