@@ -238,7 +238,7 @@ async def test_a_second_wrong_model_path_replaces_the_first(
         path.focus()
         await pilot.press(*str(readme), "ctrl+s")
         error = form.query_one("#path-a-error", Static)
-        assert 'not a GGUF file (it starts with the text "# di")' in str(error.content)
+        assert 'Not a GGUF file (it starts with the text "# di").' in str(error.content)
         await pilot.press(*str(tmp_path / "other.gguf"), "ctrl+s")
         assert path.value == str(tmp_path / "other.gguf")
         assert "does not exist" in str(error.content)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from textual.app import SystemCommand
-    from textual.binding import Binding
+    from textual.binding import BindingType
     from textual.dom import DOMNode
 
 # How long a key keeps its place in the footer when the terminal is narrow: the lowest tier
@@ -114,7 +114,7 @@ def footer_tier(binding_id: str | None, action: str) -> int:
     return MIDDLE
 
 
-def bindings(section: str) -> list[Binding]:
+def bindings(section: str) -> list[BindingType]:
     """The Textual bindings of one screen or widget."""
     from textual.binding import Binding
 

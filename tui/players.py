@@ -61,7 +61,9 @@ class Players:
 
     def close(self) -> None:
         with self._lock:
-            backends = [*self._servers.values(), *([self._local] if self._local else [])]
+            backends: list[Any] = list(self._servers.values())
+            if self._local is not None:
+                backends.append(self._local)
             self._servers.clear()
             self._local = None
         for backend in backends:

@@ -97,7 +97,7 @@ def stopped(
             "goes on from there"
         )
     elif run_id is not None:
-        kept = f"; every finished episode is saved, and `dictgame run --resume {run_id}` goes on from there"
+        kept = f"; every completed move is saved. Continue with: dictgame run --resume {run_id}"
     else:
         kept = ""
     log.info("stopped by %s (game %s)", reason, game_id)
