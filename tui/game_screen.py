@@ -347,7 +347,8 @@ class GameScreen(Screen[None]):
         return self.state.moves[-1].seat if self.state.moves else 0
 
     def action_next_view(self) -> None:
-        self._editing().next_view()
+        """Only looking: the game plays on."""
+        cast(Any, self.panel).next_view()
 
     def action_edit_entry(self) -> None:
         self._editing().edit_entry()
