@@ -46,8 +46,9 @@ app_module.DictgameApp.__init__ = init
 original_run = app_module.DictgameApp.run
 app_module.DictgameApp.run = lambda self, **kw: original_run(self, headless=True, size=(120, 40))
 
-from dictgame.tui.cli import main
-sys.exit(main([]))
+from dictgame.tui import cli
+cli.refuse_without_terminal = lambda: None  # drawn headless here: no terminal is needed
+sys.exit(cli.main([]))
 """
 
 

@@ -470,3 +470,15 @@ async def test_saving_an_entry_unchanged_records_no_edit(
         await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
         assert len(screen.state.history) == history_before
         assert not any(a.source is Source.USER for a in screen.state.history)
+
+
+async def test_switching_the_table_view_leaves_the_game_playing(config: DictgameConfig) -> None:
+    app = DictgameApp(config, new_game=config.game_settings(seed=7), backend=scripted(0.05))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, GameScreen)
+        await wait_until(pilot, lambda: streaming(screen))
+        await pilot.press("v")
+        await pilot.pause(0.2)
+        assert screen.query_one(DictionaryTable).view.value == "common"
+        assert screen.mode is Mode.PLAYING

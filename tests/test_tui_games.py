@@ -40,8 +40,11 @@ async def choose_game(pilot: Any, app: DictgameApp, title: str) -> None:
     await wait_until(pilot, lambda: select.expanded)
     overlay = select.query_one(SelectOverlay)
     titles = [str(prompt) for prompt, _ in select._options]
-    while overlay.highlighted != titles.index(title):
-        await pilot.press("down")
+    target = titles.index(title)
+    for _ in range(2 * len(titles)):
+        if overlay.highlighted == target:
+            break
+        await pilot.press("down" if (overlay.highlighted or 0) < target else "up")
         await pilot.pause(0.05)
     await pilot.press("enter")
     await wait_until(pilot, lambda: not select.expanded)

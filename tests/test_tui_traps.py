@@ -357,3 +357,23 @@ async def test_adding_a_word_already_held_says_so_and_offers_to_edit_it(
         await pilot.press("end", "ctrl+u", *"fixed", "enter")
         await wait_until(pilot, lambda: app.screen is screen)
         assert screen.state.dictionaries[0].get(held.foreign).meaning == "fixed"  # type: ignore[union-attr]
+
+
+# -- 3: 80x24 (the snapshots show every screen and dialog; this is the pane titles) ---------
+
+
+@pytest.mark.parametrize(("size", "model_shown"), [((120, 40), True), ((80, 24), False)])
+async def test_pane_titles_fit_their_pane(
+    config: DictgameConfig, size: tuple[int, int], model_shown: bool
+) -> None:
+    named = config.model_copy(update={"backend": "llama"})  # panes name the model file
+    app = DictgameApp(named, new_game=named.game_settings(seed=7), backend=ScriptedBackend())
+    async with app.run_test(size=size) as pilot:
+        screen = app.screen
+        assert isinstance(screen, GameScreen)
+        await wait_until(pilot, lambda: screen.mode is Mode.FINISHED)
+        for pane in screen.panes:
+            title = str(pane.border_title)
+            assert len(title) <= pane.size.width - 6
+            assert ("SmolLM2" in title) is model_shown
+            assert "SmolLM2" in str(pane.tooltip)

@@ -64,6 +64,27 @@ class ChatPane(VerticalScroll):
         # Stay at the newest move until the person scrolls up to read older ones.
         self.anchor()
 
+    # -- the title: who the player is ---------------------------------------------------------
+
+    def set_title(self, parts: Sequence[str]) -> None:
+        """Name, language, model: the later parts go when the pane is too narrow for them
+        (the whole title stays in the tooltip)."""
+        self._title_parts = tuple(parts)
+        self.tooltip = " · ".join(parts)
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        parts = getattr(self, "_title_parts", ())
+        room = self.size.width - 6  # the corners and the spaces around the title
+        shown = " · ".join(parts)
+        while len(parts) > 1 and room > 0 and len(shown) > room:
+            parts = parts[:-1]
+            shown = " · ".join(parts)
+        self.border_title = Text(shown)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_title()
+
     # -- the committed moves ---------------------------------------------------------------
 
     def set_moves(self, records: Sequence[MoveRecord]) -> None:

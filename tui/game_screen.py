@@ -97,7 +97,7 @@ class GameScreen(Screen[None]):
 
     def on_mount(self) -> None:
         for seat, pane in enumerate(self.panes):
-            pane.border_title = Text(self._pane_title(seat))
+            pane.set_title(self._pane_title(seat))
             pane.border_subtitle = "↑↓ choose a move · r raw"
         self._show_committed()
         self.set_interval(FLUSH_SECONDS, self._flush_inbox)
@@ -137,14 +137,14 @@ class GameScreen(Screen[None]):
     def panes(self) -> list[ChatPane]:
         return list(self.query(ChatPane))
 
-    def _pane_title(self, seat: int) -> str:
+    def _pane_title(self, seat: int) -> list[str]:
         player = self.state.settings.players[seat]
         if self.game.seats[seat] == "programmatic":
             model = "the game's own player"
         else:
             model = model_title(player.model, scripted=self.dictgame.config.backend == "scripted")
         language = getattr(player, "language", "")
-        return " · ".join(part for part in (player.name, language, model) if part)
+        return [part for part in (player.name, language, model) if part]
 
     # -- seating the players (loads the models) -------------------------------------------
 
@@ -350,7 +350,8 @@ class GameScreen(Screen[None]):
         return self.state.moves[-1].seat if self.state.moves else 0
 
     def action_next_view(self) -> None:
-        self._editing().next_view()
+        """Only looking: the game plays on."""
+        cast(Any, self.panel).next_view()
 
     def action_edit_entry(self) -> None:
         self._editing().edit_entry()
