@@ -77,7 +77,7 @@ def _game_flags() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import commands, study_commands
+    from . import commands, deal_commands, study_commands
 
     common, runtime, seats, game = _common_flags(), _runtime_flags(), _seat_flags(), _game_flags()
     parser = argparse.ArgumentParser(
@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--experiment", help="only this experiment")
     run.add_argument("--instances", type=Path, help="a clembench-shaped instances.json to play")
     run.add_argument("--resume", type=int, metavar="RUN_ID", help="finish this run")
+    run.add_argument("--runs", type=int, default=1, metavar="N", help="play each instance N times")
     add("runs", study_commands.command_runs, "list runs")
     records = add("records", study_commands.command_records, "write a run as clembench records")
     records.add_argument("run_id", type=int, metavar="RUN_ID")
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation = add("eval", study_commands.command_eval, "scores of runs per game and model")
     evaluation.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
     evaluation.add_argument("--csv", type=Path, help="also write the table as CSV")
+    deal_commands.add_commands(add)
     return parser
 
 

@@ -38,7 +38,7 @@ def command_instances(args: argparse.Namespace, config: DictgameConfig) -> int:
 
 def run_arguments(args: argparse.Namespace, config: DictgameConfig) -> dict[str, Any]:
     """What makes a run the same run: started again with these, it is finished, not redone."""
-    return {
+    arguments = {
         "game": config.game,
         "experiment": args.experiment,
         "instances": str(args.instances.resolve()) if args.instances else None,
@@ -46,9 +46,24 @@ def run_arguments(args: argparse.Namespace, config: DictgameConfig) -> dict[str,
         "models": [str(config.model_for(seat) or "") for seat in (0, 1)],
         "settings": config.games.get(config.game, {}),
     }
+    # Named only when repeated, so that runs stored before the flag existed are found again.
+    if args.runs != 1:
+        arguments["runs"] = args.runs
+    return arguments
+
+
+def repeated(instance: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """An instance played again: the same game with its seed moved on, so that the players
+    sample anew (an instance without a seed gets the episode's own)."""
+    if repeat == 0 or "seed" not in instance:
+        return dict(instance)
+    return {**instance, "seed": (int(instance["seed"]) + repeat) % 2**31}
 
 
 def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
+    if args.runs < 1:
+        print(f"dictgame: --runs must be at least 1, not {args.runs}", file=sys.stderr)
+        return 2
     from ..engine.core.instances import pick, read_instances
     from ..engine.games import get_game
     from ..saves.runs import create_run, find_run
@@ -72,7 +87,8 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
                     experiments = game.experiments(arguments["seed"])
                 # Each instance keeps its number in its experiment (clembench's game_id).
                 episodes = [
-                    (experiment.name, {"game_id": number, **instance})
+                    (experiment.name, {"game_id": number, **repeated(instance, repeat)})
+                    for repeat in range(args.runs)
                     for experiment in pick(experiments, args.experiment)
                     for number, instance in enumerate(experiment.instances)
                 ]
