@@ -26,7 +26,7 @@ EXIT_BAD_INPUT = 2
 
 # Flags that set a game's own settings: they go into the config's `games.<game>` section.
 GAME_FLAGS = ("rounds", "lang_a", "lang_b", "words_per_message", "temperature", "opening", "reprompt")
-TOP_FLAGS = ("db", "game", "model", "model_a", "model_b", "name_a", "name_b", "seed")
+TOP_FLAGS = ("db", "game", "model", "model_a", "model_b", "name_a", "name_b", "seed", "seat_a", "seat_b")
 RUNTIME_FLAGS = ("threads", "context_size", "gpu_layers", "chat_format")
 
 
@@ -56,6 +56,8 @@ def _seat_flags() -> argparse.ArgumentParser:
     seats.add_argument("--model-a", type=Path, help="GGUF file for the first player")
     seats.add_argument("--model-b", type=Path, help="GGUF file for the second player")
     seats.add_argument("--seed", type=int, help="seed (default: random)")
+    for seat in "ab":
+        seats.add_argument(f"--seat-{seat}", choices=["model", "human"], help=f"who plays seat {seat.upper()}: a model, or you")
     return seats
 
 

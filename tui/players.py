@@ -6,6 +6,7 @@ game. A seat the game plays itself (programmatic) gets no session.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,12 @@ from ..models import ModelInfo, resolve_model
 from .config import DictgameConfig
 
 Seats = tuple[PlayerSession | None, PlayerSession | None]
+# A person's seat, from its number: how this interface hears what they answer.
+PersonSeat = Callable[[int], PlayerSession]
+
+
+class SeatError(ValueError):
+    """A seat that cannot be played as asked: one line saying why and what to do."""
 
 
 def open_backend(config: DictgameConfig, on_load_progress: LoadProgressCallback | None = None) -> Backend:
@@ -44,23 +51,43 @@ def player_models(
     if config.backend == "scripted":
         return None, None
     first, second = (
-        resolve_model(player.model) if kind == "model" else None
+        resolve_model(player.model) if kind == "model" and not player.human else None
         for player, kind in zip(settings.players, kinds, strict=True)
     )
     return first, second
 
 
+def check_people(settings: CommonSettings, game: Game[Any]) -> None:
+    """A person may take a seat a model would play, not one the game plays itself."""
+    for seat, (player, kind) in enumerate(zip(settings.players, game.seats, strict=True)):
+        if player.human and kind == "programmatic":
+            raise SeatError(
+                f"seat {'AB'[seat]} of {game.title} is played by the game itself, not by a person"
+            )
+
+
 def seat_players(
-    backend: Backend, settings: CommonSettings, config: DictgameConfig, game: Game[Any] | None = None
+    backend: Backend, settings: CommonSettings, config: DictgameConfig,
+    game: Game[Any] | None = None, person: PersonSeat | None = None,
 ) -> Seats:
-    """One session per model seat; players on the same file share its loaded weights."""
+    """One session per model seat (players on the same file share its loaded weights), and
+    a person's seat from `person`, the interface's way of hearing them."""
     kinds = game.seats if game is not None else ("model", "model")
+    if game is not None:
+        check_people(settings, game)
     models = player_models(settings, config, game)
     sessions: list[PlayerSession | None] = []
     for seat, kind in enumerate(kinds):
         model = models[seat]
         if kind != "model":
             sessions.append(None)
+        elif settings.players[seat].human:
+            if person is None:
+                raise SeatError(
+                    f"seat {'AB'[seat]} is played by a person, which only the headless game "
+                    "can seat for now: dictgame play --headless, or dictgame resume ID --headless"
+                )
+            sessions.append(person(seat))
         else:
             sessions.append(backend.session(model.path if model else Path(f"scripted-{'ab'[seat]}")))
     return sessions[0], sessions[1]

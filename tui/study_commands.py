@@ -64,6 +64,10 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
     if args.runs < 1:
         print(f"dictgame: --runs must be at least 1, not {args.runs}", file=sys.stderr)
         return 2
+    if "human" in (config.seat_a, config.seat_b):
+        print("dictgame: a run plays models only; play with a person in a seat with "
+              "dictgame play --headless --seat-a human", file=sys.stderr)
+        return 2
     from ..engine.core.instances import pick, read_instances
     from ..engine.games import get_game
     from ..saves.runs import create_run, find_run

@@ -14,6 +14,8 @@ class PlayerSettings(BaseModel):
     name: str = Field(min_length=1, max_length=40)
     # A GGUF path; None plays on the embedded default model.
     model: str | None = None
+    # A person plays this seat: their answers go through the same move rules as a model's.
+    human: bool = False
 
     @field_validator("name")
     @classmethod
