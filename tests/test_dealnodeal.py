@@ -314,3 +314,64 @@ def test_guided_replies_are_asked_under_a_schema_and_read_back_as_text() -> None
     assert master.state.moves[0].attempts[0].raw_output.startswith('"[message] I take')
     assert master.state.moves[0].message.startswith("[message] I take")
     assert parse_reply('"[message] cut sho', True) == (Reply("message", "cut sho"), None)
+
+
+async def test_the_panel_shows_items_values_and_proposals_only_once_both_are_in() -> None:
+    from textual.app import App, ComposeResult
+
+    from dictgame.tui.panels.dealnodeal import Panel
+
+    master = new_master(negotiator, objective="coop")
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Panel(master.state, id="game-panel")
+
+    app = Host()
+    async with app.run_test():
+        panel = app.query_one(Panel)
+        shown = lambda: str(panel.content)  # noqa: E731
+        assert "books" in shown() and "none yet" in shown()
+        assert shown().splitlines()[3].split() == ["books", "1", "2", "4"]
+        play(master, NoSaver(), moves=4)
+        panel.show(master.state)
+        assert "Player A proposed (hidden)" in shown() and "takes" not in shown()
+        play(master, NoSaver())
+        panel.show(master.state)
+        a, b = master.state.points
+        assert "Player A takes 1 books" in shown() and f"scores {a + b} / {a + b}" in shown()
+        assert "success" in shown()
+        # With a person in seat B, the partner's values are private.
+        person = master.state.settings.players[1].model_copy(update={"human": True})
+        settings = master.state.settings.model_copy(
+            update={"players": (master.state.settings.players[0], person)}
+        )
+        panel.show(DEALNODEAL.new_state(settings))
+        assert shown().splitlines()[3].split() == ["books", "1", "?", "4"]
+
+
+async def test_a_game_chosen_in_the_new_game_form_is_played_with_its_panel(tmp_path: Path) -> None:
+    import test_tui_games as tui_games
+    from test_tui_support import wait_until
+
+    from dictgame.tui.app import DictgameApp
+    from dictgame.tui.config import DictgameConfig
+    from dictgame.tui.game_screen import GameScreen, Mode
+    from dictgame.tui.new_game_screen import NewGameScreen
+    from dictgame.tui.panels.dealnodeal import Panel
+
+    config = DictgameConfig(db=tmp_path / "games.db", backend="scripted", seed=7)
+    app = DictgameApp(config)
+    async with app.run_test(size=tui_games.SIZE) as pilot:
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewGameScreen))
+        await tui_games.choose_game(pilot, app, "Deal or No Deal")
+        await wait_until(pilot, lambda: app.screen.query_one("#instance-settings").display)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
+        screen = app.screen
+        assert isinstance(screen, GameScreen)
+        await wait_until(pilot, lambda: screen.mode is Mode.FINISHED)
+        panel = str(screen.query_one("#game-panel", Panel).content)
+        assert "success" in panel and "takes" in panel
+        assert screen.state.settings.objective == "self"  # the form's first experiment
