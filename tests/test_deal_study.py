@@ -160,9 +160,13 @@ def test_a_selfplay_run_of_the_cooperative_experiment_is_stored_and_analyzed(tmp
     with GameStore.open(db) as store:
         played = episodes(store, 1)
         seeds = [row.instance["seed"] for row in played]
-        # The repeat plays the same ten games with their seeds moved on.
+        # The repeat plays the same ten games with their seeds moved on, numbered on.
         assert [row.instance["counts"] for row in played[:10]] == [row.instance["counts"] for row in played[10:]]
         assert [s + 1 for s in seeds[:10]] == seeds[10:]
+        assert [row.instance["game_id"] for row in played] == list(range(20))
+    records = dictgame("records", "1", "--out", str(tmp_path / "results"), "--db", str(db))
+    assert records.returncode == 0, records.stderr
+    assert len(list((tmp_path / "results").glob("*/dealnodeal/coop/instance_*/scores.json"))) == 20
     analysis = dictgame("analyze", "1", "--db", str(db))
     assert analysis.returncode == 0, analysis.stderr
     line = next(line for line in analysis.stdout.splitlines() if line.startswith("coop"))

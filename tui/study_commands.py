@@ -52,12 +52,15 @@ def run_arguments(args: argparse.Namespace, config: DictgameConfig) -> dict[str,
     return arguments
 
 
-def repeated(instance: dict[str, Any], repeat: int) -> dict[str, Any]:
-    """An instance played again: the same game with its seed moved on, so that the players
-    sample anew (an instance without a seed gets the episode's own)."""
-    if repeat == 0 or "seed" not in instance:
-        return dict(instance)
-    return {**instance, "seed": (int(instance["seed"]) + repeat) % 2**31}
+def repeated(instances: tuple[dict[str, Any], ...], runs: int) -> list[dict[str, Any]]:
+    """The instances played `runs` times: each repeat the same games with their seeds moved
+    on, so that the players sample anew (an instance without a seed gets the episode's own)."""
+    return [
+        {**instance, "seed": (int(instance["seed"]) + repeat) % 2**31}
+        if repeat and "seed" in instance else dict(instance)
+        for repeat in range(runs)
+        for instance in instances
+    ]
 
 
 def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
@@ -89,12 +92,12 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
                     experiments = read_instances(args.instances)
                 else:
                     experiments = game.experiments(arguments["seed"])
-                # Each instance keeps its number in its experiment (clembench's game_id).
+                # Each instance keeps its number in its experiment (clembench's game_id); the
+                # repeats of --runs are numbered on, as if the instances were listed again.
                 episodes = [
-                    (experiment.name, {"game_id": number, **repeated(instance, repeat)})
-                    for repeat in range(args.runs)
+                    (experiment.name, {"game_id": number, **instance})
                     for experiment in pick(experiments, args.experiment)
-                    for number, instance in enumerate(experiment.instances)
+                    for number, instance in enumerate(repeated(experiment.instances, args.runs))
                 ]
                 # Fail on a bad instance before anything is stored.
                 for number, (_, instance) in enumerate(episodes):
