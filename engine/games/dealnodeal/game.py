@@ -14,15 +14,16 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from ...backend import ChatMessage
 from ...core.game import PLAYING, Answer, Ask, Game, Outcome, Result, Turn
+from ...core.records import MoveRecord
 from ...core.settings import PlayerSettings
 from .instances import experiments, play_instance
 from .items import ITEM, describe, items_text
 from .prompts import PromptBook
-from .records import DealMoveRecord
+from .records import DealMoveRecord, MoveKind
 from .rules import Reply, parse_reply, parse_take, reply_schema, take_json, take_schema
 from .scores import objective_scores, scores
 from .settings import DealSettings
@@ -107,6 +108,7 @@ def apply(
 ) -> tuple[DealMoveRecord, list[Any]]:
     (answer,) = answers
     take = None
+    kind: MoveKind
     if answer.violated:
         kind, message = "invalid", answer.attempts[-1].raw_output.strip()
     elif isinstance(answer.value, Reply):
@@ -164,12 +166,11 @@ def settings_for(instance: dict[str, Any], given: dict[str, Any]) -> DealSetting
     return DealSettings(players=players, **values)
 
 
-def restore(
-    settings: DealSettings, moves: Sequence[DealMoveRecord], edits: Sequence[Any]
-) -> DealState:
+def restore(settings: DealSettings, moves: Sequence[MoveRecord], edits: Sequence[Any]) -> DealState:
+    """A saved game; the store reads its moves as `record_type`, Deal's own records."""
     if edits:
         raise ValueError("Deal or No Deal has no edits to restore")
-    return DealState.restore(settings, moves)
+    return DealState.restore(settings, cast(Sequence[DealMoveRecord], moves))
 
 
 def summary(settings: DealSettings) -> str:
