@@ -55,6 +55,20 @@ def test_a_person_negotiates_a_deal_with_a_model(tmp_path: Path) -> None:
     assert game["moves"][5]["take"] == [3, 1, 1]
 
 
+def test_a_models_proposal_is_not_shown_to_the_person_before_theirs(tmp_path: Path) -> None:
+    db = tmp_path / "games.db"
+    # The model (A) states its split, the person agrees, the model proposes first.
+    result = play("play", "--headless", "--game", "dealnodeal", "--seat-b", "human", "--seed", "5",
+                  answers=["[message] Agreed.", "1 1 1"], db=db)
+    assert result.returncode == 0, result.stderr
+    played, report = result.stdout.split("Game 1 finished")
+    assert "[round 2] Player A: (a private proposal)" in played
+    # A's proposal shows only in the report, after B's.
+    assert '{"books": 1, "hats": 0, "balls": 1}' not in played
+    assert "Player A: values book 2, hat 0, ball 4; proposed (1 books, 0 hats, 1 balls)" in report
+    assert [m["kind"] for m in record(db)["moves"]][-2:] == ["take", "take"]
+
+
 def test_a_person_who_leaves_resumes_on_their_own_turn(tmp_path: Path) -> None:
     db = tmp_path / "games.db"
     left = play("play", "--headless", "--game", "dealnodeal", "--seat-b", "human", "--seed", "5",

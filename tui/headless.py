@@ -20,6 +20,10 @@ class TranscriptPrinter:
     """
 
     QUIET_STEPS = frozenset({"update"})
+    # Answers a person must not read before giving their own (Deal or No Deal's proposals,
+    # hidden until both are in): a model's is not printed while a person plays; the game's
+    # report shows them at the end.
+    PRIVATE_STEPS = frozenset({"take"})
 
     def __init__(self, state: Any, out: TextIO) -> None:
         self.state = state
@@ -35,9 +39,20 @@ class TranscriptPrinter:
     def _person(self, seat: int) -> bool:
         return bool(getattr(self.state.settings.players[seat], "human", False))
 
+    def _private(self, seat: int, step: str) -> bool:
+        """A model's answer hidden from the person playing the other seat."""
+        return step in self.PRIVATE_STEPS and self._person(1 - seat) and not self._person(seat)
+
     def __call__(self, event: GameEvent) -> None:
         quiet = self.QUIET_STEPS
         match event:
+            case StepStarted(seat=seat, step=step, attempt=0) if self._private(seat, step):
+                round_ = getattr(self.state, "current_round", self._round)
+                self._write(f"[round {round_}] {self._name(seat)}: (a private proposal)\n")
+            case StepStarted(seat=seat, step=step) | TextStreamed(seat=seat, step=step) if self._private(seat, step):
+                pass
+            case AttemptFinished(seat=seat, attempt=attempt) if self._private(seat, attempt.step):
+                pass
             # A person's answer is printed once they have given it, after their prompt.
             case StepStarted(seat=seat) | TextStreamed(seat=seat) if self._person(seat):
                 pass
