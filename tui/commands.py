@@ -35,7 +35,7 @@ def command_home(args: argparse.Namespace, config: DictgameConfig) -> int:
 
 def command_play(args: argparse.Namespace, config: DictgameConfig) -> int:
     settings = config.game_settings(new_seed(config))
-    if not args.headless and any(getattr(p, "human", False) for p in settings.players):
+    if not args.headless and any(p.human for p in settings.players):
         print("dictgame: a person plays a seat in the headless game for now: add --headless",
               file=sys.stderr)
         return 2
