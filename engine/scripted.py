@@ -70,7 +70,7 @@ class ScriptedBackend:
     """Every session answers through `responder` (by default, the phrasebook players)."""
 
     def __init__(self, responder: Responder | None = None, token_delay: float = 0.0) -> None:
-        self.responder = responder or phrasebook_player
+        self.responder = responder or scripted_player
         self.token_delay = token_delay
 
     def session(self, model_path: Path) -> ScriptedSession:
@@ -96,6 +96,14 @@ PHRASEBOOK: dict[str, list[str]] = {
     "spanish": ["hola", "amigo", "agua", "sol", "casa", "bueno", "sí", "pan", "gato", "árbol"],
     "french": ["bonjour", "ami", "eau", "soleil", "maison", "bon", "oui", "pain", "chat", "arbre"],
 }
+
+
+def scripted_player(request: GenerationRequest) -> str:
+    """The scripted player of the game the prompt is for: a negotiator in Deal or No Deal,
+    the phrasebook player otherwise."""
+    from .games.dealnodeal.scripted import is_deal_prompt, negotiator
+
+    return negotiator(request) if is_deal_prompt(request) else phrasebook_player(request)
 
 
 def phrasebook_player(request: GenerationRequest) -> str:

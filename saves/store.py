@@ -122,7 +122,8 @@ class GameStore:
                     "seat": seat,
                     "name": player.name,
                     "language": getattr(player, "language", ""),
-                    "model": player.model if game.seats[seat] == "model" else "programmatic",
+                    "model": "human" if player.human
+                    else player.model if game.seats[seat] == "model" else "programmatic",
                 }
                 for seat, player in enumerate(settings.players)
             )

@@ -84,7 +84,7 @@ def test_config_file_and_environment_set_defaults_flags_win(tmp_path: Path, isol
     assert dictgame("play", "--headless", "--lang-b", "Italian", "--db", str(db), env=env).returncode == 0
     settings = json.loads(dictgame("export", "1", "--format", "json", "--db", str(db)).stdout)["settings"]
     assert settings["rounds"] == 1
-    assert settings["players"][1] == {"name": "Gus", "language": "Italian", "model": None}
+    assert settings["players"][1] == {"name": "Gus", "language": "Italian", "model": None, "human": False}
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ EXIT_BAD_INPUT = 2
 
 # Flags that set a game's own settings: they go into the config's `games.<game>` section.
 GAME_FLAGS = ("rounds", "lang_a", "lang_b", "words_per_message", "temperature", "opening", "reprompt")
-TOP_FLAGS = ("db", "game", "model", "model_a", "model_b", "name_a", "name_b", "seed")
+TOP_FLAGS = ("db", "game", "model", "model_a", "model_b", "name_a", "name_b", "seed", "seat_a", "seat_b")
 SERVER_FLAGS = (
     "base_url", "base_url_a", "base_url_b", "server_model", "server_model_a", "server_model_b"
 )
@@ -75,6 +75,8 @@ def _seat_flags() -> argparse.ArgumentParser:
     seats.add_argument("--model-a", type=Path, help="GGUF file for the first player")
     seats.add_argument("--model-b", type=Path, help="GGUF file for the second player")
     seats.add_argument("--seed", type=int, help="seed (default: random)")
+    for seat in "ab":
+        seats.add_argument(f"--seat-{seat}", choices=["model", "human"], help=f"who plays seat {seat.upper()}: a model, or you")
     return seats
 
 
@@ -106,7 +108,7 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import commands, study_commands
+    from . import commands, deal_commands, study_commands
 
     common, runtime, seats, game = _common_flags(), _runtime_flags(), _seat_flags(), _game_flags()
     parser = argparse.ArgumentParser(
@@ -154,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="episodes played at once (on a server: concurrent requests, which a batching "
         "server such as llama-server or vLLM serves together)",
     )
+    run.add_argument("--runs", type=int, default=1, metavar="N", help="play each instance N times")
     add("runs", study_commands.command_runs, "list runs")
     records = add("records", study_commands.command_records, "write a run as clembench records")
     records.add_argument("run_id", type=int, metavar="RUN_ID")
@@ -161,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation = add("eval", study_commands.command_eval, "scores of runs per game and model")
     evaluation.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
     evaluation.add_argument("--csv", type=Path, help="also write the table as CSV")
+    deal_commands.add_commands(add)
     return parser
 
 

@@ -41,6 +41,10 @@ def command_play(args: argparse.Namespace, config: DictgameConfig) -> int:
 
     config = check_servers(config, get_game(config.game))
     settings = config.game_settings(new_seed(config))
+    if not args.headless and any(p.human for p in settings.players):
+        print("dictgame: a person plays a seat in the headless game for now: add --headless",
+              file=sys.stderr)
+        return 2
     if not args.headless:
         from .app import DictgameApp
 
@@ -66,15 +70,24 @@ def play_headless(
 ) -> int:
     from ..engine.games import game_for_settings
     from .headless import play_to_end
-    from .players import open_backend, seat_players
+    from .person import TerminalPerson
+    from .players import SeatError, open_backend, seat_players
 
     game = game_for_settings(settings)
+
+    def person(seat: int) -> TerminalPerson:
+        return TerminalPerson(settings.players[seat].name, sys.stdin, sys.stdout)
+
     with open_store(config) as store:
         backend = open_backend(config)
         try:
             # The players are seated before a new game is stored: a model file that cannot be
             # read or loaded leaves nothing behind.
-            sessions = seat_players(backend, settings, config, game)
+            try:
+                sessions = seat_players(backend, settings, config, game, person)
+            except SeatError as error:
+                print(f"dictgame: {error}", file=sys.stderr)
+                return 2
             if game_id is None:
                 game_id = store.create_game(settings, game)
                 state = game.new_state(settings)

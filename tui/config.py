@@ -141,6 +141,10 @@ class DictgameConfig(BaseSettings):
     """The first player's name; empty: the game's own."""
     name_b: str | None = None
     """The second player's name; empty: the game's own."""
+    seat_a: Literal["model", "human"] = "model"
+    """Who plays the first seat of a new game: a model, or you (`human`)."""
+    seat_b: Literal["model", "human"] = "model"
+    """Who plays the second seat of a new game: a model, or you (`human`)."""
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
     """Seed of a new game; empty: a new random seed per game (stored with the game)."""
     db: Path = Field(default_factory=locations.default_db_path)
@@ -213,7 +217,19 @@ class DictgameConfig(BaseSettings):
         }
         if "seed" not in (instance or {}):
             given["seed"] = seed
-        return chosen.settings_for(dict(instance or {}), given)
+        settings = chosen.settings_for(dict(instance or {}), given)
+        return with_people(settings, (self.seat_a == "human", self.seat_b == "human"))
+
+
+def with_people(settings: CommonSettings, people: tuple[bool, bool]) -> CommonSettings:
+    """The settings with a person in each seat marked so (and no model for that seat)."""
+    if not any(people):
+        return settings
+    players = tuple(
+        player.model_copy(update={"human": True, "model": None}) if person else player
+        for player, person in zip(settings.players, people, strict=True)
+    )
+    return settings.model_copy(update={"players": players})
 
 
 def _text(path: Path | None) -> str | None:

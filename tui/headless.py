@@ -21,6 +21,10 @@ class TranscriptPrinter:
     """
 
     QUIET_STEPS = frozenset({"update"})
+    # Answers a person must not read before giving their own (Deal or No Deal's proposals,
+    # hidden until both are in): a model's is not printed while a person plays; the game's
+    # report shows them at the end.
+    PRIVATE_STEPS = frozenset({"take"})
 
     def __init__(self, state: Any, out: TextIO) -> None:
         self.state = state
@@ -33,9 +37,31 @@ class TranscriptPrinter:
     def _name(self, seat: int) -> str:
         return str(self.state.settings.players[seat].name)
 
+    def _person(self, seat: int) -> bool:
+        return bool(getattr(self.state.settings.players[seat], "human", False))
+
+    def _private(self, seat: int, step: str) -> bool:
+        """A model's answer hidden from the person playing the other seat."""
+        return step in self.PRIVATE_STEPS and self._person(1 - seat) and not self._person(seat)
+
     def __call__(self, event: GameEvent) -> None:
         quiet = self.QUIET_STEPS
         match event:
+            case StepStarted(seat=seat, step=step, attempt=0) if self._private(seat, step):
+                round_ = getattr(self.state, "current_round", self._round)
+                self._write(f"[round {round_}] {self._name(seat)}: (a private proposal)\n")
+            case StepStarted(seat=seat, step=step) | TextStreamed(seat=seat, step=step) if self._private(seat, step):
+                pass
+            case AttemptFinished(seat=seat, attempt=attempt) if self._private(seat, attempt.step):
+                pass
+            # A person's answer is printed once they have given it, after their prompt.
+            case StepStarted(seat=seat) | TextStreamed(seat=seat) if self._person(seat):
+                pass
+            case AttemptFinished(seat=seat, attempt=attempt) if self._person(seat):
+                round_ = getattr(self.state, "current_round", self._round)
+                self._write(f"[round {round_}] {self._name(seat)}: {attempt.raw_output}\n")
+                if attempt.violation:
+                    self._write(f"    ! move rule: {attempt.violation}\n")
             case MoveFinished(record=record) if not record.attempts:
                 self._write(f"[round {record.round}] {self._name(record.seat)}: {record.message}\n")
             case MoveFinished(record=record):
@@ -97,6 +123,11 @@ def play_to_end(master: GameMaster, saver: Saver, game_id: int, out: TextIO) -> 
     """Play move after move, saving each as it completes, until the game ends."""
     play(master, SavedBeforeStopping(saver), on_event=TranscriptPrinter(master.state, out))
     outcome = master.outcome
+    if not outcome.over:
+        # A person's input ended before their answer: nothing of the move was kept.
+        out.write(f"\nGame {game_id} paused: no more input. Resume it with: "
+                  f"dictgame resume {game_id} --headless\n")
+        return outcome.status
     rounds = master.state.moves[-1].round if master.state.moves else 0
     how = outcome.result.value + (f": {outcome.reason}" if outcome.reason else "")
     out.write(

@@ -8,6 +8,7 @@ server's (`server:NAME`) plays through the servers the configuration gives that 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,12 @@ if TYPE_CHECKING:  # the server client is imported only when a seat plays throug
     from ..engine.players.openai_http import OpenAIBackend, ServerOptions
 
 Seats = tuple[PlayerSession | None, PlayerSession | None]
+# A person's seat, from its number: how this interface hears what they answer.
+PersonSeat = Callable[[int], PlayerSession]
+
+
+class SeatError(ValueError):
+    """A seat that cannot be played as asked: one line saying why and what to do."""
 
 
 class Players:
@@ -134,18 +141,31 @@ def player_models(
         return None, None
     first, second = (
         resolve_model(player.model)
-        if kind == "model" and served_model(player.model) is None
+        if kind == "model" and served_model(player.model) is None and not player.human
         else None
         for player, kind in zip(settings.players, kinds, strict=True)
     )
     return first, second
 
 
+def check_people(settings: CommonSettings, game: Game[Any]) -> None:
+    """A person may take a seat a model would play, not one the game plays itself."""
+    for seat, (player, kind) in enumerate(zip(settings.players, game.seats, strict=True)):
+        if player.human and kind == "programmatic":
+            raise SeatError(
+                f"seat {'AB'[seat]} of {game.title} is played by the game itself, not by a person"
+            )
+
+
 def seat_players(
-    backend: Backend, settings: CommonSettings, config: DictgameConfig, game: Game[Any] | None = None
+    backend: Backend, settings: CommonSettings, config: DictgameConfig,
+    game: Game[Any] | None = None, person: PersonSeat | None = None,
 ) -> Seats:
-    """One session per model seat; players on the same file share its loaded weights."""
+    """One session per model seat (players on the same file share its loaded weights), and
+    a person's seat from `person`, the interface's way of hearing them."""
     kinds = game.seats if game is not None else ("model", "model")
+    if game is not None:
+        check_people(settings, game)
     models = player_models(settings, config, game)
     sessions: list[PlayerSession | None] = []
     for seat, kind in enumerate(kinds):
@@ -153,6 +173,13 @@ def seat_players(
         served = served_model(player.model)
         if kind != "model":
             sessions.append(None)
+        elif settings.players[seat].human:
+            if person is None:
+                raise SeatError(
+                    f"seat {'AB'[seat]} is played by a person, which only the headless game "
+                    "can seat for now: dictgame play --headless, or dictgame resume ID --headless"
+                )
+            sessions.append(person(seat))
         elif served is not None:
             urls = config.base_urls_for(seat)
             if not urls:

@@ -39,7 +39,7 @@ def command_instances(args: argparse.Namespace, config: DictgameConfig) -> int:
 
 def run_arguments(args: argparse.Namespace, config: DictgameConfig) -> dict[str, Any]:
     """What makes a run the same run: started again with these, it is finished, not redone."""
-    return {
+    arguments = {
         "game": config.game,
         "experiment": args.experiment,
         "instances": str(args.instances.resolve()) if args.instances else None,
@@ -47,6 +47,21 @@ def run_arguments(args: argparse.Namespace, config: DictgameConfig) -> dict[str,
         "models": [_run_model(config, seat) for seat in (0, 1)],
         "settings": config.games.get(config.game, {}),
     }
+    # Named only when repeated, so that runs stored before the flag existed are found again.
+    if args.runs != 1:
+        arguments["runs"] = args.runs
+    return arguments
+
+
+def repeated(instances: tuple[dict[str, Any], ...], runs: int) -> list[dict[str, Any]]:
+    """The instances played `runs` times: each repeat the same games with their seeds moved
+    on, so that the players sample anew (an instance without a seed gets the episode's own)."""
+    return [
+        {**instance, "seed": (int(instance["seed"]) + repeat) % 2**31}
+        if repeat and "seed" in instance else dict(instance)
+        for repeat in range(runs)
+        for instance in instances
+    ]
 
 
 def _run_model(config: DictgameConfig, seat: int) -> str:
@@ -58,6 +73,13 @@ def _run_model(config: DictgameConfig, seat: int) -> str:
 
 
 def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
+    if args.runs < 1:
+        print(f"dictgame: --runs must be at least 1, not {args.runs}", file=sys.stderr)
+        return 2
+    if "human" in (config.seat_a, config.seat_b):
+        print("dictgame: a run plays models only; play with a person in a seat with "
+              "dictgame play --headless --seat-a human", file=sys.stderr)
+        return 2
     from ..engine.core.instances import pick, read_instances
     from ..engine.games import get_game
     from ..saves.runs import create_run, find_run
@@ -81,11 +103,12 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
                     experiments = read_instances(args.instances)
                 else:
                     experiments = game.experiments(arguments["seed"])
-                # Each instance keeps its number in its experiment (clembench's game_id).
+                # Each instance keeps its number in its experiment (clembench's game_id); the
+                # repeats of --runs are numbered on, as if the instances were listed again.
                 episodes = [
                     (experiment.name, {"game_id": number, **instance})
                     for experiment in pick(experiments, args.experiment)
-                    for number, instance in enumerate(experiment.instances)
+                    for number, instance in enumerate(repeated(experiment.instances, args.runs))
                 ]
                 # Fail on a bad instance before anything is stored.
                 for number, (_, instance) in enumerate(episodes):

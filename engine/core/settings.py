@@ -25,6 +25,8 @@ class PlayerSettings(BaseModel):
     # A GGUF path, or `server:NAME` (SERVER_MODEL) for a model an OpenAI-compatible server
     # plays; None plays on the embedded default model.
     model: str | None = None
+    # A person plays this seat: their answers go through the same move rules as a model's.
+    human: bool = False
 
     @field_validator("name")
     @classmethod

@@ -22,11 +22,12 @@ def register(game: Game[Any]) -> Game[Any]:
 def _builtin() -> dict[str, Game[Any]]:
     """Every game: the built-in ones (imported on first use), then those registered."""
     if "dictionary" not in _GAMES:
+        from .dealnodeal import DEALNODEAL
         from .dictionary import DICTIONARY
         from .firstlast import FIRSTLAST
         from .hellogame import HELLOGAME
 
-        for game in (DICTIONARY, HELLOGAME, FIRSTLAST):
+        for game in (DICTIONARY, HELLOGAME, FIRSTLAST, DEALNODEAL):
             _GAMES.setdefault(game.name, game)
     return _GAMES
 

@@ -1,0 +1,88 @@
+"""Deal or No Deal's side panel: the items and their counts, the players' values, the
+proposals once both are in (hidden from the players until then, so hidden here too), and the
+points and scores.
+
+When a person plays a seat, only their own values are shown: the partner's are private.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ...engine.core.game import Result
+from ...engine.games.dealnodeal.game import outcome
+from ...engine.games.dealnodeal.items import ITEMS
+from ...engine.games.dealnodeal.scores import objective_scores
+from ...engine.games.dealnodeal.state import DealState
+from . import requests_line
+
+RESULT_STYLES = {
+    Result.PLAYING: "dim",
+    Result.SUCCESS: "bold green",
+    Result.LOSE: "bold red",
+    Result.ABORTED: "bold yellow",
+}
+WIDTH = 8
+
+
+def _cell(value: object) -> str:
+    return str(value).rjust(WIDTH)
+
+
+class Panel(Static):
+    """The negotiation at a glance, after each committed move."""
+
+    def __init__(self, state: DealState, **widget_kwargs: Any) -> None:
+        super().__init__("", markup=False, **widget_kwargs)
+        self.show(state)
+
+    def show(self, state: DealState) -> None:
+        with state.lock:
+            settings = state.settings
+            verdict = outcome(state)
+            proposals = state.proposals
+            revealed = state.both_proposed
+            points = state.points
+            sent = state.messages_sent
+        names = [p.name[: WIDTH - 1] for p in settings.players]
+        people = [p.human for p in settings.players]
+        # A person sees their own values only; watchers see both.
+        shown = [not any(people) or person for person in people]
+        text = Text()
+        text.append("Objective  ", style="dim")
+        text.append(settings.objective, style="bold")
+        text.append(f"   messages {sent}/{settings.max_messages}\n\n", style="dim")
+        text.append("item".ljust(WIDTH) + _cell("count"), style="bold")
+        for name in names:
+            text.append(_cell(name), style="bold")
+        text.append("\n")
+        for index, item in enumerate(ITEMS):
+            text.append(item.ljust(WIDTH) + _cell(settings.counts[index]))
+            for seat in (0, 1):
+                text.append(_cell(settings.values[seat][index] if shown[seat] else "?"))
+            text.append("\n")
+        text.append("\nProposals  ", style="dim")
+        if revealed:
+            for seat in (0, 1):
+                take = ", ".join(f"{n} {item}" for n, item in zip(proposals[seat], ITEMS, strict=True))
+                text.append(f"\n  {settings.players[seat].name} takes {take}")
+        else:
+            made = [settings.players[seat].name for seat in sorted(proposals)]
+            text.append(f"{', '.join(made)} proposed (hidden)" if made else "none yet")
+        if verdict.over:
+            scores = objective_scores(settings.objective, points)
+            text.append("\nPoints  ", style="dim")
+            text.append(f"{points[0]} / {points[1]}", style="bold")
+            text.append("   scores ", style="dim")
+            text.append(f"{scores[0]} / {scores[1]}", style="bold")
+        text.append("\nGame  ", style="dim")
+        text.append(verdict.result.value, style=RESULT_STYLES[verdict.result])
+        if verdict.reason:
+            text.append(f"\n{verdict.reason}", style="italic")
+        self.update(text)
+
+    def status(self, state: Any) -> str:
+        return requests_line(state)
