@@ -181,6 +181,6 @@ def test_bad_study_inputs_give_one_clear_line(tmp_path: Path) -> None:
     assert dictgame("run", "--game", "hellogame", "--db", str(db), env=SCRIPTED).returncode == 0
     assert_clean_failure(dictgame("analyze", "1", "--db", str(db)), "Hello Game", "not Deal or No Deal")
     assert_clean_failure(dictgame("finetune-data", "7", "--out", str(tmp_path / "x.jsonl"), "--db", str(db)),
-                         "there is no run 7")
+                         "There is no run 7")
     assert_clean_failure(dictgame("run", "--game", "dealnodeal", "--runs", "0", "--db", str(db)), "--runs")
     assert dictgame("finetune-data", "1", "--filter", "best", "--out", "x", "--db", str(db)).returncode == 2

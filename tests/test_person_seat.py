@@ -42,7 +42,8 @@ def test_a_person_negotiates_a_deal_with_a_model(tmp_path: Path) -> None:
     assert "a hat is worth 3" not in out
     assert "    ! move rule: a reply must start with [message] or [propose]" in out
     assert "Player B has made a private proposal. Now make yours." in out
-    assert "Game 1 finished (success: deal: Player A takes (3 books, 1 hats, 1 balls)" in out
+    assert "Game 1 finished after" in out
+    assert "Outcome: success: deal: Player A takes (3 books, 1 hats, 1 balls)" in out
     game = record(db)
     assert game["settings"]["players"][0]["human"] is True
     assert [(m["seat"], m["kind"]) for m in game["moves"]] == [
@@ -92,7 +93,7 @@ def test_a_person_in_every_game(tmp_path: Path) -> None:
     hello = play("play", "--headless", "--game", "hellogame", "--seat-a", "human", "--seed", "3",
                  answers=[f"GREET: Hello {instance['target_name']}, welcome!"], db=tmp_path / "h.db")
     assert hello.returncode == 0, hello.stderr
-    assert "finished (success" in hello.stdout
+    assert "finished after 1 round.\n  Outcome: success" in hello.stdout
 
     firstlast = play("play", "--headless", "--game", "firstlast", "--seat-b", "human", "--seed", "2",
                      answers=["I SAY: " + "anything at all"] * 3, db=tmp_path / "f.db")

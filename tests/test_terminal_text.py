@@ -103,7 +103,7 @@ def test_export_to_a_terminal_is_printable_and_to_a_pipe_is_exact(tmp_path: Path
         capture_output=True, text=True, timeout=60, check=True,
     )
     record = json.loads(piped.stdout)
-    assert record["settings"]["players"][0] == {"name": NAME, "language": LANGUAGE, "model": None}
+    assert record["settings"]["players"][0] == {"name": NAME, "language": LANGUAGE, "model": None, "human": False}
     opening = record["messages"][0]["text"]  # the game master turned its CR into a space
     assert opening.startswith("Hi\x1b]0;pwned\x07 there") and opening.endswith("X\x9b31m\x08end")
     markdown = subprocess.run(

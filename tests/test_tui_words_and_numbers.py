@@ -241,7 +241,7 @@ async def test_a_second_wrong_model_path_replaces_the_first(
         assert 'Not a GGUF file (it starts with the text "# di").' in str(error.content)
         await pilot.press(*str(tmp_path / "other.gguf"), "ctrl+s")
         assert path.value == str(tmp_path / "other.gguf")
-        assert "does not exist" in str(error.content)
+        assert "Does not exist." in str(error.content)
 
 
 # -- 13: dialogs ---------------------------------------------------------------------------------
