@@ -25,7 +25,8 @@ def oracle(settings: GameSettings):  # noqa: ANN201 - a responder
         return next(s for s, p in enumerate(settings.players) if f"You are {p.name}." in system)
 
     def meaning(seat: int, foreign: str) -> str:
-        concept = next(c for c in settings.concepts if label(settings, 1 - seat, c) == foreign)
+        word = foreign.strip("!.?")
+        concept = next(c for c in settings.concepts if label(settings, 1 - seat, c) == word)
         return label(settings, seat, concept)
 
     def respond(request: GenerationRequest) -> str:
@@ -42,7 +43,7 @@ def oracle(settings: GameSettings):  # noqa: ANN201 - a responder
             things = re.findall(r"^(\d+)\. (\S+)", instruction, re.MULTILINE)
             number = next(int(n) for n, word in things if word == own)
             return json.dumps(number if settings.choice == "number" else own, ensure_ascii=False)
-        update = {"op": "add", "word": heard.group(1), "meaning": own, "confidence": 1.0}
+        update = {"op": "add", "word": heard.group(1).strip("!.?"), "meaning": own, "confidence": 1.0}
         return json.dumps({"updates": [update]}, ensure_ascii=False)
 
     return respond
@@ -80,6 +81,11 @@ def test_a_player_that_knows_the_words_is_always_right(mode: str, choice: str, l
     named_by = [{m.scene.target for m in decided if speaker_of(m.round) == s} for s in (0, 1)]
     assert len(state.common) == len(named_by[0] & named_by[1])
     assert state.moves[-1].message == ""
+    scores = DICTIONARY.scores(state)
+    assert [scores.rounds[r]["Round Success"] for r in range(1, 9)] == [1.0] * 8
+    assert scores.episode["Success Rate"] == 1.0 and scores.episode["Chance"] == 0.25
+    assert scores.episode["Precision A"] == scores.episode["Precision B"] == 1.0
+    assert scores.episode["Precision Common"] == (1.0 if state.common else 0.0)
 
 
 def test_the_speaker_is_told_how_its_word_was_taken_and_the_listener_what_was_meant() -> None:
@@ -123,7 +129,7 @@ def test_the_listener_is_shown_the_words_of_the_message_its_dictionary_holds() -
         assert label(settings, move.seat, move.scene.target) in line
 
 
-def test_the_guess_is_constrained_to_the_things_and_the_update_to_quoted_words() -> None:
+def test_names_guesses_and_updates_are_constrained_to_the_words_they_can_be() -> None:
     settings = GameSettings(mode="scenes", rounds=2, seed=1)
     seen: list[GenerationRequest] = []
     respond = oracle(settings)
@@ -134,7 +140,9 @@ def test_the_guess_is_constrained_to_the_things_and_the_update_to_quoted_words()
 
     master = play(settings, recording)
     scene = draw_scene(settings, 1)
-    choose = next(r for r in seen if r.json_schema and "enum" in r.json_schema)
+    # The speaker says one of its own words for the game's concepts.
+    assert seen[0].json_schema == {"enum": [label(settings, 0, c) for c in settings.concepts]}
+    choose = next(r for r in seen if "Which thing" in r.messages[-1].content)
     assert choose.json_schema == {"enum": [label(settings, 1, c) for c in scene.views[1]]}
     update = next(r for r in seen if r.json_schema and "properties" in r.json_schema)
     item = update.json_schema["properties"]["updates"]["items"]["properties"]  # type: ignore[index]
@@ -166,3 +174,15 @@ def test_a_game_stopped_midway_goes_on_as_if_never_stopped() -> None:
         resumed.play_next_move()
     assert [m.message for m in resumed.state.moves] == [m.message for m in whole.moves]
     assert [m.scene for m in resumed.state.records] == [m.scene for m in whole.records]
+
+
+def test_a_named_thing_in_plain_text_is_judged_by_the_move_rules() -> None:
+    settings = GameSettings(mode="invented", rounds=1, seed=6)
+    own = label(settings, 0, draw_scene(settings, 1).target)
+    replies = iter(["It is a nice word", f"{own}!", json.dumps(own)])
+    master = play(settings, lambda request: next(replies) if request.json_schema and "enum" in
+                  request.json_schema and "Name thing" in request.messages[-1].content
+                  else oracle(settings)(request))
+    first = master.state.moves[0]
+    assert first.message == f"{own}!" and not first.violated
+    assert "'it' is not a word of your language" in str(first.attempts[0].violation)

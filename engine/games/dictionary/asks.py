@@ -6,7 +6,9 @@ schema), and in grounded modes a guess among the listener's things.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
+from dataclasses import replace
 
 from ...core.game import Ask
 from .dictionary import Dictionary
@@ -74,6 +76,24 @@ def message_ask(
         max_tokens=6 * words + 16,
         feedback=lambda violation: prompts.reprompt(seat, violation, instruction),
     )
+
+
+def naming_ask(settings: GameSettings, seat: int, instruction: str, vocabulary: list[str]) -> Ask:
+    """The speaker's message in a grounded round: one of its own words for the game's
+    concepts, under a JSON-schema enum, so even a small model names a thing rather than
+    talking about the game. The answer may also be plain text (a person's, or a backend's
+    without grammars): then the move rules judge it as any message."""
+    message = message_ask(settings, seat, "describe", instruction, None)
+
+    def parse(raw: str) -> tuple[str, str | None]:
+        try:
+            word = json.loads(raw)
+        except json.JSONDecodeError:
+            word = None
+        return message.parse(word if isinstance(word, str) else raw)
+
+    return replace(message, parse=parse, max_tokens=CHOICE_TOKENS,
+                   json_schema={"enum": vocabulary})
 
 
 def update_ask(

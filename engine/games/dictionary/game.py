@@ -25,6 +25,7 @@ from .rules import cut_to_limit
 from .scores import score
 from .settings import GameSettings, PlayerSettings, default_players
 from .state import GameState
+from .truth import figures, final_truth, truth_curve
 
 
 def new_state(settings: GameSettings) -> GameState:
@@ -140,14 +141,26 @@ def outcome(state: GameState) -> Outcome:
 
 
 def scores(state: GameState) -> Scores:
-    figures = score(state)
+    """The dictionaries' sizes and agreement, and their ground truth per round and at the
+    end. Main Score: the agreement in free mode; in grounded modes, where each entry can be
+    judged, the common dictionary's F1 (a common dictionary that is both full and right)."""
+    sizes = score(state)
+    grounded = state.settings.grounded
     episode = {
-        "Common Pairs": float(figures.common),
-        "Agreement": round(figures.agreement, 4),
-        "Dictionary Size A": float(figures.players[0].dictionary_size),
-        "Dictionary Size B": float(figures.players[1].dictionary_size),
+        "Common Pairs": float(sizes.common),
+        "Agreement": round(sizes.agreement, 4),
+        "Dictionary Size A": float(sizes.players[0].dictionary_size),
+        "Dictionary Size B": float(sizes.players[1].dictionary_size),
     }
-    return Scores(episode=episode, main=round(100 * figures.agreement, 2))
+    rounds = {truth.round: figures(truth, grounded) for truth in truth_curve(state)}
+    final = final_truth(state)
+    main = 100 * sizes.agreement
+    if final is not None:
+        episode.update(figures(final, grounded))
+        episode.pop("Round Success", None)
+        if grounded:
+            main = 100 * final.common.f1
+    return Scores(episode=episode, rounds=rounds, main=round(main, 2))
 
 
 LANGUAGE_PAIRS = (("English", "Spanish"), ("English", "French"), ("Spanish", "French"))

@@ -13,7 +13,7 @@ in the scene, and a short prompt keeps a round cheap.
 from __future__ import annotations
 
 from ...core.game import Answer, Ask, Turn
-from .asks import choose_ask, message_ask, prompt_book, scene_update_ask
+from .asks import choose_ask, naming_ask, prompt_book, scene_update_ask
 from .records import MoveRecord
 from .scenes import Scene, draw_scene, label, view_words
 from .settings import GameSettings
@@ -51,7 +51,8 @@ def describe_ask(state: GameState, seat: int, round_: int) -> Ask:
     number = scene.number_of(seat, scene.target)
     last = speaker_feedback(settings, state.records, seat)
     instruction = prompt_book(settings).describe(seat, things, number, last)
-    return message_ask(settings, seat, "describe", instruction, None)
+    vocabulary = [label(settings, seat, concept) for concept in settings.concepts]
+    return naming_ask(settings, seat, instruction, vocabulary)
 
 
 def listener_verdict(settings: GameSettings, seat: int, scene: Scene, pick: str | None) -> str:
