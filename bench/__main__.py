@@ -17,6 +17,7 @@ import platform
 import sys
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 from . import (
@@ -25,6 +26,7 @@ from . import (
     gemma,
     long_game,
     prompt_reuse,
+    quality,
     shared_weights,
     startup,
     threads,
@@ -36,7 +38,7 @@ from .context import BenchContext
 
 # Cheap and independent first; the long game (targets 1 and 6) in the middle; the TUI last.
 MODULES = (shared_weights, constrained, decode_speed, threads, prompt_reuse, long_game, gemma,
-           startup, tui, throughput)
+           startup, tui, throughput, quality)
 NAMES = tuple(m.NAME for m in MODULES)
 # The headline figure of each target, read from its result.
 HEADLINE = {
@@ -50,6 +52,7 @@ HEADLINE = {
     "startup": ("8", "first_screen_s_median < 1"),
     "gemma": ("2, 3, 4 on Gemma-3-270M", "as above"),
     "throughput": ("issue 12", throughput.GOAL),
+    "quality": ("issue 9", "success and common F1 by round windows; grounded round <= 1.5x a free move"),
 }
 
 
@@ -58,13 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=NAMES, help="run only this benchmark")
     parser.add_argument("--quick", action="store_true", help="shorter games, fewer samples")
     parser.add_argument("--threads", type=int, help="n_threads (default: the runtime's default)")
+    parser.add_argument("--model", type=Path, help="quality: a second GGUF measured beside the embedded one")
     args = parser.parse_args(argv)
     logging.getLogger("dictgame.llama").setLevel(logging.CRITICAL)  # llama.cpp's own log
 
     selected = tuple(args.only) if args.only else NAMES
     if args.quick and not args.only:
-        selected = tuple(n for n in selected if n != "gemma")
-    ctx = BenchContext(quick=args.quick, selected=selected)
+        selected = tuple(n for n in selected if n not in ("gemma", "quality"))
+    ctx = BenchContext(quick=args.quick, selected=selected, other_model=args.model)
     if args.threads:
         ctx.n_threads = args.threads
     log(f"bench: {', '.join(selected)}; model {ctx.model.name}, {ctx.n_threads} thread(s), "

@@ -22,6 +22,8 @@ class BenchContext:
     selected: tuple[str, ...] = ()
     n_threads: int = field(default_factory=default_threads)
     model: Path = field(default_factory=smollm2_path)
+    # A second GGUF that the quality benchmark measures beside the embedded model.
+    other_model: Path | None = None
     _games: dict[tuple[int, int], PlayedGame] = field(default_factory=dict)
 
     def long_game(self, min_rounds: int | None = None) -> PlayedGame:

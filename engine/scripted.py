@@ -110,8 +110,13 @@ def phrasebook_player(request: GenerationRequest) -> str:
     """A well-behaved player: speaks phrasebook words, and learns those it hears.
 
     It reads its language from the system prompt and the partner's message from the game
-    master's instruction, so it exercises the real prompts.
+    master's instruction, so it exercises the real prompts. In a grounded game it names the
+    target it is given, guesses what its dictionary points at (else at random), and learns
+    what the game master reveals.
     """
+    grounded = _scene_player(request)
+    if grounded is not None:
+        return grounded
     system = request.messages[0].content
     match = re.search(r"You speak only (\w+)", system)
     language = match.group(1).lower() if match else "english"
@@ -136,3 +141,29 @@ def _phrasebook_update(request: GenerationRequest, own_words: list[str]) -> str:
                 )
                 break
     return json.dumps({"updates": updates[:3]}, ensure_ascii=False)
+
+
+def _scene_player(request: GenerationRequest) -> str | None:
+    """The phrasebook player's answer to a grounded game's asks; None for other asks."""
+    instruction = request.messages[-1].content
+    named = re.search(r'Name thing \d+, "([^"]+)"', instruction)
+    if named:
+        return named.group(1)
+    schema = request.json_schema or {}
+    picker = random.Random(f"{request.seed}-{len(instruction)}")
+    if "enum" in schema:
+        options = schema["enum"]
+        pointed = re.search(r"^(\d+)\. (.+?)\s+<- ", instruction, re.MULTILINE)
+        if pointed:
+            number, word = int(pointed.group(1)), pointed.group(2)
+            return json.dumps(number if number in options else word, ensure_ascii=False)
+        return json.dumps(picker.choice(options), ensure_ascii=False)
+    item = schema.get("properties", {}).get("updates", {}).get("items", {})
+    words = item.get("properties", {}).get("word", {}).get("enum")
+    if words is None:
+        return None
+    meant = re.search(r'meant "([^"]+)"', instruction)
+    updates = []
+    if meant:
+        updates.append({"op": "add", "word": words[0], "meaning": meant.group(1), "confidence": 0.8})
+    return json.dumps({"updates": updates}, ensure_ascii=False)

@@ -177,3 +177,37 @@ def test_streamed_replies_print_without_trailing_blank_lines() -> None:
         printer(TextStreamed(0, "opening", piece))
     printer(AttemptFinished(0, Attempt(step="opening", instruction="...", raw_output="")))
     assert out.getvalue() == "[round 1] Alice: Hello\n  there\n"
+
+
+def test_an_unknown_language_in_a_grounded_mode_is_one_clear_line() -> None:
+    result = dictgame("play", "--headless", "--mode", "scenes", "--lang-a", "Klingon", env=SCRIPTED)
+    assert_clean_failure(result, "'Klingon' is not in the concept bank", "English, Spanish")
+
+
+@pytest.mark.parametrize("mode", ["scenes", "invented"])
+def test_a_grounded_game_plays_headless_resumes_and_exports_its_scenes(tmp_path: Path, mode: str) -> None:
+    from dictgame.engine.core.episode import GameMaster
+    from dictgame.engine.games.dictionary.settings import GameSettings
+    from dictgame.engine.games.dictionary.state import GameState
+    from dictgame.engine.scripted import ScriptedBackend
+    from dictgame.saves import GameStore
+
+    db = tmp_path / "games.db"
+    played = dictgame("play", "--headless", "--mode", mode, "--rounds", "3", "--seed", "2",
+                      "--db", str(db), env=SCRIPTED)
+    assert played.returncode == 0, played.stderr
+    assert "[round 2] Bruno names: " in played.stdout and "Bruno guessed round 1: " in played.stdout
+    state = GameState(GameSettings(mode=mode, rounds=4, seed=9))  # type: ignore[arg-type]
+    backend = ScriptedBackend()
+    master = GameMaster(state, (backend.session(Path("a")), backend.session(Path("b"))))
+    with GameStore.open(db) as store:
+        game_id = store.create_game(state.settings)
+        for _ in range(2):
+            store.save_move(game_id, state, master.play_next_move())
+    resumed = dictgame("resume", str(game_id), "--headless", "--db", str(db), env=SCRIPTED)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "[round 3] Alice names: " in resumed.stdout and "[round 2] Bruno names" not in resumed.stdout
+    record = json.loads(dictgame("export", str(game_id), "--format", "json", "--db", str(db)).stdout)
+    assert record["status"] == "finished" and record["settings"]["concepts"] == list(state.settings.concepts)
+    assert [m["round"] for m in record["moves"]] == [1, 1, 2, 3, 4]
+    assert [m["scene"]["round"] for m in record["moves"][1:]] == [1, 2, 3, 4]

@@ -130,17 +130,17 @@ def test_violation_aborts_when_settings_say_so() -> None:
 
 def test_update_cut_by_the_token_limit_is_reprompted_and_operations_checked() -> None:
     replies = [
-        "Hola amigo agua",
-        '{"updates": [{"op": "add", "word": "ho',  # cut off: not JSON
-        update(("add", "agua", "water", 0.9), ("add", "perro", "dog", 0.5), ("remove", "gato", "", 0.5)),
-        "Water good",
+        "Hello friend water",
+        '{"updates": [{"op": "add", "word": "he',  # cut off: not JSON
+        update(("add", "water", "agua", 0.9), ("add", "perro", "perro", 0.5), ("remove", "gato", "", 0.5)),
+        "Agua buena",
     ]
     master = new_game(ScriptedBackend(replies_in_order(replies)), rounds=1, opening="")
     master.play_next_move()
     record = master.play_next_move()
     steps = [(a.step, a.violation is None) for a in record.attempts]
     assert steps == [("update", False), ("update", True), ("reply", True)]
-    assert [a.operation.foreign for a in record.applied] == ["agua"]
+    assert [a.operation.foreign for a in record.applied] == ["water"]
     reasons = [r.reason for r in record.rejected]
     assert "'perro' does not occur in the partner's messages" in reasons
     assert "'gato' is not in the dictionary" in reasons
@@ -266,3 +266,12 @@ def test_retries_sample_hotter_and_adds_of_held_words_are_recorded_as_revisions(
     record = master.play_next_move()
     assert [a.operation.kind for a in record.applied] == [OperationKind.ADD, OperationKind.REVISE]
     assert master.state.dictionaries[1].get("hola").meaning == "hi"  # type: ignore[union-attr]
+
+
+def test_a_reply_in_another_language_is_caught_and_asked_again() -> None:
+    backend = ScriptedBackend(replies_in_order(["Hola amigo, ¿cómo estás hoy?", "Hello friend, how are you?"]))
+    master = new_game(backend, rounds=1)
+    record = master.play_next_move()
+    assert record.message == "Hello friend, how are you?" and not record.violated
+    violation = record.attempts[0].violation
+    assert violation is not None and violation.startswith("the reply is not in English (it reads as Spanish)")

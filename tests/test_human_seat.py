@@ -19,16 +19,16 @@ def test_a_person_answers_their_turns_under_the_move_rules() -> None:
     asked: list[GenerationRequest] = []
     person = HumanSession(on_turn=asked.append)
     # Too long for the limit, then a good message; then an update and a reply.
-    for answer in ("one two three four five six seven eight nine", "hola amigo",
-                   '{"updates": []}', "agua"):
+    for answer in ("one two three four five six seven eight nine", "hello friend",
+                   '{"updates": []}', "water"):
         person.answers.put(answer)
     state = GameState(GameSettings(rounds=2, words_per_message=4, seed=1))
     master = GameMaster(state, (person, ScriptedBackend().session(Path("b"))))
     play(master, NoSaver(), moves=3)
     first, _, third = state.moves
     assert [a.violation is None for a in first.attempts] == [False, True]
-    assert first.message == "hola amigo"
-    assert [a.step for a in third.attempts] == ["update", "reply"] and third.message == "agua"
+    assert first.message == "hello friend"
+    assert [a.step for a in third.attempts] == ["update", "reply"] and third.message == "water"
     assert "You are Alice" in asked[0].messages[0].content
 
 

@@ -273,6 +273,9 @@ def _check_games(config: DictgameConfig, path: Path, given: dict[str, Any]) -> N
             config.game_settings(seed=0, game=name)
         except ValidationError as error:
             first = error.errors()[0]
+            if not first["loc"]:  # the settings as a whole: say what, not where
+                problem = first["msg"].removeprefix("Value error, ")
+                raise ConfigError(f"games.{name}: {problem}") from None
             field = ".".join(str(part) for part in first["loc"])
             where = f"games.{name}.{field}"
             raise ConfigError(f"{_origin(where, path, given)}: {where}: {first['msg']}") from None

@@ -8,7 +8,8 @@ from ..engine.core.episode import GameMaster, Saver, play
 from ..engine.core.events import AttemptFinished, GameEvent, MoveFinished, StepStarted, TextStreamed
 from ..engine.core.game import GameStatus
 from ..engine.core.records import MoveRecord
-from ..engine.games.dictionary.events import OperationApplied, OperationRejected
+from ..engine.games.dictionary.events import OperationApplied, OperationRejected, ScenePicked
+from ..engine.games.dictionary.scenes import label
 from ..engine.words import plural
 from .signals import held_signals
 
@@ -20,7 +21,7 @@ class TranscriptPrinter:
     they did is printed when the move is applied.
     """
 
-    QUIET_STEPS = frozenset({"update"})
+    QUIET_STEPS = frozenset({"update", "choose"})
     # Answers a person must not read before giving their own (Deal or No Deal's proposals,
     # hidden until both are in): a model's is not printed while a person plays; the game's
     # report shows them at the end.
@@ -69,6 +70,8 @@ class TranscriptPrinter:
             case StepStarted(seat=seat, step=step, attempt=attempt) if step not in quiet:
                 retry = f" (try {attempt + 1})" if attempt else ""
                 round_ = getattr(self.state, "current_round", self._round)
+                if step == "describe":  # a grounded move names the next round's target
+                    round_, retry = self.state.moves_played + 1, f" names{retry}"
                 self._write(f"[round {round_}] {self._name(seat)}{retry}: ")
             case TextStreamed(step=step, text=text) if step not in quiet:
                 stripped = text.rstrip()
@@ -89,6 +92,15 @@ class TranscriptPrinter:
                 self._write(
                     f"    {self._name(seat)} {op.kind.value}s {op.foreign} = {op.meaning} "
                     f"({op.confidence:.2f})\n"
+                )
+            case ScenePicked(seat=seat, scene=scene, pick=pick):
+                settings = self.state.settings
+                guess = label(settings, seat, pick) if pick else "nothing"
+                verdict = "right" if pick == scene.target else (
+                    f"wrong, meant {label(settings, seat, scene.target)}"
+                )
+                self._write(
+                    f"    {self._name(seat)} guessed round {scene.round}: {guess}, {verdict}\n"
                 )
             case OperationRejected(seat=seat, rejected=rejected):
                 self._write(f"    {self._name(seat)} refused: {rejected.reason}\n")

@@ -31,6 +31,9 @@ from .ui_state import remember_new_game, remembered_new_game
 # The Select value that stands for "no file given": the embedded default model.
 EMBEDDED = ""
 
+# Settings of the grounded modes the form carries over as they are.
+GROUNDED_SETTINGS = ("mode", "scene_size", "feedback", "concept_slice", "lexicon_seed", "choice")
+
 # Where each setting's validation error is shown (pydantic location -> field id).
 FIELD_OF_ERROR: dict[tuple[str | int, ...], str] = {
     ("players", 0, "name"): "name-a",
@@ -300,6 +303,8 @@ class NewGameScreen(Screen[None]):
             "temperature": self._value("temperature"),
             "seed": seed,
             "opening": self._value("opening"),
+            # The mode and its settings come from the config and flags (`--mode`).
+            **{key: getattr(self.settings, key) for key in GROUNDED_SETTINGS},
         }
         return GameSettings.model_validate(data)
 

@@ -55,6 +55,9 @@ class Turn:
     asks: tuple[Ask, ...]
     # The message this turn answers, if any (for records and views).
     incoming: str | None = None
+    # The asks that follow `asks`, made from their answers: what the game master says next
+    # may depend on what the player answered (a guess judged right or wrong).
+    then: Callable[[tuple[Answer, ...]], tuple[Ask, ...]] | None = None
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,11 @@ class Referee:
     def play(
         self, turn: Turn, move_index: int, emit: EventCallback, cancel: CancelToken
     ) -> tuple[Answer, ...]:
-        return tuple(self.ask(turn, ask, move_index, emit, cancel) for ask in turn.asks)
+        answers = tuple(self.ask(turn, ask, move_index, emit, cancel) for ask in turn.asks)
+        if turn.then is not None:
+            following = turn.then(answers)
+            answers += tuple(self.ask(turn, ask, move_index, emit, cancel) for ask in following)
+        return answers
 
     def ask(
         self, turn: Turn, ask: Ask, move_index: int, emit: EventCallback, cancel: CancelToken

@@ -17,9 +17,12 @@ from ...engine.games.dictionary.dictionary import Operation, OperationKind, norm
 from ...engine.games.dictionary.records import MoveRecord as DictionaryMove
 from ...engine.games.dictionary.scores import score
 from ...engine.games.dictionary.state import GameState
+from ...engine.games.dictionary.truth import final_truth
 from ..confirm_modal import ConfirmModal
 from ..dictionary_table import DictionaryRow, DictionaryTable
 from ..entry_editor import EntryEditor
+from .dictionary_curve import LearningCurve
+from .dictionary_scene import SceneView
 
 # How each kind of operation reads in a player's pane.
 MARKS = {
@@ -70,6 +73,9 @@ class Panel(Vertical):
 
     def compose(self) -> Any:
         yield DictionaryTable(self.state.settings, id="dictionary-view")
+        if self.state.settings.grounded:
+            yield SceneView(id="scene-view")
+            yield LearningCurve(id="learning-curve")
 
     @property
     def table(self) -> DictionaryTable:
@@ -79,6 +85,10 @@ class Panel(Vertical):
         with state.lock:
             shown = (state.dictionaries[0].copy(), state.dictionaries[1].copy())
         self.table.show(shown, highlight)
+        for view in self.query(SceneView).results():
+            view.show(state)
+        for curve in self.query(LearningCurve).results():
+            curve.show(state)
 
     def status(self, state: GameState) -> str:
         scores = score(state)
@@ -90,6 +100,7 @@ class Panel(Vertical):
             f" · requests {players[0].requests + players[1].requests}"
             f" parsed {players[0].parsed + players[1].parsed}"
             f" violated {players[0].violated + players[1].violated}"
+            + truth_status(state)
         )
 
     # -- the person's edits (the game screen pauses first) -------------------------------
@@ -156,3 +167,14 @@ class Panel(Vertical):
                     )
 
         self.app.push_screen(ConfirmModal(question, confirm="Remove"), remove)
+
+
+def truth_status(state: GameState) -> str:
+    """The ground truth's part of the status line ('' where there is none yet)."""
+    truth = final_truth(state)
+    if truth is None:
+        return ""
+    if state.settings.grounded:
+        return (f" · success {truth.success_rate or 0:.0%} (chance {truth.chance or 0:.0%})"
+                f" · F1 common {truth.common.f1:.2f}")
+    return f" · precision {truth.common.precision:.2f} ({truth.common.coverage:.0%} covered)"

@@ -19,6 +19,7 @@ from ...core.events import (
 )
 from .dictionary import AppliedOperation
 from .records import RejectedOperation
+from .scenes import Scene
 
 __all__ = [
     "AttemptFinished",
@@ -28,6 +29,7 @@ __all__ = [
     "MoveStarted",
     "OperationApplied",
     "OperationRejected",
+    "ScenePicked",
     "StepStarted",
     "TextStreamed",
 ]
@@ -43,3 +45,16 @@ class OperationApplied:
 class OperationRejected:
     seat: int
     rejected: RejectedOperation
+
+
+@dataclass(frozen=True)
+class ScenePicked:
+    """The listener's guess in a grounded round, as the game master judged it."""
+
+    seat: int
+    scene: Scene
+    pick: str | None
+
+    @property
+    def right(self) -> bool:
+        return self.pick == self.scene.target

@@ -7,8 +7,10 @@ from typing import Any
 
 from ...words import plural
 from .dictionary import DictionaryEntry, Source, normalized_pair
+from .scenes import label
 from .scores import Scores, score
 from .state import GameState
+from .truth import RoundTruth, figures, final_truth, truth_curve
 
 
 def game_record(game_id: int, state: GameState) -> dict[str, Any]:
@@ -42,6 +44,19 @@ def game_record(game_id: int, state: GameState) -> dict[str, Any]:
         ],
         "common": sorted(state.common),
         "scores": scores.model_dump(mode="json"),
+        "ground_truth": ground_truth_record(state),
+    }
+
+
+def ground_truth_record(state: GameState) -> dict[str, Any] | None:
+    """Per round and at the end, the figures of `truth.figures`; None where not judgeable."""
+    final = final_truth(state)
+    if final is None:
+        return None
+    grounded = state.settings.grounded
+    return {
+        "rounds": [{"round": t.round, **figures(t, grounded)} for t in truth_curve(state)],
+        "final": figures(final, grounded),
     }
 
 
@@ -64,7 +79,13 @@ def game_markdown(game_id: int, state: GameState) -> str:
     for move in state.records:
         player = settings.players[move.seat]
         flag = " *(move rule broken)*" if move.violated else ""
-        lines.append(f"**{player.name}** (round {move.round}): {move.message}{flag}")
+        if move.scene is not None:
+            guess = label(settings, move.seat, move.pick) if move.pick else "nothing"
+            meant = label(settings, move.seat, move.scene.target)
+            verdict = "right" if move.guessed_right else f"wrong, meant {meant}"
+            lines.append(f"*{player.name} guessed round {move.scene.round}: {guess} ({verdict})*")
+        if move.message:
+            lines.append(f"**{player.name}** (round {move.round}): {move.message}{flag}")
         for applied in move.applied:
             op = applied.operation
             lines.append(f"- {player.name} {op.kind.value}s `{op.foreign}` = `{op.meaning}` ({op.confidence:.2f})")
@@ -86,6 +107,9 @@ def game_markdown(game_id: int, state: GameState) -> str:
             )
         lines.append("")
     lines += ["## Scores", "", *scores_lines(score(state), state), ""]
+    curve = truth_curve(state)
+    if curve:
+        lines += ["## Ground truth per round", "", *truth_table(curve, settings.grounded), ""]
     return "\n".join(lines)
 
 
@@ -93,6 +117,48 @@ def _author(entry: DictionaryEntry, player: str) -> str:
     """Who made the entry what it is: `user` once the person added or edited it (as the UI
     and the JSON record say), else the player."""
     return "user" if Source.USER in (entry.added_by, entry.updated_by) else player
+
+
+def truth_table(curve: list[RoundTruth], grounded: bool) -> list[str]:
+    if grounded:
+        rows = ["| round | success | rate | F1 A | F1 B | F1 common |", "| --- | --- | --- | --- | --- | --- |"]
+        rows += [
+            f"| {t.round} | {'yes' if t.success else 'no'} | {t.success_rate or 0:.0%} | "
+            f"{t.players[0].f1:.2f} | {t.players[1].f1:.2f} | {t.common.f1:.2f} |"
+            for t in curve
+        ]
+        return rows
+    rows = ["| round | precision A (coverage) | precision B (coverage) | precision common (coverage) |",
+            "| --- | --- | --- | --- |"]
+    rows += [
+        f"| {t.round} | " + " | ".join(
+            f"{j.precision:.2f} ({j.coverage:.0%})" for j in (*t.players, t.common)
+        ) + " |"
+        for t in curve
+    ]
+    return rows
+
+
+def truth_line(state: GameState) -> str | None:
+    """The ground truth in one line, for the end of a game and the status bar."""
+    final = final_truth(state)
+    if final is None:
+        return None
+    names = [p.name for p in state.settings.players]
+    if state.settings.grounded:
+        decided = sum(1 for m in state.records if m.scene is not None)
+        right = sum(1 for m in state.records if m.guessed_right)
+        return (
+            f"ground truth: {right} of {decided} guesses right ({final.success_rate or 0:.0%}, "
+            f"chance {final.chance or 0:.0%}); F1 {names[0]} {final.players[0].f1:.2f}, "
+            f"{names[1]} {final.players[1].f1:.2f}, common {final.common.f1:.2f}"
+        )
+    return (
+        f"ground truth (entries the bank covers): precision {names[0]} "
+        f"{final.players[0].precision:.2f} ({final.players[0].coverage:.0%} covered), "
+        f"{names[1]} {final.players[1].precision:.2f} ({final.players[1].coverage:.0%}), "
+        f"common {final.common.precision:.2f} ({final.common.coverage:.0%})"
+    )
 
 
 def scores_lines(scores: Scores, state: GameState) -> list[str]:
@@ -110,6 +176,9 @@ def scores_lines(scores: Scores, state: GameState) -> list[str]:
             f"{plural(player.prompt_tokens, 'prompt token')} evaluated, "
             f"{player.tokens_per_second:.1f} tok/s"
         )
+    truth = truth_line(state)
+    if truth is not None:
+        lines.append(truth)
     return lines
 
 

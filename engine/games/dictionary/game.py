@@ -8,7 +8,6 @@ replying. The operations of an update are checked one by one against the game ru
 
 from __future__ import annotations
 
-import functools
 import random
 import time
 from collections.abc import Sequence
@@ -16,65 +15,28 @@ from typing import Any
 
 from ...backend import ChatMessage
 from ...core.game import PLAYING, Answer, Ask, Experiment, Game, Outcome, Result, Scores, Turn
+from .asks import message_ask, prompt_book, update_ask
 from .dictionary import AppliedOperation, OperationKind, Source, check_operation
-from .events import OperationApplied, OperationRejected
+from .events import OperationApplied, OperationRejected, ScenePicked
 from .export import game_json, game_markdown, scores_lines
-from .prompts import PromptBook
+from .grounded import grounded_turn, guess_of
 from .records import MoveRecord, RejectedOperation
-from .rules import (
-    ParsedUpdate,
-    UpdateParseError,
-    clean_reply,
-    cut_to_limit,
-    parse_update,
-    reply_violation,
-    update_schema,
-    update_token_budget,
-)
+from .rules import cut_to_limit
 from .scores import score
 from .settings import GameSettings, PlayerSettings, default_players
 from .state import GameState
-
-
-@functools.lru_cache(maxsize=16)
-def prompt_book(settings: GameSettings) -> PromptBook:
-    return PromptBook(settings)
+from .truth import figures, final_truth, truth_curve
 
 
 def new_state(settings: GameSettings) -> GameState:
     return GameState(settings)
 
 
-def _parse_update(raw: str) -> tuple[ParsedUpdate | None, str | None]:
-    try:
-        return parse_update(raw), None
-    except UpdateParseError as error:
-        return None, str(error)
-
-
-def _message_ask(
-    settings: GameSettings, prompts: PromptBook, seat: int, step: str, instruction: str,
-    incoming: str | None,
-) -> Ask:
-    words = settings.words_per_message
-    names = tuple(player.name for player in settings.players)
-
-    def parse(raw: str) -> tuple[str, str | None]:
-        text = clean_reply(raw, names)
-        return text, reply_violation(text, words, incoming)
-
-    return Ask(
-        step=step,
-        instruction=instruction,
-        parse=parse,
-        max_tokens=6 * words + 16,
-        feedback=lambda violation: prompts.reprompt(seat, violation, instruction),
-    )
-
-
 def next_turn(state: GameState) -> Turn | None:
     if state.status is not state.status.PLAYING:
         return None
+    if state.settings.grounded:
+        return grounded_turn(state)
     settings = state.settings
     prompts = prompt_book(settings)
     seat, move_index = state.next_seat, state.moves_played
@@ -92,18 +54,12 @@ def next_turn(state: GameState) -> Turn | None:
     if move_index == 0:
         asks: tuple[Ask, ...] = ()
         if not settings.opening.strip():
-            asks = (_message_ask(settings, prompts, seat, "opening", prompts.opening(seat), None),)
+            asks = (message_ask(settings, seat, "opening", prompts.opening(seat), None),)
         incoming = None
     else:
         incoming = state.moves[-1].message
-        update = Ask(
-            step="update",
-            instruction=prompts.update(seat, incoming, state.dictionaries[seat]),
-            parse=_parse_update,
-            max_tokens=update_token_budget(settings.max_operations),
-            json_schema=update_schema(settings.max_operations),
-        )
-        reply = _message_ask(settings, prompts, seat, "reply", prompts.reply(seat, incoming), incoming)
+        update = update_ask(settings, prompts.update(seat, incoming, state.dictionaries[seat]))
+        reply = message_ask(settings, seat, "reply", prompts.reply(seat, incoming), incoming)
         asks = (update, reply)
     return Turn(seat, state.current_round, prompts.system(seat), history, asks, incoming)
 
@@ -141,9 +97,13 @@ def apply(
             dictionary.apply(operation, Source.PLAYER, turn.round)
             applied.append(change)
             notices.append(OperationApplied(seat, change))
-    said = answered.get("reply") or answered.get("opening")
+    scene, pick = guess_of(turn, answers, settings)
+    if scene is not None:
+        notices.insert(0, ScenePicked(seat, scene, pick))
+    said = answered.get("reply") or answered.get("opening") or answered.get("describe")
     if said is None:
-        message, said_violated = " ".join(settings.opening.split()), False
+        opening = "" if settings.grounded else settings.opening
+        message, said_violated = " ".join(opening.split()), False
     else:
         message, said_violated = said.value, said.violated
         if said_violated:
@@ -157,7 +117,9 @@ def apply(
         applied=tuple(applied),
         rejected=tuple(rejected),
         message=message,
-        violated=said_violated or bool(update and update.violated),
+        violated=said_violated or any(a.violated for a in answers),
+        scene=scene,
+        pick=pick,
         started_at=started_at,
         finished_at=time.time(),
     )
@@ -179,34 +141,69 @@ def outcome(state: GameState) -> Outcome:
 
 
 def scores(state: GameState) -> Scores:
-    figures = score(state)
+    """The dictionaries' sizes and agreement, and their ground truth per round and at the
+    end. Main Score: the agreement in free mode; in grounded modes, where each entry can be
+    judged, the common dictionary's F1 (a common dictionary that is both full and right)."""
+    sizes = score(state)
+    grounded = state.settings.grounded
     episode = {
-        "Common Pairs": float(figures.common),
-        "Agreement": round(figures.agreement, 4),
-        "Dictionary Size A": float(figures.players[0].dictionary_size),
-        "Dictionary Size B": float(figures.players[1].dictionary_size),
+        "Common Pairs": float(sizes.common),
+        "Agreement": round(sizes.agreement, 4),
+        "Dictionary Size A": float(sizes.players[0].dictionary_size),
+        "Dictionary Size B": float(sizes.players[1].dictionary_size),
     }
-    return Scores(episode=episode, main=round(100 * figures.agreement, 2))
+    rounds = {truth.round: figures(truth, grounded) for truth in truth_curve(state)}
+    final = final_truth(state)
+    main = 100 * sizes.agreement
+    if final is not None:
+        episode.update(figures(final, grounded))
+        episode.pop("Round Success", None)
+        if grounded:
+            main = 100 * final.common.f1
+    return Scores(episode=episode, rounds=rounds, main=round(main, 2))
 
 
 LANGUAGE_PAIRS = (("English", "Spanish"), ("English", "French"), ("Spanish", "French"))
 NAMES = ("Alice", "Bruno", "Chloé", "Diego", "Emma", "Farid")
+# Grounded experiments: (name, mode, languages, scene size).
+GROUNDED_EXPERIMENTS = (
+    ("scenes-en-es", "scenes", ("English", "Spanish"), 4),
+    ("scenes-en-de", "scenes", ("English", "German"), 4),
+    ("invented-k4", "invented", ("English", "English"), 4),
+)
+# What an instance may set of a game's settings.
+INSTANCE_SETTINGS = (
+    "seed", "rounds", "words_per_message", "opening", "mode", "scene_size", "feedback",
+    "concept_slice", "lexicon_seed", "choice",
+)
 
 
 def experiments(seed: int) -> list[Experiment]:
-    """Three language pairs, three seeded games each, with names drawn from the seed."""
+    """Free talk in three language pairs, then the grounded modes; three seeded games each,
+    with names drawn from the seed."""
     rng = random.Random(seed)
     found = []
     for lang_a, lang_b in LANGUAGE_PAIRS:
-        instances = []
-        for _ in range(3):
-            name_a, name_b = rng.sample(NAMES, 2)
-            instances.append(
-                {"lang_a": lang_a, "lang_b": lang_b, "name_a": name_a, "name_b": name_b,
-                 "seed": rng.randrange(2**31)}
-            )
-        found.append(Experiment(f"{lang_a.lower()}-{lang_b.lower()}", tuple(instances)))
+        found.append(
+            Experiment(f"{lang_a.lower()}-{lang_b.lower()}", _instances(rng, lang_a, lang_b, {}))
+        )
+    for name, mode, (lang_a, lang_b), size in GROUNDED_EXPERIMENTS:
+        condition = {"mode": mode, "scene_size": size, "feedback": "reveal"}
+        found.append(Experiment(name, _instances(rng, lang_a, lang_b, condition)))
     return found
+
+
+def _instances(
+    rng: random.Random, lang_a: str, lang_b: str, condition: dict[str, Any]
+) -> tuple[dict[str, Any], ...]:
+    instances = []
+    for _ in range(3):
+        name_a, name_b = rng.sample(NAMES, 2)
+        instances.append(
+            {"lang_a": lang_a, "lang_b": lang_b, "name_a": name_a, "name_b": name_b,
+             **condition, "seed": rng.randrange(2**31)}
+        )
+    return tuple(instances)
 
 
 def settings_for(instance: dict[str, Any], given: dict[str, Any]) -> GameSettings:
@@ -228,7 +225,7 @@ def settings_for(instance: dict[str, Any], given: dict[str, Any]) -> GameSetting
         )
         values.pop(f"lang_{suffix}", None)
         values.pop(f"name_{suffix}", None)
-    for key in ("seed", "rounds", "words_per_message", "opening"):
+    for key in INSTANCE_SETTINGS:
         if key in instance:
             values[key] = instance[key]
     return GameSettings(players=(seats[0], seats[1]), **values)
@@ -241,7 +238,12 @@ def restore(
 
 
 def summary(settings: GameSettings) -> str:
-    return " / ".join(player.language for player in settings.players)
+    if settings.mode == "invented":
+        return f"invented languages, {settings.scene_size} things a scene"
+    languages = " / ".join(player.language for player in settings.players)
+    if settings.mode == "scenes":
+        return f"{languages}, scenes of {settings.scene_size}"
+    return languages
 
 
 DICTIONARY: Game[GameState] = Game(

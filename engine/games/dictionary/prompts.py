@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-from .dictionary import Dictionary, DictionaryEntry, normalize
+from .dictionary import Dictionary, DictionaryEntry, normalize, occurs_in
 from .settings import GameSettings, PlayerSettings
 
 # Beyond this many entries, a player is shown only the part of its dictionary that matters now.
@@ -35,11 +35,15 @@ class PromptBook:
         partner: PlayerSettings = self.settings.players[1 - seat]
         template = self._environment.get_template(name)
         return template.render(
-            me=me, partner=partner, words=self.settings.words_per_message, **values
+            me=me,
+            partner=partner,
+            words=self.settings.words_per_message,
+            invented=self.settings.mode == "invented",
+            **values,
         ).strip()
 
     def system(self, seat: int) -> str:
-        return self._render("system.j2", seat)
+        return self._render("scene_system.j2" if self.settings.grounded else "system.j2", seat)
 
     def opening(self, seat: int) -> str:
         return self._render("opening.j2", seat)
@@ -53,7 +57,50 @@ class PromptBook:
             seat,
             incoming=incoming,
             entries=relevant_entries(dictionary, incoming),
+            found=consult(dictionary, incoming),
             example_word=example_word(dictionary, incoming),
+            max_operations=self.settings.max_operations,
+        )
+
+    # -- grounded modes -------------------------------------------------------------------
+
+    def describe(
+        self, seat: int, things: list[str], number: int, last: str | None
+    ) -> str:
+        return self._render(
+            "describe.j2", seat, things=things, number=number, target=things[number - 1],
+            last=last,
+        )
+
+    def choose(self, seat: int, incoming: str, things: list[str], dictionary: Dictionary) -> str:
+        found = consult(dictionary, incoming)
+        notes = {}
+        for entry in found:
+            for word in things:
+                if normalize(word) == normalize(entry.meaning) and word not in notes:
+                    notes[word] = f'your dictionary: "{entry.foreign}" means this'
+        return self._render(
+            "choose.j2",
+            seat,
+            incoming=incoming,
+            found=found,
+            things=[{"word": word, "note": notes.get(word)} for word in things],
+            by_number=self.settings.choice == "number",
+        )
+
+    def scene_update(
+        self, seat: int, incoming: str, picked: str | None, verdict: str,
+        dictionary: Dictionary, things: list[str],
+    ) -> str:
+        return self._render(
+            "scene_update.j2",
+            seat,
+            incoming=incoming,
+            picked=picked,
+            verdict=verdict,
+            entries=relevant_entries(dictionary, incoming),
+            example_word=example_word(dictionary, incoming),
+            things=things,
             max_operations=self.settings.max_operations,
         )
 
@@ -67,6 +114,14 @@ def example_word(dictionary: Dictionary, incoming: str) -> str:
     words = re.findall(r"[^\W\d_]{2,}", incoming)
     new = [w for w in words if w not in dictionary]
     return (new or words or ["word"])[0]
+
+
+def consult(dictionary: Dictionary, incoming: str) -> list[DictionaryEntry]:
+    """The game master's look-up for the listener: entries whose word occurs in the message,
+    in the order they occur. Small models cannot do this look-up in their head."""
+    found = [(incoming.casefold().find(e.foreign.casefold()), e) for e in dictionary
+             if occurs_in(e.foreign, incoming)]
+    return [entry for _, entry in sorted(found, key=lambda pair: pair[0])]
 
 
 def relevant_entries(

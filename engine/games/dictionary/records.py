@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict
 from ...core.records import Attempt
 from ...core.records import MoveRecord as CoreMoveRecord
 from .dictionary import AppliedOperation, Operation
+from .scenes import Scene
 
-Step = Literal["opening", "update", "reply"]
+Step = Literal["opening", "update", "reply", "choose", "describe"]
 
 __all__ = ["Attempt", "MoveRecord", "RejectedOperation", "Step"]
 
@@ -27,3 +28,12 @@ class MoveRecord(CoreMoveRecord):
 
     applied: tuple[AppliedOperation, ...] = ()
     rejected: tuple[RejectedOperation, ...] = ()
+    # Grounded modes: the scene this move's guess decided, and the concept guessed (None: no
+    # valid guess).
+    scene: Scene | None = None
+    pick: str | None = None
+
+    @property
+    def guessed_right(self) -> bool | None:
+        """Whether the guess was right; None for a move that guessed nothing."""
+        return None if self.scene is None else self.pick == self.scene.target

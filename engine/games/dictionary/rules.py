@@ -27,13 +27,24 @@ _ROLE_PREFIX = re.compile(r"^\s*(assistant|user|system|you|me)\s*:\s*", re.IGNOR
 CONFIDENCE_LEVELS = (0.2, 0.4, 0.6, 0.8, 1.0)
 
 
-def update_schema(max_operations: int) -> dict[str, Any]:
+def update_schema(
+    max_operations: int,
+    words: list[str] | None = None,
+    meanings: list[str] | None = None,
+) -> dict[str, Any]:
     """The bounded JSON schema a dictionary update is generated under.
 
     Bounds on the number of operations and on string lengths make every update end
-    within a known token budget, so it always parses.
+    within a known token budget, so it always parses. In grounded modes the game master
+    knows what an entry can be: a word the partner used (or one already held) and, as its
+    meaning, one of the listener's things; `words` and `meanings` bound them so.
     """
-    word = {"type": "string", "minLength": 1, "maxLength": MAX_WORD_CHARS}
+    word: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": MAX_WORD_CHARS}
+    meaning: dict[str, Any] = {"type": "string", "maxLength": MAX_WORD_CHARS}
+    if words:
+        word = {"enum": _bounded(words)}
+    if meanings:
+        meaning = {"enum": ["", *_bounded(meanings)]}
     return {
         "type": "object",
         "properties": {
@@ -45,7 +56,7 @@ def update_schema(max_operations: int) -> dict[str, Any]:
                     "properties": {
                         "op": {"enum": [k.value for k in OperationKind]},
                         "word": word,
-                        "meaning": {"type": "string", "maxLength": MAX_WORD_CHARS},
+                        "meaning": meaning,
                         "confidence": {"enum": list(CONFIDENCE_LEVELS)},
                     },
                     "required": ["op", "word", "meaning", "confidence"],
@@ -54,6 +65,52 @@ def update_schema(max_operations: int) -> dict[str, Any]:
         },
         "required": ["updates"],
     }
+
+
+def _bounded(words: list[str]) -> list[str]:
+    """Distinct, non-empty words no longer than a dictionary entry allows, in order."""
+    kept: list[str] = []
+    for word in words:
+        if word and len(word) <= MAX_WORD_CHARS and word not in kept:
+            kept.append(word)
+    return kept
+
+
+def message_words(text: str) -> list[str]:
+    """The words of a message a listener may quote in an entry, without punctuation."""
+    return re.findall(r"[^\W_]+(?:[-'][^\W_]+)*", text)
+
+
+def choice_schema(things: list[str], by_number: bool) -> dict[str, Any]:
+    """The listener's guess: one of its things, by word or by number, and nothing else."""
+    return {"enum": list(range(1, len(things) + 1)) if by_number else list(things)}
+
+
+def parse_choice(raw: str, things: list[str]) -> tuple[int | None, str | None]:
+    """The index of the thing guessed (from 0), from a JSON word or number, or a bare one."""
+    text = raw.strip()
+    try:
+        value: object = json.loads(text)
+    except json.JSONDecodeError:
+        value = text.strip("\"'.").strip()
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= len(things):
+        return value - 1, None
+    if isinstance(value, str):
+        if value.isdigit() and 1 <= int(value) <= len(things):
+            return int(value) - 1, None
+        folded = [thing.casefold() for thing in things]
+        if value.casefold() in folded:
+            return folded.index(value.casefold()), None
+    return None, f"the guess is not one of the things: {', '.join(things)}"
+
+
+def lexicon_violation(text: str, lexicon: tuple[str, ...]) -> str | None:
+    """Which words of a message are not of the player's invented language, if any."""
+    known = {word.casefold() for word in lexicon}
+    foreign = [w for w in re.findall(r"\w+", text.casefold()) if w not in known]
+    if foreign:
+        return f"{foreign[0]!r} is not a word of your language; say only your own words"
+    return None
 
 
 def update_token_budget(max_operations: int) -> int:

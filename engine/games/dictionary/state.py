@@ -74,11 +74,16 @@ class GameState(EpisodeState[GameSettings]):
 
     @property
     def current_round(self) -> int:
-        """The round the next move belongs to (the last round once finished)."""
+        """The round the next move belongs to (the last round once finished). Grounded: move
+        0 opens round 1, and move k decides round k."""
+        if self.settings.grounded:
+            return min(max(self.moves_played, 1), self.settings.rounds)
         return min(self.moves_played // 2 + 1, self.settings.rounds)
 
     @property
     def rounds_played(self) -> int:
+        if self.settings.grounded:
+            return max(self.moves_played - 1, 0)
         return self.moves_played // 2
 
     @property

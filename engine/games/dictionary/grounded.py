@@ -1,0 +1,96 @@
+"""The turns of the grounded modes (scenes, invented): a referential game, round by round.
+
+The first player names the target of the first scene. Every later move is the listener's:
+it guesses which of its things the partner's message meant (the game master shows it the
+words of the message it has in its dictionary), hears the game master's verdict, updates
+its dictionary, and names the target of the next scene. So the speaker and listener roles
+alternate, and a round (one scene) is decided in the move numbered like it.
+
+The player is shown no chat history: what it learned is in its dictionary, what it needs is
+in the scene, and a short prompt keeps a round cheap.
+"""
+
+from __future__ import annotations
+
+from ...core.game import Answer, Ask, Turn
+from .asks import choose_ask, naming_ask, prompt_book, scene_update_ask
+from .records import MoveRecord
+from .scenes import Scene, draw_scene, label, view_words
+from .settings import GameSettings
+from .state import GameState
+
+
+def grounded_turn(state: GameState) -> Turn:
+    settings = state.settings
+    move, seat = state.moves_played, state.next_seat
+    system = prompt_book(settings).system(seat)
+    if move == 0:
+        return Turn(seat, 1, system, (), (describe_ask(state, seat, 1),))
+    scene = draw_scene(settings, move)
+    incoming = state.moves[-1].message
+    things = view_words(settings, scene, seat)
+    dictionary = state.dictionaries[seat].copy()
+
+    def then(answers: tuple[Answer, ...]) -> tuple[Ask, ...]:
+        pick = answers[0].value
+        picked = things[pick] if pick is not None else None
+        verdict = listener_verdict(settings, seat, scene, scene.views[seat][pick] if pick is not None else None)
+        asks = [scene_update_ask(settings, seat, incoming, picked, verdict, dictionary, things)]
+        if move < settings.rounds:
+            asks.append(describe_ask(state, seat, move + 1))
+        return tuple(asks)
+
+    choose = choose_ask(settings, seat, incoming, things, dictionary)
+    return Turn(seat, move, system, (), (choose,), incoming, then)
+
+
+def describe_ask(state: GameState, seat: int, round_: int) -> Ask:
+    settings = state.settings
+    scene = draw_scene(settings, round_)
+    things = view_words(settings, scene, seat)
+    number = scene.number_of(seat, scene.target)
+    last = speaker_feedback(settings, state.records, seat)
+    instruction = prompt_book(settings).describe(seat, things, number, last)
+    vocabulary = [label(settings, seat, concept) for concept in settings.concepts]
+    return naming_ask(settings, seat, instruction, vocabulary)
+
+
+def listener_verdict(settings: GameSettings, seat: int, scene: Scene, pick: str | None) -> str:
+    """What the game master tells the listener after its guess, per the `feedback` setting."""
+    if settings.feedback == "none":
+        return ""
+    partner = settings.players[1 - seat].name
+    right = pick == scene.target
+    if settings.feedback == "outcome":
+        return "right!" if right else "wrong."
+    meant = label(settings, seat, scene.target)
+    if right:
+        return f'right! {partner} meant "{meant}".'
+    return f'wrong. {partner} meant "{meant}".'
+
+
+def speaker_feedback(settings: GameSettings, records: list[MoveRecord], seat: int) -> str | None:
+    """What the game master tells a speaker about its last message, at its next turn: how the
+    partner took it (the thing in the speaker's own words)."""
+    if settings.feedback == "none" or len(records) < 2:
+        return None
+    guessed = records[-1]
+    if guessed.scene is None or guessed.seat == seat:
+        return None
+    said = records[-2].message
+    partner = settings.players[1 - seat].name
+    right = guessed.pick == guessed.scene.target
+    if right or settings.feedback == "outcome" or guessed.pick is None:
+        return f'Last round {partner} understood your "{said}" {"right" if right else "wrong"}.'
+    took = label(settings, seat, guessed.pick)
+    return f'Last round {partner} took your "{said}" for "{took}": wrong.'
+
+
+def guess_of(turn: Turn, answers: tuple[Answer, ...], settings: GameSettings) -> tuple[Scene | None, str | None]:
+    """The scene a move decided and the concept its player guessed (None: no valid guess)."""
+    chosen = next((a for a in answers if a.step == "choose"), None)
+    if chosen is None:
+        return None, None
+    scene = draw_scene(settings, turn.round)
+    pick = None if chosen.violated or chosen.value is None else scene.views[turn.seat][chosen.value]
+    return scene, pick
