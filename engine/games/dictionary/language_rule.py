@@ -38,7 +38,7 @@ def _lingua_language(name: str) -> object | None:
 def _detector(languages: frozenset[object]) -> object:
     from lingua import LanguageDetectorBuilder
 
-    return LanguageDetectorBuilder.from_languages(*languages).build()
+    return LanguageDetectorBuilder.from_languages(*languages).build()  # type: ignore[arg-type]
 
 
 def judged_languages(*names: str) -> frozenset[object]:
