@@ -127,8 +127,13 @@ def scene_update_ask(
     settings: GameSettings, seat: int, incoming: str, verdict: str, dictionary: Dictionary,
     things: list[str],
 ) -> Ask:
-    """The update after a guess: an entry quotes the partner's message (or a word already
-    held) and means one of the listener's things."""
+    """The update after a guess: one operation (a scene teaches one word), whose word is of
+    the partner's message (or one already held) and whose meaning is one of the listener's
+    things. Extra operations were mostly duplicates or wrong on SmolLM2-135M."""
     instruction = prompt_book(settings).scene_update(seat, incoming, verdict, dictionary, things)
     words = message_words(incoming) + [entry.foreign for entry in dictionary]
-    return update_ask(settings, instruction, words, things)
+    return replace(
+        update_ask(settings, instruction, words, things),
+        max_tokens=update_token_budget(1),
+        json_schema=update_schema(1, words, things),
+    )

@@ -98,7 +98,7 @@ class PromptBook:
             verdict=verdict,
             entries=relevant_entries(dictionary, incoming),
             things=things,
-            max_operations=self.settings.max_operations,
+            max_operations=1,
         )
 
     def reprompt(self, seat: int, violation: str, instruction: str) -> str:
