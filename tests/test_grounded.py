@@ -14,7 +14,7 @@ from dictgame.engine.games.dictionary.game import DICTIONARY
 from dictgame.engine.games.dictionary.scenes import draw_scene, label, speaker_of
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus
-from dictgame.engine.scripted import ScriptedBackend, phrasebook_player
+from dictgame.engine.scripted import ScriptedBackend
 
 
 def oracle(settings: GameSettings):  # noqa: ANN201 - a responder
@@ -31,11 +31,11 @@ def oracle(settings: GameSettings):  # noqa: ANN201 - a responder
 
     def respond(request: GenerationRequest) -> str:
         instruction = request.messages[-1].content
-        named = re.search(r'Name thing \d+, "([^"]+)"', instruction)
+        named = re.search(r'Your target is thing \d+\. Say its word[^"]*"([^"]+)"', instruction)
         if named:
             return named.group(1)
         seat = seat_of(request)
-        heard = re.search(r'"([^"]+)"', instruction)
+        heard = re.search(r'(?:says:|said) "([^"]+)"', instruction)
         assert heard is not None
         own = meaning(seat, heard.group(1))
         schema = request.json_schema or {}
@@ -88,24 +88,46 @@ def test_a_player_that_knows_the_words_is_always_right(mode: str, choice: str, l
     assert scores.episode["Precision Common"] == (1.0 if state.common else 0.0)
 
 
-def test_the_speaker_is_told_how_its_word_was_taken_and_the_listener_what_was_meant() -> None:
+def wrong_guesser(settings: GameSettings):  # noqa: ANN201 - a responder
+    """The oracle, except that every guess is the first thing that was not meant."""
+    right = oracle(settings)
+
+    def respond(request: GenerationRequest) -> str:
+        if "Which of your things" not in request.messages[-1].content:
+            return right(request)
+        meant = json.loads(right(request))
+        return json.dumps(next(t for t in (request.json_schema or {})["enum"] if t != meant))
+
+    return respond
+
+
+def test_the_listener_hears_what_was_meant_and_the_speaker_how_its_word_was_taken() -> None:
     settings = GameSettings(mode="scenes", rounds=4, seed=2, feedback="reveal")
-    wrong_guesses = ScriptedBackend(phrasebook_player).responder
-
-    def always_first(request: GenerationRequest) -> str:
-        schema = request.json_schema or {}
-        if "enum" in schema:
-            return json.dumps(schema["enum"][0], ensure_ascii=False)
-        return wrong_guesses(request)
-
-    master = play(settings, always_first)
-    records = master.state.records
+    records = play(settings, wrong_guesser(settings)).state.records
+    assert not any(m.guessed_right for m in records if m.scene is not None)
     update_asked = [a.instruction for a in records[1].attempts if a.step == "update"][0]
     meant = label(settings, 1, records[1].scene.target)
-    assert f'meant "{meant}"' in update_asked
+    guessed = label(settings, 1, records[1].pick)
+    assert update_asked.endswith(f'The game master says: wrong; Alice meant "{meant}".')
+    assert f'"{guessed}"' not in update_asked.splitlines()[-1]
     describe_asked = [a.instruction for a in records[2].attempts if a.step == "describe"][0]
-    assert f'your "{records[0].message}"' in describe_asked
-    assert ("right" if records[1].guessed_right else "wrong") in describe_asked.splitlines()[0]
+    took = label(settings, 0, records[1].pick)
+    assert describe_asked.splitlines()[0] == (
+        f'Last round Bruno took your "{records[0].message}" for "{took}": wrong.'
+    )
+
+
+def test_with_outcome_feedback_the_listener_hears_right_or_wrong_only() -> None:
+    settings = GameSettings(mode="invented", rounds=3, seed=2, feedback="outcome")
+    right = play(settings).state.records
+    wrong = play(settings, wrong_guesser(settings)).state.records
+    asked = [a.instruction for a in right[1].attempts if a.step == "update"][0]
+    assert asked.endswith(f'You guessed "{label(settings, 1, right[1].pick)}": right!')
+    asked = [a.instruction for a in wrong[1].attempts if a.step == "update"][0]
+    assert asked.endswith(f'You guessed "{label(settings, 1, wrong[1].pick)}": wrong.')
+    assert "meant" not in asked
+    said = [a.instruction for a in wrong[2].attempts if a.step == "describe"][0]
+    assert said.splitlines()[0] == f'Last round Bruno understood your "{wrong[0].message}" wrong.'
 
 
 def test_without_feedback_nobody_is_told_anything() -> None:
@@ -140,9 +162,9 @@ def test_names_guesses_and_updates_are_constrained_to_the_words_they_can_be() ->
 
     master = play(settings, recording)
     scene = draw_scene(settings, 1)
-    # The speaker says one of its own words for the game's concepts.
-    assert seen[0].json_schema == {"enum": [label(settings, 0, c) for c in settings.concepts]}
-    choose = next(r for r in seen if "Which thing" in r.messages[-1].content)
+    # The speaker says its word for one of the things of the scene.
+    assert seen[0].json_schema == {"enum": [label(settings, 0, c) for c in scene.views[0]]}
+    choose = next(r for r in seen if "Which of your things" in r.messages[-1].content)
     assert choose.json_schema == {"enum": [label(settings, 1, c) for c in scene.views[1]]}
     update = next(r for r in seen if r.json_schema and "properties" in r.json_schema)
     item = update.json_schema["properties"]["updates"]["items"]["properties"]  # type: ignore[index]
@@ -181,7 +203,7 @@ def test_a_named_thing_in_plain_text_is_judged_by_the_move_rules() -> None:
     own = label(settings, 0, draw_scene(settings, 1).target)
     replies = iter(["It is a nice word", f"{own}!", json.dumps(own)])
     master = play(settings, lambda request: next(replies) if request.json_schema and "enum" in
-                  request.json_schema and "Name thing" in request.messages[-1].content
+                  request.json_schema and "Your target" in request.messages[-1].content
                   else oracle(settings)(request))
     first = master.state.moves[0]
     assert first.message == f"{own}!" and not first.violated

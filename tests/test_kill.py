@@ -26,6 +26,7 @@ import pytest
 
 from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.dictionary import replay
+from dictgame.engine.games.dictionary.export import ground_truth_record
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus
 from dictgame.engine.scripted import ScriptedBackend
@@ -109,6 +110,49 @@ def uninterrupted_messages(seed: int, rounds: int) -> list[str]:
     while state.status is GameStatus.PLAYING:
         master.play_next_move()
     return [m.message for m in state.moves]
+
+
+def moves_stored(db: Path) -> bool:
+    if not db.exists():
+        return False
+    connection = sqlite3.connect(db, timeout=5)
+    try:
+        return bool(connection.execute("select count(*) from moves").fetchone()[0])
+    except sqlite3.OperationalError:  # not created yet, or locked
+        return False
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(("mode", "point"), [("scenes", 0), ("scenes", 1), ("invented", 0), ("invented", 1)])
+def test_kill_a_grounded_game_then_resume(mode: str, point: int, tmp_path: Path) -> None:
+    rng = random.Random(point)
+    db = tmp_path / "games.db"
+    process = subprocess.Popen(
+        [DICTGAME, "play", "--headless", "--mode", mode, "--rounds", "8",
+         "--seed", str(point), "--db", str(db)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=scripted_env(delay=0.03),
+    )
+    # Killed while playing: once a move is stored, after a little more of the game.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None and not moves_stored(db):
+        time.sleep(0.05)
+    time.sleep(rng.uniform(0.0, 0.5))
+    process.kill()
+    process.wait()
+    game_id = check_database(db)
+    assert game_id is not None
+    with GameStore.open(db) as store:
+        assert store.load_game(game_id).moves_played < 9  # killed mid-game
+    record = resume_to_the_end(db, game_id, scripted_env(0))
+    state = GameState(GameSettings(mode=mode, rounds=8, seed=point))  # type: ignore[arg-type]
+    backend = ScriptedBackend()
+    master = GameMaster(state, (backend.session(Path("a")), backend.session(Path("b"))))
+    while state.status is GameStatus.PLAYING:
+        master.play_next_move()
+    assert [m["text"] for m in record["messages"]] == [m.message for m in state.moves]
+    assert [m["pick"] for m in record["moves"]] == [m.pick for m in state.records]
+    assert record["ground_truth"] == json.loads(json.dumps(ground_truth_record(state)))
 
 
 TUI_KILL_POINTS = int(os.environ.get("DICTGAME_TUI_KILL_POINTS", "5"))

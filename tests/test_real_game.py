@@ -115,3 +115,31 @@ def test_game_that_outgrows_the_context_window_goes_on() -> None:
     assert state.moves_played == 16
     own_moves = 8
     assert any(len(master.conversation(seat)) < 1 + 2 * own_moves for seat in (0, 1))
+
+
+@pytest.mark.parametrize("mode", ["scenes", "invented"])
+def test_a_grounded_game_on_the_embedded_model_names_guesses_and_learns_under_its_grammars(
+    backend: LlamaBackend, mode: str
+) -> None:
+    """Every name, guess and update comes back as its schema allows, so no move is violated
+    and every round is decided with a guess among the listener's things."""
+    from dictgame.engine.games.dictionary.game import DICTIONARY
+    from dictgame.engine.games.dictionary.scenes import label
+
+    settings = GameSettings(mode=mode, rounds=3, seed=4)  # type: ignore[arg-type]
+    path = embedded_model_path()
+    state = GameState(settings)
+    master = GameMaster(state, (backend.session(path), backend.session(path)))
+    while state.status is GameStatus.PLAYING:
+        master.play_next_move()
+    assert state.moves_played == 4 and not any(m.violated for m in state.moves)
+    for move in state.records[1:]:
+        assert move.scene is not None and move.pick in move.scene.views[move.seat]
+    for move in state.records[:-1]:  # each names one of its own things of the next scene
+        scene = state.records[move.move_index + 1].scene
+        assert scene is not None
+        assert move.message in [label(settings, move.seat, c) for c in scene.views[move.seat]]
+    for attempt in (a for m in state.moves for a in m.attempts if a.step == "update"):
+        parse_update(attempt.raw_output)
+    scores = DICTIONARY.scores(state)
+    assert sorted(scores.rounds) == [1, 2, 3] and 0 <= scores.episode["Success Rate"] <= 1

@@ -79,9 +79,9 @@ def message_ask(
 
 
 def naming_ask(settings: GameSettings, seat: int, instruction: str, vocabulary: list[str]) -> Ask:
-    """The speaker's message in a grounded round: one of its own words for the game's
-    concepts, under a JSON-schema enum, so even a small model names a thing rather than
-    talking about the game. The answer may also be plain text (a person's, or a backend's
+    """The speaker's message in a grounded round: its word for one of the scene's things,
+    under a JSON-schema enum, so even a small model names a thing rather than talking about
+    the game. The answer may also be plain text (a person's, or a backend's
     without grammars): then the move rules judge it as any message."""
     message = message_ask(settings, seat, "describe", instruction, None)
 
@@ -124,13 +124,16 @@ def choose_ask(
 
 
 def scene_update_ask(
-    settings: GameSettings, seat: int, incoming: str, picked: str | None, verdict: str,
-    dictionary: Dictionary, things: list[str],
+    settings: GameSettings, seat: int, incoming: str, verdict: str, dictionary: Dictionary,
+    things: list[str],
 ) -> Ask:
-    """The update after a guess: an entry quotes the partner's message (or a word already
-    held) and means one of the listener's things."""
-    instruction = prompt_book(settings).scene_update(
-        seat, incoming, picked, verdict, dictionary, things
-    )
+    """The update after a guess: one operation (a scene teaches one word), whose word is of
+    the partner's message (or one already held) and whose meaning is one of the listener's
+    things. Extra operations were mostly duplicates or wrong on SmolLM2-135M."""
+    instruction = prompt_book(settings).scene_update(seat, incoming, verdict, dictionary, things)
     words = message_words(incoming) + [entry.foreign for entry in dictionary]
-    return update_ask(settings, instruction, words, things)
+    return replace(
+        update_ask(settings, instruction, words, things),
+        max_tokens=update_token_budget(1),
+        json_schema=update_schema(1, words, things),
+    )

@@ -33,9 +33,9 @@ def grounded_turn(state: GameState) -> Turn:
 
     def then(answers: tuple[Answer, ...]) -> tuple[Ask, ...]:
         pick = answers[0].value
-        picked = things[pick] if pick is not None else None
-        verdict = listener_verdict(settings, seat, scene, scene.views[seat][pick] if pick is not None else None)
-        asks = [scene_update_ask(settings, seat, incoming, picked, verdict, dictionary, things)]
+        picked = scene.views[seat][pick] if pick is not None else None
+        verdict = listener_verdict(settings, seat, scene, picked)
+        asks = [scene_update_ask(settings, seat, incoming, verdict, dictionary, things)]
         if move < settings.rounds:
             asks.append(describe_ask(state, seat, move + 1))
         return tuple(asks)
@@ -51,22 +51,24 @@ def describe_ask(state: GameState, seat: int, round_: int) -> Ask:
     number = scene.number_of(seat, scene.target)
     last = speaker_feedback(settings, state.records, seat)
     instruction = prompt_book(settings).describe(seat, things, number, last)
-    vocabulary = [label(settings, seat, concept) for concept in settings.concepts]
-    return naming_ask(settings, seat, instruction, vocabulary)
+    return naming_ask(settings, seat, instruction, things)
 
 
 def listener_verdict(settings: GameSettings, seat: int, scene: Scene, pick: str | None) -> str:
-    """What the game master tells the listener after its guess, per the `feedback` setting."""
-    if settings.feedback == "none":
-        return ""
-    partner = settings.players[1 - seat].name
+    """What the listener hears after its guess, per the `feedback` setting. A wrong guess is
+    not repeated when the meant thing is revealed: measured on SmolLM2-135M, naming it made
+    the model write the wrong guess into its dictionary as often as the right thing."""
+    guessed = f'You guessed "{label(settings, seat, pick)}"' if pick else "You did not guess"
     right = pick == scene.target
+    if settings.feedback == "none":
+        return f"{guessed}."
     if settings.feedback == "outcome":
-        return "right!" if right else "wrong."
+        return f"{guessed}: right!" if right else (f"{guessed}: wrong." if pick else f"{guessed}.")
+    partner = settings.players[1 - seat].name
     meant = label(settings, seat, scene.target)
     if right:
-        return f'right! {partner} meant "{meant}".'
-    return f'wrong. {partner} meant "{meant}".'
+        return f'{guessed}: right! {partner} meant "{meant}".'
+    return f'The game master says: wrong; {partner} meant "{meant}".'
 
 
 def speaker_feedback(settings: GameSettings, records: list[MoveRecord], seat: int) -> str | None:

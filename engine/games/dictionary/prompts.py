@@ -89,19 +89,16 @@ class PromptBook:
         )
 
     def scene_update(
-        self, seat: int, incoming: str, picked: str | None, verdict: str,
-        dictionary: Dictionary, things: list[str],
+        self, seat: int, incoming: str, verdict: str, dictionary: Dictionary, things: list[str]
     ) -> str:
         return self._render(
             "scene_update.j2",
             seat,
             incoming=incoming,
-            picked=picked,
             verdict=verdict,
             entries=relevant_entries(dictionary, incoming),
-            example_word=example_word(dictionary, incoming),
             things=things,
-            max_operations=self.settings.max_operations,
+            max_operations=1,
         )
 
     def reprompt(self, seat: int, violation: str, instruction: str) -> str:

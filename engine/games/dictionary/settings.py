@@ -49,7 +49,8 @@ class GameSettings(CommonSettings):
     words_per_message: int = Field(default=8, ge=1, le=100)
     # The first player's first message (free mode); empty means the model writes its own.
     opening: str = Field(default="", max_length=400)
-    # Bounds of one dictionary update (the JSON schema is built from them).
+    # Bounds of one dictionary update (the JSON schema is built from them); free mode only:
+    # a grounded round teaches one word, so its update is one operation.
     max_operations: int = Field(default=3, ge=1, le=10)
     on_violation: Literal["continue", "abort"] = "continue"
     # End early when the common dictionary reaches this size (0: play all rounds).
