@@ -57,7 +57,7 @@ def play_instance(model: Path, values: dict[str, Any], n_threads: int) -> dict[s
     from dictgame.engine.games.dictionary.settings import GameSettings
     from dictgame.engine.games.dictionary.state import GameState
     from dictgame.engine.games.dictionary.truth import truth_curve
-    from dictgame.engine.llama_runtime import LlamaBackend
+    from dictgame.engine.players.llama import LlamaBackend
 
     settings = GameSettings(**values)
     backend = LlamaBackend(n_ctx=N_CTX, n_threads=n_threads)

@@ -275,7 +275,7 @@ def test_a_game_stored_midway_resumes_as_if_never_stopped(tmp_path: Path) -> Non
 def test_a_game_on_the_embedded_model_keeps_the_format_under_guided_replies() -> None:
     """SmolLM2-135M never starts a free reply with [message]; guided, every reply and every
     proposal parses at the first try, so the game ends by the rules, never by an abort."""
-    from dictgame.engine.llama_runtime import LlamaBackend
+    from dictgame.engine.players.llama import LlamaBackend
     from dictgame.models import embedded_model_path
 
     backend = LlamaBackend(n_ctx=2048, n_threads=1)
