@@ -9,7 +9,8 @@ dictionary's F1 as a curve, and returns the figures the issue's goals name: succ
 rounds 1-10 / 11-20 / 21-30, common F1 over 21-30, and the seconds of a grounded round
 beside those of a free move on the same model in the same run.
 
-Alone: `python -m bench.quality [--quick] [--model PATH] [--only scenes,free]`.
+Alone: `python -m bench.quality [--quick] [--model PATH [--no-embedded]] [--only scenes,free]`.
+The 1.5B Qwen of `../shared/MODELS.md`: `--model "$(python -m bench.larger_model | tail -1)"`.
 """
 
 from __future__ import annotations
@@ -168,15 +169,18 @@ def _met(found: dict[str, Any]) -> bool | None:
     return all(verdicts) if verdicts else None
 
 
-def run(ctx: BenchContext, only: tuple[str, ...] | None = None) -> dict[str, Any]:
-    models = [ctx.model, *([ctx.other_model] if ctx.other_model else [])]
+def run(ctx: BenchContext, only: tuple[str, ...] | None = None,
+        embedded: bool = True) -> dict[str, Any]:
+    """Measure the embedded model (unless `embedded` is false) and `ctx.other_model` if given."""
+    models = [*([ctx.model] if embedded else []), *([ctx.other_model] if ctx.other_model else [])]
     out: dict[str, Any] = {"models": {}}
     met = []
-    for number, model in enumerate(models):
-        names = only or tuple(n for n in INSTANCES if number == 0 or n not in VARIANTS)
+    for model in models:
+        large = model != ctx.model
+        names = only or tuple(n for n in INSTANCES if not large or n not in VARIANTS)
         log(f"quality: {model.name}: {', '.join(names)}{' (quick)' if ctx.quick else ''}")
         results = measure(model, names, ctx.n_threads, ctx.quick)
-        found = goals(results, large=number > 0)
+        found = goals(results, large=large)
         out["models"][model.name] = {"results": results, "goals": found, "met": _met(found)}
         met.append(_met(found))
     out["met"] = None if all(m is None for m in met) else all(m is not False for m in met)
@@ -189,12 +193,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="a second GGUF to measure beside the embedded one")
     parser.add_argument("--only", help="comma-separated instances: " + ", ".join(INSTANCES))
     parser.add_argument("--threads", type=int)
+    parser.add_argument("--no-embedded", action="store_true",
+                        help="measure only the --model GGUF, not the embedded one beside it")
     args = parser.parse_args(argv)
+    if args.no_embedded and not args.model:
+        parser.error("--no-embedded needs --model")
     ctx = BenchContext(quick=args.quick, selected=(NAME,), other_model=args.model)
     if args.threads:
         ctx.n_threads = args.threads
     only = tuple(args.only.split(",")) if args.only else None
-    print(json.dumps(run(ctx, only), separators=(",", ":")))
+    print(json.dumps(run(ctx, only, embedded=not args.no_embedded), separators=(",", ":")))
     return 0
 
 

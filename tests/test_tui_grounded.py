@@ -9,13 +9,14 @@ from typing import Any
 import test_tui_support as support
 from test_tui_support import wait_until
 from textual.app import App, ComposeResult
-from textual.widgets import Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from dictgame.engine.core.episode import GameMaster
+from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind
 from dictgame.engine.games.dictionary.scenes import label
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState
-from dictgame.engine.games.dictionary.truth import truth_curve
+from dictgame.engine.games.dictionary.truth import final_truth, truth_curve
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.tui.app import DictgameApp
 from dictgame.tui.config import DictgameConfig
@@ -98,3 +99,81 @@ async def test_a_grounded_game_shows_its_scene_curve_and_ground_truth(config: Di
         status = str(screen.query_one("#status-line", Static).render())
         assert "success " in status and "(chance 25%)" in status and "F1 common" in status
         assert screen.query_one("#learning-curve", LearningCurve).display
+
+
+async def test_the_truth_key_marks_pairs_right_and_wrong_only_when_asked(config: DictgameConfig) -> None:
+    config.games["dictionary"]["mode"] = "scenes"
+    app = DictgameApp(config, backend=ScriptedBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewGameScreen))
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
+        screen: Any = app.screen
+        await wait_until(pilot, lambda: screen.mode is Mode.FINISHED)
+        table = screen.query_one("#dictionary", DataTable)
+
+        def first_cells() -> list[str]:
+            return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+        # The person adds one right and one wrong pair to both dictionaries, so the common
+        # view has one of each beside what the players learned.
+        settings = screen.state.settings
+        for a_word, b_word in ((label(settings, 0, "cup"), label(settings, 1, "cup")),
+                               (label(settings, 0, "dog"), label(settings, 1, "cat"))):
+            screen.panel.apply_edit(0, [Operation(kind=OperationKind.ADD, foreign=b_word, meaning=a_word)])
+            screen.panel.apply_edit(1, [Operation(kind=OperationKind.ADD, foreign=a_word, meaning=b_word)])
+        await pilot.pause()
+        assert table.row_count > 2
+        assert not any(cell.startswith(("✓", "✗")) for cell in first_cells())  # no spoilers
+        await pilot.press("t")
+        assert all(cell.startswith(("✓ ", "✗ ")) for cell in first_cells())
+        # The common view's marks are the ground truth's verdicts on the common pairs.
+        await pilot.press("v")
+        await pilot.pause()
+        common = first_cells()
+        truth = final_truth(screen.state).common
+        assert len(common) == truth.entries >= 2
+        assert sum(c.startswith("✓") for c in common) == truth.right >= 1
+        assert sum(c.startswith("✗") for c in common) >= 1
+        await pilot.press("t")
+        assert not any(cell.startswith(("✓", "✗")) for cell in first_cells())
+
+
+async def test_the_form_chooses_the_mode_its_feedback_and_scene_size(config: DictgameConfig) -> None:
+    app = DictgameApp(config, backend=ScriptedBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewGameScreen))
+        form = app.screen
+        assert not form.query_one("#scene-size").parent.display  # free talk has no scenes
+        form.query_one("#mode", Select).focus()
+        await pilot.press("enter", "down", "down", "enter")  # free -> scenes -> invented
+        await pilot.pause()
+        assert form.query_one("#mode", Select).value == "invented"
+        assert form.query_one("#scene-size").parent.display
+        form.query_one("#scene-size", Input).value = "3"
+        form.query_one("#feedback", Select).focus()
+        await pilot.press("enter", "down", "enter")  # reveal -> outcome
+        await pilot.click("#start")
+        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
+        settings = app.screen.state.settings  # type: ignore[attr-defined]
+        assert (settings.mode, settings.scene_size, settings.feedback) == ("invented", 3, "outcome")
+        assert settings.lexicons is not None
+
+
+async def test_scenes_in_a_language_the_bank_lacks_is_refused_at_the_form(config: DictgameConfig) -> None:
+    app = DictgameApp(config, backend=ScriptedBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewGameScreen))
+        form = app.screen
+        form.query_one("#lang-b", Input).value = "Klingon"
+        form.query_one("#mode", Select).focus()
+        await pilot.press("enter", "down", "enter")
+        await pilot.click("#start")
+        await pilot.pause()
+        assert isinstance(app.screen, NewGameScreen)
+        error = form.query_one("#mode-error", Static)
+        assert error.display and "'Klingon' is not in the concept bank" in str(error.content)
+        assert app.store.list_games() == []

@@ -61,6 +61,9 @@ KEYS: tuple[Key, ...] = (
         "remove the entry chosen in the dictionary table (asks first)", command="Remove entry"),
     Key("game.view", "v", "next_view", "View", "switch the table: all / common / each player's",
         LOW, command="Switch dictionary view"),
+    Key("game.truth", "t", "toggle_truth", "Truth",
+        "mark each entry right or wrong by the ground truth, or hide the marks (off at first, "
+        "so as not to spoil a game being watched)", LOW, command="Show or hide right and wrong"),
     Key("game.raw", "r", "raw", "Raw",
         "show the raw prompt and raw output of the chosen move in its pane, or hide them", LOW,
         command="Raw prompt and output"),

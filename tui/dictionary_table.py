@@ -24,6 +24,7 @@ from ..engine.games.dictionary.dictionary import (
     normalized_pair,
 )
 from ..engine.games.dictionary.settings import GameSettings
+from ..engine.games.dictionary.truth import Judge
 
 # How long a new or changed row stays highlighted.
 HIGHLIGHT_SECONDS = 2.0
@@ -68,6 +69,18 @@ def dictionary_rows(dictionaries: tuple[Dictionary, Dictionary]) -> list[Diction
     return rows
 
 
+def verdict(judge: Judge, row: DictionaryRow) -> bool | None:
+    """Whether the pair names one concept in both languages (None: the bank cannot tell)."""
+    concept_b = judge.concept_of(1, row.word_b)
+    if concept_b is None and not judge.settings.grounded:
+        return None
+    return concept_b is not None and judge.concept_of(0, row.word_a) == concept_b
+
+
+# How a verdict reads in the table, when the person asked to see it.
+VERDICTS = {True: ("✓ ", "green"), False: ("✗ ", "red"), None: ("? ", "dim")}
+
+
 def shown_in(view: DictionaryViewKind, row: DictionaryRow) -> bool:
     if view is DictionaryViewKind.COMMON:
         return len(row.entries) == 2
@@ -79,11 +92,16 @@ def shown_in(view: DictionaryViewKind, row: DictionaryRow) -> bool:
 
 
 class DictionaryTable(Vertical):
-    """Tabs to switch the view, and the table; rows that just changed are highlighted."""
+    """Tabs to switch the view, and the table; rows that just changed are highlighted; with
+    the truth shown, each pair is marked right or wrong."""
 
-    def __init__(self, settings: GameSettings, *, id: str | None = None) -> None:
+    def __init__(self, settings: GameSettings, judge: Judge | None = None, *,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self.settings = settings
+        # None where the game has no ground truth (free talk outside the concept bank).
+        self.judge = judge
+        self.truth_shown = False
         self.view = DictionaryViewKind.ALL
         self._rows: dict[str, DictionaryRow] = {}
         self._cells: dict[str, tuple[str, ...]] = {}
@@ -120,6 +138,14 @@ class DictionaryTable(Vertical):
 
     def next_view(self) -> None:
         self.query_one(Tabs).action_next_tab()
+
+    def toggle_truth(self) -> bool:
+        """Show or hide the marks; False where there is no truth to show."""
+        if self.judge is None:
+            return False
+        self.truth_shown = not self.truth_shown
+        self._repaint()
+        return True
 
     def show(self, dictionaries: tuple[Dictionary, Dictionary], highlight: bool = True) -> None:
         """Show these dictionaries; with `highlight`, mark rows that are new or changed."""
@@ -159,7 +185,11 @@ class DictionaryTable(Vertical):
         for key, row in self._rows.items():
             if shown_in(self.view, row):
                 style = f"bold {accent}" if key in self._highlight_until else ""
-                table.add_row(*(Text(cell, style=style) for cell in self._cells[key]), key=key)
+                cells = [Text(cell, style=style) for cell in self._cells[key]]
+                if self.truth_shown and self.judge is not None:
+                    mark, colour = VERDICTS[verdict(self.judge, row)]
+                    cells[0] = Text.assemble((mark, colour), cells[0])
+                table.add_row(*cells, key=key)
         if selected is not None and selected.key in table.rows:
             table.move_cursor(row=table.get_row_index(selected.key), animate=False)
         empty = self.query_one("#dictionary-empty", Static)

@@ -52,7 +52,7 @@ def allowed(
         if mode in (Mode.FINISHED, Mode.READ_ONLY):
             return False
         return True if mode is Mode.PAUSED else None
-    if action == "next_view":
+    if action in ("next_view", "toggle_truth"):
         return editable
     if action in EDITS:
         if not editable:

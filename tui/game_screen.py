@@ -352,6 +352,10 @@ class GameScreen(Screen[None]):
         """Only looking: the game plays on."""
         cast(Any, self.panel).next_view()
 
+    def action_toggle_truth(self) -> None:
+        """Only looking: the game plays on."""
+        cast(Any, self.panel).toggle_truth()
+
     def action_edit_entry(self) -> None:
         self._editing().edit_entry()
 

@@ -31,8 +31,19 @@ from .ui_state import remember_new_game, remembered_new_game
 # The Select value that stands for "no file given": the embedded default model.
 EMBEDDED = ""
 
-# Settings of the grounded modes the form carries over as they are.
-GROUNDED_SETTINGS = ("mode", "scene_size", "feedback", "concept_slice", "lexicon_seed", "choice")
+# Settings of the grounded modes the form carries over as they are (the mode, its feedback
+# and scene size are fields of the form).
+GROUNDED_SETTINGS = ("concept_slice", "lexicon_seed", "choice")
+MODES = (
+    ("free talk", "free"),
+    ("scenes: name things in real languages", "scenes"),
+    ("invented words", "invented"),
+)
+FEEDBACK = (
+    ("right or wrong, and the thing meant", "reveal"),
+    ("right or wrong", "outcome"),
+    ("none", "none"),
+)
 
 # Where each setting's validation error is shown (pydantic location -> field id).
 FIELD_OF_ERROR: dict[tuple[str | int, ...], str] = {
@@ -43,6 +54,9 @@ FIELD_OF_ERROR: dict[tuple[str | int, ...], str] = {
     ("players", 1, "language"): "lang-b",
     ("players", 1, "model"): "path-b",
     ("rounds",): "rounds",
+    ("scene_size",): "scene-size",
+    # The settings as a whole (a language the concept bank lacks for scenes, say).
+    (): "mode",
     ("words_per_message",): "words",
     ("temperature",): "temperature",
     ("seed",): "seed",
@@ -148,6 +162,22 @@ class NewGameScreen(Screen[None]):
                                 id=f"path-{suffix}",
                             ),
                         )
+            with Horizontal(classes="numbers dictionary-only", id="mode-settings"):
+                yield from _field(
+                    "Mode",
+                    Select(MODES, value=settings.mode, allow_blank=False, compact=True, id="mode"),
+                )
+                yield from _field(
+                    "Feedback after a guess",
+                    Select(FEEDBACK, value=settings.feedback, allow_blank=False, compact=True,
+                           id="feedback"),
+                    classes="grounded-only",
+                )
+                yield from _field(
+                    "Things in a scene",
+                    Input(str(settings.scene_size), type="integer", compact=True, id="scene-size"),
+                    classes="grounded-only",
+                )
             with Horizontal(classes="numbers"):
                 yield from _field(
                     "Rounds",
@@ -188,6 +218,7 @@ class NewGameScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._show_game(self.game.name)
+        self._show_mode()
         self.query_one("#name-a", Input).focus()
         if self.config.backend == "llama":
             self._find_models()
@@ -240,6 +271,16 @@ class NewGameScreen(Screen[None]):
                 select.set_options(experiments)
                 if experiments:
                     select.value = experiments[0][1]
+
+    @on(Select.Changed, "#mode")
+    def _mode_chosen(self, event: Select.Changed) -> None:
+        self._show_mode()
+
+    def _show_mode(self) -> None:
+        """A scene's feedback and size mean something in grounded modes only."""
+        grounded = self.query_one("#mode", Select).value != "free"
+        for widget in self.query(".grounded-only"):
+            widget.display = grounded
 
     @on(Select.Changed, ".model-select")
     def _model_chosen(self, event: Select.Changed) -> None:
@@ -303,7 +344,10 @@ class NewGameScreen(Screen[None]):
             "temperature": self._value("temperature"),
             "seed": seed,
             "opening": self._value("opening"),
-            # The mode and its settings come from the config and flags (`--mode`).
+            "mode": self.query_one("#mode", Select).value,
+            "feedback": self.query_one("#feedback", Select).value,
+            "scene_size": self._value("scene-size"),
+            # The rest of the grounded settings come from the config and flags.
             **{key: getattr(self.settings, key) for key in GROUNDED_SETTINGS},
         }
         return GameSettings.model_validate(data)

@@ -17,7 +17,7 @@ from ...engine.games.dictionary.dictionary import Operation, OperationKind, norm
 from ...engine.games.dictionary.records import MoveRecord as DictionaryMove
 from ...engine.games.dictionary.scores import score
 from ...engine.games.dictionary.state import GameState
-from ...engine.games.dictionary.truth import final_truth
+from ...engine.games.dictionary.truth import Judge, final_truth
 from ..confirm_modal import ConfirmModal
 from ..dictionary_table import DictionaryRow, DictionaryTable
 from ..entry_editor import EntryEditor
@@ -72,7 +72,9 @@ class Panel(Vertical):
         self.save_edit: Callable[[Any], None] | None = None
 
     def compose(self) -> Any:
-        yield DictionaryTable(self.state.settings, id="dictionary-view")
+        judge = Judge(self.state.settings)
+        yield DictionaryTable(self.state.settings, judge if judge.judgeable else None,
+                              id="dictionary-view")
         if self.state.settings.grounded:
             yield SceneView(id="scene-view")
             yield LearningCurve(id="learning-curve")
@@ -107,6 +109,11 @@ class Panel(Vertical):
 
     def next_view(self) -> None:
         self.table.next_view()
+
+    def toggle_truth(self) -> None:
+        if not self.table.toggle_truth():
+            self.notify("This game has no ground truth to judge its entries by: its languages "
+                        "are not in the concept bank.")
 
     def edit_entry(self) -> None:
         row = self._chosen("edit")
