@@ -83,12 +83,14 @@ def test_beyond_loopback_nothing_is_served_without_the_printed_token(tmp_path: P
             assert page.status == 200
             cookie = page.headers["Set-Cookie"]
             body = page.read().decode()
-        assert f"dictgame_token={token}" in cookie and "HttpOnly" in cookie
+        port = base.rsplit(":", 1)[1]
+        assert f"dictgame_token_{port}={token}" in cookie and "HttpOnly" in cookie
         assert 'data-session-websocket-url="ws://127.0.0.2:' in body
         # The cookie the page set opens the rest, as the browser's websocket and scripts send it.
         sent = {"Cookie": cookie.split(";")[0]}
         assert status_of(base + "/static/js/textual.js", sent) == 200
-        assert status_of(base + "/static/js/textual.js", {"Cookie": "dictgame_token=guess"}) == 403
+        guess = {"Cookie": f"dictgame_token_{port}=guess"}
+        assert status_of(base + "/static/js/textual.js", guess) == 403
 
 
 def test_on_loopback_the_page_opens_without_a_token_but_not_to_other_pages(tmp_path: Path) -> None:
@@ -138,12 +140,18 @@ def test_a_browser_starts_a_game_and_sees_the_model_answer(tmp_path: Path) -> No
         "seed = 3\n[games.dictionary]\nrounds = 1\nwords_per_message = 4\n"
         "[runtime]\ncontext_size = 1024\n"
     )
-    # --db and --config given to serve reach each browser session's app.
-    with serving("--db", str(db), "--config", str(config)) as address, sync_playwright() as p:
+    # Beyond loopback, through the token; --db and --config given to serve reach each
+    # browser session's app.
+    with (
+        serving("--host", "127.0.0.2", "--db", str(db), "--config", str(config)) as address,
+        sync_playwright() as p,
+    ):
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.add_init_script(KEEP_THE_SCREEN)
+            refused = page.goto(address.split("?")[0])
+            assert refused is not None and refused.status == 403
             page.goto(address)
 
             def screen() -> str:

@@ -17,8 +17,6 @@ from textual_serve.server import Server, to_int
 
 from .serve import LOOPBACK_NAMES
 
-COOKIE = "dictgame_token"
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -54,14 +52,16 @@ class BrowserServer(Server):
             raise web.HTTPForbidden(text="dictgame: the app opens from this server's own page")
         if self.token is None:
             return await handler(request)
-        given = request.query.get("token") or request.cookies.get(COOKIE, "")
+        # Browsers keep cookies per host, not per port: each server its own cookie.
+        cookie = f"dictgame_token_{request.url.port}"
+        given = request.query.get("token") or request.cookies.get(cookie, "")
         if not secrets.compare_digest(given.encode(), self.token.encode()):
             raise web.HTTPForbidden(
                 text="dictgame: this server needs its token: open the address dictgame serve printed"
             )
         response = await handler(request)
         if "token" in request.query and not response.prepared:
-            response.set_cookie(COOKIE, self.token, httponly=True, samesite="Strict")
+            response.set_cookie(cookie, self.token, httponly=True, samesite="Strict")
         return response
 
     @aiohttp_jinja2.template("app_index.html")
