@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from dictgame.saves import GameStore
-from dictgame.tui.serve import needs_token
+from dictgame.tui.cli import build_parser
+from dictgame.tui.serve import app_argv, needs_token
 
 CHROMIUM = Path("/usr/bin/chromium")
 # No sandbox (tests may run as root), no GPU, and nothing that reaches the network.
@@ -40,7 +41,9 @@ window.WebSocket = class extends BrowserWebSocket {
   }
 };
 """
-ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|[=>])")
+ESCAPE_SEQUENCE = re.compile(
+    r"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|[=>])"
+)
 
 
 @contextmanager
@@ -69,7 +72,8 @@ def status_of(url: str, headers: dict[str, str] | None = None) -> int:
 
 
 def test_only_this_machine_s_loopback_serves_without_a_token() -> None:
-    assert [needs_token(h) for h in ("127.0.0.1", "::1", "[::1]", "localhost", "LOCALHOST")] == [False] * 5
+    loopback = ("127.0.0.1", "::1", "[::1]", "localhost", "LOCALHOST")
+    assert not any(needs_token(h) for h in loopback)
     assert all(needs_token(h) for h in ("127.0.0.2", "0.0.0.0", "::", "192.168.1.20", "lab-pc"))
 
 
@@ -120,6 +124,22 @@ def test_serve_runs_only_what_opens_the_ui() -> None:
     )
     assert refused.returncode == 2
     assert refused.stderr.startswith("dictgame: serve runs the terminal UI")
+
+
+def test_each_session_runs_dictgame_with_the_flags_serve_was_given(tmp_path: Path) -> None:
+    flags = ["--db", "games.db", "--threads", "2", "--base-url", "http://a:8080/v1",
+             "--base-url", "http://b:8080/v1", "--server-model-b", "qwen"]
+    serve = build_parser().parse_args(
+        ["serve", "--port", "8001", *flags, "--", "play", "--game", "hellogame"]
+    )
+    argv = app_argv(serve)
+    assert argv[:3] == [sys.executable, "-m", "dictgame.tui"]
+    session = build_parser().parse_args(argv[3:])
+    assert session.command == "play" and session.game == "hellogame"
+    assert session.db == Path("games.db").resolve()  # the same file, wherever the app starts
+    assert (session.threads, session.base_url, session.server_model_b) == (
+        2, ["http://a:8080/v1", "http://b:8080/v1"], "qwen")
+    assert "--port" not in argv and "--host" not in argv
 
 
 def wait_for(what: str, condition: Callable[[], bool], timeout: float) -> None:

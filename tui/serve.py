@@ -84,7 +84,9 @@ def port_number(text: str) -> int:
 
 
 def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
-    serve = add("serve", command_serve, "serve the terminal UI to browsers (for studies with people)")
+    serve = add(
+        "serve", command_serve, "serve the terminal UI to browsers (for studies with people)"
+    )
     serve.add_argument(
         "--host", default=DEFAULT_HOST,
         help=f"address to serve on (default {DEFAULT_HOST}: this machine only; any other "

@@ -57,7 +57,7 @@ class BrowserServer(Server):
         given = request.query.get("token") or request.cookies.get(cookie, "")
         if not secrets.compare_digest(given.encode(), self.token.encode()):
             raise web.HTTPForbidden(
-                text="dictgame: this server needs its token: open the address dictgame serve printed"
+                text="dictgame: this server needs its token: open the address serve printed"
             )
         response = await handler(request)
         if "token" in request.query and not response.prepared:
