@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -109,7 +110,7 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import commands, deal_commands, study_commands
+    from . import commands, deal_commands, serve, study_commands
 
     common, runtime, seats, game = _common_flags(), _runtime_flags(), _seat_flags(), _game_flags()
     parser = argparse.ArgumentParser(
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
     evaluation.add_argument("--csv", type=Path, help="also write the table as CSV")
     deal_commands.add_commands(add)
+    serve.add_commands(add)
     return parser
 
 
@@ -179,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         to_stderr = getattr(args, "headless", False) and runtime.show_llama_log
         if to_stderr or runtime.llama_debug:
             setup_logging(locations.log_file(), to_stderr, runtime.llama_debug)
-        if _opens_the_ui(args):
+        if opens_the_ui(args):
             refuse_without_terminal()
         else:
             stop_on_signals()  # Ctrl+C, SIGTERM, SIGHUP: one line, exit 128 + the signal
@@ -199,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _opens_the_ui(args: argparse.Namespace) -> bool:
+def opens_the_ui(args: argparse.Namespace) -> bool:
     return args.command is None or (args.command in ("play", "new", "resume") and not args.headless)
 
 
@@ -209,7 +211,10 @@ class NoTerminal(Exception):
 
 def refuse_without_terminal() -> None:
     """The UI draws on a terminal and reads its keys; without one it would draw into nowhere
-    and spin: refuse at once, pointing at the headless form."""
+    and spin: refuse at once, pointing at the headless form. Served to a browser
+    (`dictgame serve`), Textual's web driver draws on the pipes it is given instead."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return
     try:
         if all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout)):
             return

@@ -1,0 +1,199 @@
+"""`dictgame serve`: the token rule on real HTTP requests, and the app in a real browser
+(Debian's chromium, driven by playwright) playing on the embedded model."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from dictgame.saves import GameStore
+from dictgame.tui.cli import build_parser
+from dictgame.tui.serve import app_argv, needs_token
+
+CHROMIUM = Path("/usr/bin/chromium")
+# No sandbox (tests may run as root), no GPU, and nothing that reaches the network.
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+# The page draws the terminal on a canvas; what the app sends it is kept as text.
+KEEP_THE_SCREEN = """
+window.screenText = [];
+const BrowserWebSocket = window.WebSocket;
+window.WebSocket = class extends BrowserWebSocket {
+  constructor(...args) {
+    super(...args);
+    const decoder = new TextDecoder();
+    this.addEventListener("message", (event) => {
+      if (typeof event.data !== "string") {
+        window.screenText.push(decoder.decode(event.data, {stream: true}));
+      }
+    });
+  }
+};
+"""
+ESCAPE_SEQUENCE = re.compile(
+    r"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|[=>])"
+)
+
+
+@contextmanager
+def serving(*flags: str) -> Iterator[str]:
+    """`dictgame serve` running; yields the address it printed."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dictgame.tui", "serve", "--port", "0", *flags],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        assert line.startswith("Serving dictgame on "), line + server.stderr.read()
+        yield line.split()[-1]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def status_of(url: str, headers: dict[str, str] | None = None) -> int:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {})) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+def test_only_this_machine_s_loopback_serves_without_a_token() -> None:
+    loopback = ("127.0.0.1", "::1", "[::1]", "localhost", "LOCALHOST")
+    assert not any(needs_token(h) for h in loopback)
+    assert all(needs_token(h) for h in ("127.0.0.2", "0.0.0.0", "::", "192.168.1.20", "lab-pc"))
+
+
+def test_beyond_loopback_nothing_is_served_without_the_printed_token(tmp_path: Path) -> None:
+    with serving("--host", "127.0.0.2", "--db", str(tmp_path / "games.db")) as address:
+        base, token = address.split("/?token=")
+        assert len(token) >= 32
+        for path in ("/", "/ws", "/static/js/textual.js", f"/?token={token[:-1]}"):
+            assert status_of(base + path) == 403, path
+        with urllib.request.urlopen(address) as page:
+            assert page.status == 200
+            cookie = page.headers["Set-Cookie"]
+            body = page.read().decode()
+        port = base.rsplit(":", 1)[1]
+        assert f"dictgame_token_{port}={token}" in cookie and "HttpOnly" in cookie
+        assert 'data-session-websocket-url="ws://127.0.0.2:' in body
+        # The cookie the page set opens the rest, as the browser's websocket and scripts send it.
+        sent = {"Cookie": cookie.split(";")[0]}
+        assert status_of(base + "/static/js/textual.js", sent) == 200
+        guess = {"Cookie": f"dictgame_token_{port}=guess"}
+        assert status_of(base + "/static/js/textual.js", guess) == 403
+
+
+def test_on_loopback_the_page_opens_without_a_token_but_not_to_other_pages(tmp_path: Path) -> None:
+    with serving("--db", str(tmp_path / "games.db")) as address:
+        assert "token" not in address and address.startswith("http://127.0.0.1:")
+        assert status_of(address) == 200
+        # A name that only resolves here through DNS rebinding, and a websocket from another site.
+        assert status_of(address, {"Host": "attacker.example"}) == 403
+        assert status_of(address + "ws", {"Origin": "http://attacker.example"}) == 403
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with serving("--db", str(tmp_path / "games.db")) as address:
+        port = address.rsplit(":", 1)[1].strip("/")
+        taken = subprocess.run(
+            [sys.executable, "-m", "dictgame.tui", "serve", "--port", port],
+            capture_output=True, text=True, timeout=60,
+        )
+    assert taken.returncode == 2
+    assert taken.stderr == f"dictgame: cannot serve on 127.0.0.1 port {port}: in use\n"
+
+
+def test_serve_runs_only_what_opens_the_ui() -> None:
+    refused = subprocess.run(
+        [sys.executable, "-m", "dictgame.tui", "serve", "--", "list"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("dictgame: serve runs the terminal UI")
+
+
+def test_each_session_runs_dictgame_with_the_flags_serve_was_given(tmp_path: Path) -> None:
+    flags = ["--db", "games.db", "--threads", "2", "--base-url", "http://a:8080/v1",
+             "--base-url", "http://b:8080/v1", "--server-model-b", "qwen"]
+    serve = build_parser().parse_args(
+        ["serve", "--port", "8001", *flags, "--", "play", "--game", "hellogame"]
+    )
+    argv = app_argv(serve)
+    assert argv[:3] == [sys.executable, "-m", "dictgame.tui"]
+    session = build_parser().parse_args(argv[3:])
+    assert session.command == "play" and session.game == "hellogame"
+    assert session.db == Path("games.db").resolve()  # the same file, wherever the app starts
+    assert (session.threads, session.base_url, session.server_model_b) == (
+        2, ["http://a:8080/v1", "http://b:8080/v1"], "qwen")
+    assert "--port" not in argv and "--host" not in argv
+
+
+def wait_for(what: str, condition: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} after {timeout} s"
+        time.sleep(0.25)
+
+
+@pytest.mark.real_model
+def test_a_browser_starts_a_game_and_sees_the_model_answer(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "the browser test needs Debian's chromium: apt-get install chromium"
+    db = tmp_path / "games.db"
+    config = tmp_path / "study.toml"
+    config.write_text(
+        "seed = 3\n[games.dictionary]\nrounds = 1\nwords_per_message = 4\n"
+        "[runtime]\ncontext_size = 1024\n"
+    )
+    # Beyond loopback, through the token; --db and --config given to serve reach each
+    # browser session's app.
+    with (
+        serving("--host", "127.0.0.2", "--db", str(db), "--config", str(config)) as address,
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.add_init_script(KEEP_THE_SCREEN)
+            refused = page.goto(address.split("?")[0])
+            assert refused is not None and refused.status == 403
+            page.goto(address)
+
+            def screen() -> str:
+                return ESCAPE_SEQUENCE.sub("", "".join(page.evaluate("window.screenText")))
+
+            wait_for("saved games screen", lambda: "No saved games yet" in screen(), 60)
+            page.focus(".xterm-helper-textarea")  # keys go to the terminal, as after a click
+            page.keyboard.press("n")
+            wait_for("new-game form", lambda: "Start game" in screen(), 30)
+            page.keyboard.press("Control+s")
+
+            def played() -> list[str]:
+                with GameStore.open(db) as store:
+                    games = store.list_games()
+                    if not games or games[0].moves_played < 2:
+                        return []
+                    return [m.text for m in store.load_game(games[0].id).messages]
+
+            wait_for("round played", lambda: bool(played()), 240)
+            opening, answer = played()
+            assert answer.strip(), "the model answered nothing to look for"
+            wait_for("answer on the page", lambda: answer[:12] in screen(), 10)
+            assert opening[:12] in screen()
+        finally:
+            browser.close()
