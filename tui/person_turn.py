@@ -78,7 +78,12 @@ class PersonTurn(Vertical):
         name = self.state.settings.players[seat].name
         asked = Text(f"{name}, your turn\n", style="bold")
         asked.append(request.messages[-1].content)
+        rules = request.messages[0]
+        if rules.role == "system":  # scrolled to below the question: the game's rules for you
+            asked.append("\n\nYour rules\n", style="bold dim")
+            asked.append(rules.content, style="dim")
         self.query_one("#person-asked", Static).update(asked)
+        self.query_one("#person-asked-scroll").scroll_home(animate=False)
         form = FORMS.get((self.game.name, step))
         for child in self.query("#proposal-form, #update-form, #person-message"):
             child.display = f"#{child.id}" == form or (form is None and child.id == "person-message")
