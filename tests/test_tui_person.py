@@ -266,6 +266,9 @@ async def test_a_person_plays_deal_or_no_deal_against_the_embedded_model(tmp_pat
             if screen.mode is Mode.FINISHED:
                 break
             if turn.step == "take":
+                # A proposal the model made first is not shown to the person before theirs.
+                shown = " ".join(str(b.render()) for b in screen.query_one("#pane-a").bubbles)
+                assert all(m.message not in shown for m in state.moves if m.kind == "take")
                 await pilot.press("3", "tab", "0", "tab", "1", "enter")
             elif state.messages_sent == 0:
                 await say(pilot, typed)

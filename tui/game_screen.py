@@ -39,7 +39,7 @@ from .footer import FittingFooter
 from .game_modes import Mode, Notice, PersonAsked, PlayEnded, allowed
 from .live_move import LiveMove
 from .loading_bar import LoadingBar
-from .model_names import model_title
+from .model_names import seat_title
 from .new_game_screen import NewGameScreen
 from .panels import GamePanel, panel_for
 from .people import hidden_move, private_step
@@ -78,6 +78,8 @@ class GameScreen(Screen[None]):
         self._token: CancelToken | None = None
         self._inbox: deque[tuple[float, Notice]] = deque()
         self._live = LiveMove()
+        # Where a person answers on their turn; it holds their seats' sessions.
+        self.person_turn = PersonTurn(state, self._post, id="person-turn")
 
     @property
     def dictgame(self) -> DictgameApp:
@@ -94,16 +96,14 @@ class GameScreen(Screen[None]):
             yield ChatPane(0, names, lines, hidden, id="pane-a")
             yield ChatPane(1, names, lines, hidden, id="pane-b")
         yield panel
-        person_turn = PersonTurn(self.state, self._post, id="person-turn")
-        self._people = person_turn.sessions
-        yield person_turn
+        yield self.person_turn
         yield LoadingBar(id="loading")
         yield StatusLine(id="status-line")
         yield FittingFooter()
 
     def on_mount(self) -> None:
         for seat, pane in enumerate(self.panes):
-            pane.set_title(self._pane_title(seat))
+            pane.set_title(seat_title(self.state, seat, self.dictgame.config.backend == "scripted"))
             pane.border_subtitle = "↑↓ choose a move · r raw"
         self._show_committed()
         self.set_interval(FLUSH_SECONDS, self._flush_inbox)
@@ -143,15 +143,6 @@ class GameScreen(Screen[None]):
     def panes(self) -> list[ChatPane]:
         return list(self.query(ChatPane))
 
-    def _pane_title(self, seat: int) -> list[str]:
-        player = self.state.settings.players[seat]
-        if self.game.seats[seat] == "programmatic":
-            model = "the game's own player"
-        else:
-            model = model_title(player.model, scripted=self.dictgame.config.backend == "scripted")
-        language = getattr(player, "language", "")
-        return [part for part in (player.name, language, model) if part]
-
     # -- seating the players (loads the models) -------------------------------------------
 
     @work(thread=True, exclusive=True, group="seat", exit_on_error=False)
@@ -161,7 +152,7 @@ class GameScreen(Screen[None]):
         try:
             with app.generation_lock:
                 sessions = seat_players(
-                    app.backend(), settings, app.config, self.game, self._people.__getitem__
+                    app.backend(), settings, app.config, self.game, self.person_turn.sessions.__getitem__
                 )
         except Exception as error:
             log.exception("cannot seat the players")
@@ -296,10 +287,6 @@ class GameScreen(Screen[None]):
             self.mode = Mode.PAUSED
 
     # -- showing the state ----------------------------------------------------------------
-
-    @property
-    def person_turn(self) -> PersonTurn:
-        return self.query_one(PersonTurn)
 
     @property
     def panel(self) -> GamePanel:

@@ -301,7 +301,8 @@ class NewGameScreen(Screen[None]):
         """Let the game's own settings model judge the values, so the messages are its."""
         seed = self._value("seed") or str(secrets.randbelow(2**31))
         if self.game.name != "dictionary":
-            return with_people(self._instance_settings(seed), self._people())
+            people = (self._person("a"), self._person("b"))
+            return with_people(self._instance_settings(seed), people)
         data: dict[str, Any] = {
             "players": [
                 {
@@ -355,9 +356,6 @@ class NewGameScreen(Screen[None]):
     def _person(self, suffix: str) -> bool:
         """Whether "You" is chosen for the seat: a person plays it."""
         return self.query_one(f"#model-{suffix}", Select).value == PERSON
-
-    def _people(self) -> tuple[bool, bool]:
-        return self._person("a"), self._person("b")
 
     def _show_error(self, field_id: str, message: str) -> None:
         widget = self.query_one(f"#{field_id}")

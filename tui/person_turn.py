@@ -11,6 +11,7 @@ entries of the person's own dictionary.
 
 from __future__ import annotations
 
+import functools
 import queue
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,10 @@ from .update_form import UpdateForm
 FORMS = {("dealnodeal", "take"): "#proposal-form", ("dictionary", "update"): "#update-form"}
 
 
+def _asked(post: Callable[[Notice], None], seat: int, request: GenerationRequest) -> None:
+    post(PersonAsked(seat, request))
+
+
 class PersonTurn(Vertical):
     BINDINGS = bindings("person")
 
@@ -46,7 +51,7 @@ class PersonTurn(Vertical):
         # One session per seat a person plays; each tells the screen (through `post`, from
         # the worker thread) when the game master asks it.
         self.sessions = {
-            seat: HumanSession(on_turn=lambda request, seat=seat: post(PersonAsked(seat, request)))
+            seat: HumanSession(on_turn=functools.partial(_asked, post, seat))
             for seat, person in enumerate(people(state.settings))
             if person
         }
