@@ -225,6 +225,26 @@ async def test_a_person_plays_dictionary_discovery_and_updates_their_dictionary(
     assert again.dictionaries[0].get(heard).meaning == "house"
 
 
+async def test_a_person_greets_in_hellogame_under_its_move_rules(config: DictgameConfig) -> None:
+    hello = config.model_copy(update={"game": "hellogame", "seat_a": "human"})
+    app = DictgameApp(hello, new_game=hello.game_settings(seed=3))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, GameScreen)
+        guest = screen.state.settings.target_name
+        await wait_until(pilot, lambda: screen.person_turn.waiting)
+        await say(pilot, "Hi there")  # breaks the move rule: asked again, the rule named
+        await wait_until(pilot, lambda: screen.person_turn.waiting and "broke a move rule" in text_of(
+            screen, "#person-asked"))
+        assert "(the answer does not start with GREET:): answer again." in text_of(
+            screen, "#person-asked")
+        await say(pilot, f"GREET: Hello {guest}, welcome!")
+        await wait_until(pilot, lambda: screen.mode is Mode.FINISHED)
+        (move,) = screen.state.moves[:1]
+        assert [a.raw_output for a in move.attempts] == ["Hi there", f"GREET: Hello {guest}, welcome!"]
+        assert screen.game.outcome(screen.state).result.value == "success"
+
+
 async def test_watching_two_models_both_values_show_and_v_switches_to_each_players(
     config: DictgameConfig,
 ) -> None:

@@ -250,7 +250,8 @@ class GameScreen(Screen[None]):
                         self._end_move()
                     self._play_ended(notice)
                 case PersonAsked(seat=seat, request=request):
-                    self.person_turn.ask(seat, live.step[0], request)
+                    broken = live.violations[-1] if live.step[1] and live.violations else None
+                    self.person_turn.ask(seat, live.step[0], request, broken)
                 case TextStreamed(seat=seat, step=step) if private_step(settings, seat, step):
                     pass  # a model's proposal, not shown to the person before theirs
                 case _:

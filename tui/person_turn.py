@@ -76,12 +76,14 @@ class PersonTurn(Vertical):
     def waiting(self) -> bool:
         return self.seat is not None
 
-    def ask(self, seat: int, step: str, request: GenerationRequest) -> None:
-        """Show what the game master asks (a re-prompt names the rule that was broken) and
-        the one field that answers this step."""
+    def ask(self, seat: int, step: str, request: GenerationRequest, broken: str | None) -> None:
+        """Show what the game master asks, the move rules the person's answers broke on the
+        way (so a re-prompt says why), and the one field that answers this step."""
         self.seat, self.step = seat, step
         name = self.state.settings.players[seat].name
         asked = Text(f"{name}, your turn\n", style="bold")
+        if broken:
+            asked.append(f"Your answer broke a move rule ({broken}): answer again.\n", style="italic")
         asked.append(request.messages[-1].content)
         rules = request.messages[0]
         if rules.role == "system":  # scrolled to below the question: the game's rules for you
