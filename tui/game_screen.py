@@ -5,7 +5,8 @@ saver. It never touches widgets: it appends the game master's notices to an inbo
 timer drains every `FLUSH_SECONDS`, so a fast model costs one repaint per interval, not one
 per token. Pausing cancels the generation: the game master then leaves the state untouched,
 the pane drops the half-written move, and the screen says "stopping…" until the worker has
-let go.
+let go. A person's seat is waited on in the worker too: the game master asks their
+`HumanSession`, and `PersonTurn` shows where they answer.
 """
 
 from __future__ import annotations

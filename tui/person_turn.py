@@ -67,7 +67,7 @@ class PersonTurn(Vertical):
             yield ProposalForm(self.state.settings.counts, id="proposal-form")
         if self.game.name == "dictionary":
             yield UpdateForm(self.state.settings, id="update-form")
-        yield Input(placeholder="your message; enter sends it", id="person-message")
+        yield Input(placeholder="your message; enter sends it", compact=True, id="person-message")
 
     def on_mount(self) -> None:
         self.display = False
