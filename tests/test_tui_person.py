@@ -94,6 +94,20 @@ async def test_you_in_the_form_seats_a_person_who_sees_only_their_values(
         assert app.screen.query_one("#model-b", Select).value != PERSON
 
 
+async def test_you_stays_chosen_when_the_form_lists_the_models_found(
+    config: DictgameConfig,
+) -> None:
+    """With llama.cpp, the form reads the GGUF files on disk and replaces its model list."""
+    app = DictgameApp(deal_config(config, seat_b="human").model_copy(update={"backend": "llama"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewGameScreen))
+        select = app.screen.query_one("#model-b", Select)
+        await wait_until(pilot, lambda: any("(embedded, " in str(p) for p, _ in select._options))
+        assert select.value == PERSON
+        assert str(select._options[-1][0]) == PERSON_LABEL
+
+
 async def test_a_person_may_not_take_a_seat_the_game_plays_itself(config: DictgameConfig) -> None:
     app = DictgameApp(config.model_copy(update={"game": "hellogame"}))
     async with app.run_test(size=SIZE) as pilot:

@@ -53,7 +53,7 @@ class Panel(Static):
         self.show(state)
 
     def next_view(self) -> None:
-        """Only looking: the other players' values, or the game as one of them sees it."""
+        """Only looking: both players' values, or the game as one of them sees it."""
         if not self.views:
             return
         self.view = (self.view + 1) % len(VIEWS)
