@@ -59,8 +59,9 @@ KEYS: tuple[Key, ...] = (
         command="Add entry"),
     Key("game.remove", "delete", "remove_entry", "Remove",
         "remove the entry chosen in the dictionary table (asks first)", command="Remove entry"),
-    Key("game.view", "v", "next_view", "View", "switch the table: all / common / each player's",
-        LOW, command="Switch dictionary view"),
+    Key("game.view", "v", "next_view", "View",
+        "switch the view: the dictionary table (all / common / each player's), or Deal or No "
+        "Deal's values (both players' / each player's)", LOW, command="Switch view"),
     Key("game.truth", "t", "toggle_truth", "Truth",
         "mark each entry right or wrong by the ground truth, or hide the marks (off at first, "
         "so as not to spoil a game being watched)", LOW, command="Show or hide right and wrong"),
@@ -71,6 +72,12 @@ KEYS: tuple[Key, ...] = (
         command="Export game"),
     Key("game.back", "escape", "back", "Back", "back to the saved games (the game stays saved)",
         command="Back to saved games"),
+    Key("person.propose", "ctrl+t", "propose", "Propose",
+        "your turn in Deal or No Deal: propose a division now instead of a message", ALWAYS),
+    Key("person.learn", "ctrl+n", "learn_entry", "Add entry",
+        "your dictionary update: add an entry to your own dictionary", ALWAYS),
+    Key("person.done", "ctrl+s", "send_update", "Done",
+        "your dictionary update: send the entries added, or none", ALWAYS),
     Key("pane.previous", "up", "previous_move", "Earlier", "choose the move above in a pane",
         NEVER),
     Key("pane.next", "down", "next_move", "Later", "choose the move below in a pane", NEVER),
@@ -90,6 +97,7 @@ KEYS: tuple[Key, ...] = (
 # The help screen's sections, in order: the first part of a key's id, and its heading.
 SECTIONS = {
     "game": "Playing",
+    "person": "Your turn, when you play a seat",
     "pane": "A player's pane",
     "home": "Saved games",
     "new_game": "New game",

@@ -5,7 +5,7 @@ writing streams in at the bottom. `up` / `down` choose a move, `r` shows that mo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual import events
@@ -43,6 +43,7 @@ class ChatPane(VerticalScroll):
         seat: int,
         names: tuple[str, str],
         game_lines: MoveLines | None = None,
+        hidden: Callable[[MoveRecord], bool] | None = None,
         *,
         id: str | None = None,
     ) -> None:
@@ -50,6 +51,8 @@ class ChatPane(VerticalScroll):
         self.seat = seat
         self.names = names
         self.game_lines = game_lines
+        # A move not shown yet (a model's proposal, hidden from the person until the end).
+        self.hidden = hidden
         self.can_focus = True
         # The move chosen with up/down or a click, and whether it is shown raw.
         self.chosen: int | None = None
@@ -107,7 +110,9 @@ class ChatPane(VerticalScroll):
         record = bubble.record
         chosen = record.move_index == self.chosen
         bubble.set_class(chosen, "-chosen")
-        if chosen and self.raw:
+        if self.hidden is not None and self.hidden(record):
+            bubble.update(move_view.private(record, self.names))
+        elif chosen and self.raw:
             bubble.update(move_view.raw(record, self.names))
         elif record.seat == self.seat:
             bubble.update(move_view.own(record, self.names, self.game_lines))

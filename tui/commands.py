@@ -41,10 +41,6 @@ def command_play(args: argparse.Namespace, config: DictgameConfig) -> int:
 
     config = check_servers(config, get_game(config.game))
     settings = config.game_settings(new_seed(config))
-    if not args.headless and any(p.human for p in settings.players):
-        print("dictgame: a person plays a seat in the headless game for now: add --headless",
-              file=sys.stderr)
-        return 2
     if not args.headless:
         from .app import DictgameApp
 

@@ -55,13 +55,16 @@ class EntryEditor(ModalScreen[bool]):
         row: DictionaryRow | None,
         apply: ApplyEdit,
         find: FindEntry | None = None,
+        owners: tuple[int, ...] = (0, 1),
     ) -> None:
         super().__init__()
         self.settings = settings
         self.row = row
         self._apply = apply
         self._find = find or (lambda owner, word: None)
-        self.owner = row.holders[0] if row is not None else 0
+        # The dictionaries a new entry may go to (a person's update: their own only).
+        self.owners = owners
+        self.owner = row.holders[0] if row is not None else owners[0]
         # The row that already holds the word typed, once the person was told so.
         self.existing: DictionaryRow | None = None
 
@@ -72,7 +75,7 @@ class EntryEditor(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         players = self.settings.players
-        seats = self.row.holders if self.row is not None else (0, 1)
+        seats = self.row.holders if self.row is not None else self.owners
         with Vertical(id="editor", classes="dialog"):
             yield Static("Edit entry" if self.row else "Add entry", classes="dialog-title")
             yield Label("Dictionary")

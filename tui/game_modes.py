@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from ..engine.backend import CancelToken
+from ..engine.backend import CancelToken, GenerationRequest
 from ..engine.core.events import GameEvent
 
 
@@ -31,14 +31,24 @@ class PlayEnded:
     error: str | None = None
 
 
-Notice = GameEvent | PlayEnded
+@dataclass(frozen=True)
+class PersonAsked:
+    """The game master asks the person in `seat` (told by their `HumanSession`, from the
+    worker): the screen shows where they answer."""
+
+    seat: int
+    request: GenerationRequest
+
+
+Notice = GameEvent | PlayEnded | PersonAsked
 
 EDITS = ("edit_entry", "add_entry", "remove_entry")
 RUNNING = (Mode.PLAYING, Mode.STEPPING)
 
 
 def allowed(
-    action: str, mode: Mode, play_when_seated: bool, editable: bool, game_id: int | None
+    action: str, mode: Mode, play_when_seated: bool, editable: bool, game_id: int | None,
+    views: bool = False,
 ) -> bool | None:
     """Whether the game screen offers `action` now (Textual's `check_action`)."""
     loading = mode is Mode.LOADING
@@ -52,7 +62,9 @@ def allowed(
         if mode in (Mode.FINISHED, Mode.READ_ONLY):
             return False
         return True if mode is Mode.PAUSED else None
-    if action in ("next_view", "toggle_truth"):
+    if action == "next_view":
+        return views
+    if action == "toggle_truth":
         return editable
     if action in EDITS:
         if not editable:

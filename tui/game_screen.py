@@ -5,12 +5,14 @@ saver. It never touches widgets: it appends the game master's notices to an inbo
 timer drains every `FLUSH_SECONDS`, so a fast model costs one repaint per interval, not one
 per token. Pausing cancels the generation: the game master then leaves the state untouched,
 the pane drops the half-written move, and the screen says "stopping…" until the worker has
-let go.
+let go. A person's seat is waited on in the worker too: the game master asks their
+`HumanSession`, and `PersonTurn` shows where they answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import deque
@@ -26,7 +28,7 @@ from textual.screen import Screen
 
 from ..engine.backend import CancelToken
 from ..engine.core.episode import GameMaster, play
-from ..engine.core.events import MoveFinished
+from ..engine.core.events import MoveFinished, TextStreamed
 from ..engine.core.game import EpisodeState
 from ..engine.games import game_of
 from ..engine.words import sentence
@@ -35,12 +37,14 @@ from .actions import bindings, palette_commands
 from .chat_pane import ChatPane
 from .export_modal import ExportModal
 from .footer import FittingFooter
-from .game_modes import Mode, Notice, PlayEnded, allowed
+from .game_modes import Mode, Notice, PersonAsked, PlayEnded, allowed
 from .live_move import LiveMove
 from .loading_bar import LoadingBar
-from .model_names import model_title
+from .model_names import seat_title
 from .new_game_screen import NewGameScreen
 from .panels import GamePanel, panel_for
+from .people import hidden_move, private_step
+from .person_turn import PersonTurn
 from .players import Seats, seat_players
 from .status_line import StatusLine
 
@@ -75,6 +79,8 @@ class GameScreen(Screen[None]):
         self._token: CancelToken | None = None
         self._inbox: deque[tuple[float, Notice]] = deque()
         self._live = LiveMove()
+        # Where a person answers on their turn; it holds their seats' sessions.
+        self.person_turn = PersonTurn(state, self._post, id="person-turn")
 
     @property
     def dictgame(self) -> DictgameApp:
@@ -86,17 +92,19 @@ class GameScreen(Screen[None]):
         names = (self.state.settings.players[0].name, self.state.settings.players[1].name)
         panel = panel_for(self.state)
         lines = getattr(panel, "move_lines", None)
+        hidden = functools.partial(hidden_move, self.state)
         with Horizontal(id="panes"):
-            yield ChatPane(0, names, lines, id="pane-a")
-            yield ChatPane(1, names, lines, id="pane-b")
+            yield ChatPane(0, names, lines, hidden, id="pane-a")
+            yield ChatPane(1, names, lines, hidden, id="pane-b")
         yield panel
+        yield self.person_turn
         yield LoadingBar(id="loading")
         yield StatusLine(id="status-line")
         yield FittingFooter()
 
     def on_mount(self) -> None:
         for seat, pane in enumerate(self.panes):
-            pane.set_title(self._pane_title(seat))
+            pane.set_title(seat_title(self.state, seat, self.dictgame.config.backend == "scripted"))
             pane.border_subtitle = "↑↓ choose a move · r raw"
         self._show_committed()
         self.set_interval(FLUSH_SECONDS, self._flush_inbox)
@@ -136,15 +144,6 @@ class GameScreen(Screen[None]):
     def panes(self) -> list[ChatPane]:
         return list(self.query(ChatPane))
 
-    def _pane_title(self, seat: int) -> list[str]:
-        player = self.state.settings.players[seat]
-        if self.game.seats[seat] == "programmatic":
-            model = "the game's own player"
-        else:
-            model = model_title(player.model, scripted=self.dictgame.config.backend == "scripted")
-        language = getattr(player, "language", "")
-        return [part for part in (player.name, language, model) if part]
-
     # -- seating the players (loads the models) -------------------------------------------
 
     @work(thread=True, exclusive=True, group="seat", exit_on_error=False)
@@ -153,7 +152,9 @@ class GameScreen(Screen[None]):
         settings = self.state.settings
         try:
             with app.generation_lock:
-                sessions = seat_players(app.backend(), settings, app.config, self.game)
+                sessions = seat_players(
+                    app.backend(), settings, app.config, self.game, self.person_turn.sessions.__getitem__
+                )
         except Exception as error:
             log.exception("cannot seat the players")
             self._from_thread(self._seating_failed, error)
@@ -236,7 +237,7 @@ class GameScreen(Screen[None]):
         if not self._inbox:
             return
         committed = False
-        live = self._live
+        live, settings = self._live, self.state.settings
         while self._inbox:
             stamp, notice = self._inbox.popleft()
             match notice:
@@ -249,6 +250,11 @@ class GameScreen(Screen[None]):
                     if live.speaker is not None:  # cancelled mid-move: back to the last commit
                         self._end_move()
                     self._play_ended(notice)
+                case PersonAsked(seat=seat, request=request):
+                    broken = live.violations[-1] if live.step[1] and live.violations else None
+                    self.person_turn.ask(seat, live.step[0], request, broken)
+                case TextStreamed(seat=seat, step=step) if private_step(settings, seat, step):
+                    pass  # a model's proposal, not shown to the person before theirs
                 case _:
                     live.hear(notice, stamp)
         if live.speaker is not None:
@@ -264,6 +270,7 @@ class GameScreen(Screen[None]):
         self._live.end()
 
     def _play_ended(self, ended: PlayEnded) -> None:
+        self.person_turn.close()
         if ended.reason == "failed":
             self.notify(
                 sentence(ended.error or ""), title="The game stopped", severity="error", timeout=15,
@@ -273,6 +280,8 @@ class GameScreen(Screen[None]):
             return  # a run the person already replaced by pressing resume or step
         if ended.reason == "finished":
             self.mode = Mode.FINISHED
+            for pane in self.panes:  # proposals hidden until the end are shown now
+                pane.choose(pane.chosen)
             outcome = self.game.outcome(self.state)
             reason = f": {outcome.reason}" if outcome.reason else ""
             self.notify(f"Game over, {outcome.result.value}{reason}.", title="Finished", markup=False)
@@ -305,7 +314,9 @@ class GameScreen(Screen[None]):
         rounds = getattr(settings, "rounds", None)
         parts = [f"Round {round_}" + (f" of {rounds}" if rounds else ""), mode]
         rate = self._live.tokens_per_second
-        if self.mode in (Mode.PLAYING, Mode.STEPPING) and rate is not None:
+        if self.person_turn.waiting:
+            parts.append("your turn")
+        elif self.mode in (Mode.PLAYING, Mode.STEPPING) and rate is not None:
             parts.append(f"{rate:.1f} tok/s")
         parts.extend(self.panel.status(state).split(" · "))
         self.query_one(StatusLine).show(parts)
@@ -318,7 +329,8 @@ class GameScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         editable = bool(getattr(self.panel, "editable", False))
-        return allowed(action, self.mode, self.play_when_seated, editable, self.game_id)
+        views = bool(getattr(self.panel, "views", False))
+        return allowed(action, self.mode, self.play_when_seated, editable, self.game_id, views)
 
     def action_pause(self) -> None:
         if self.mode is Mode.LOADING:

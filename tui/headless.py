@@ -11,6 +11,7 @@ from ..engine.core.records import MoveRecord
 from ..engine.games.dictionary.events import OperationApplied, OperationRejected, ScenePicked
 from ..engine.games.dictionary.scenes import label
 from ..engine.words import plural
+from .people import private_step
 from .signals import held_signals
 
 
@@ -22,10 +23,6 @@ class TranscriptPrinter:
     """
 
     QUIET_STEPS = frozenset({"update", "choose"})
-    # Answers a person must not read before giving their own (Deal or No Deal's proposals,
-    # hidden until both are in): a model's is not printed while a person plays; the game's
-    # report shows them at the end.
-    PRIVATE_STEPS = frozenset({"take"})
 
     def __init__(self, state: Any, out: TextIO) -> None:
         self.state = state
@@ -42,8 +39,9 @@ class TranscriptPrinter:
         return bool(getattr(self.state.settings.players[seat], "human", False))
 
     def _private(self, seat: int, step: str) -> bool:
-        """A model's answer hidden from the person playing the other seat."""
-        return step in self.PRIVATE_STEPS and self._person(1 - seat) and not self._person(seat)
+        """A model's answer hidden from the person playing the other seat (Deal or No Deal's
+        proposal, until both are in): the game's report shows it at the end."""
+        return private_step(self.state.settings, seat, step)
 
     def __call__(self, event: GameEvent) -> None:
         quiet = self.QUIET_STEPS

@@ -27,6 +27,8 @@ class LiveMove:
         """Forget the move in progress: committed, or cancelled and gone."""
         self.speaker = None
         self.notes: list[str] = []
+        # The move rules broken on the way, latest last (a person is told why they are asked again).
+        self.violations: list[str] = []
         self.stream = Text()
         self.step: tuple[str, int] = ("reply", 0)
         self.pieces = 0
@@ -47,6 +49,7 @@ class LiveMove:
                 self.last_piece = stamp
             case AttemptFinished(attempt=attempt) if attempt.violation:
                 self.notes.append(f"move rule broken ({attempt.violation}); asked again")
+                self.violations.append(attempt.violation)
 
     @property
     def tokens_per_second(self) -> float | None:

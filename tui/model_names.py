@@ -5,8 +5,10 @@ file plays the embedded default, shown under that file's name too."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..engine.core.settings import served_model
+from ..engine.games import game_of
 from ..models import ModelFileError, embedded_model_path
 
 SCRIPTED = "scripted"
@@ -25,3 +27,16 @@ def model_title(model: str | Path | None, *, scripted: bool = False) -> str:
             return "the embedded model"
     name = Path(model).name
     return name[: -len(".gguf")] if name.lower().endswith(".gguf") else name
+
+
+def seat_title(state: Any, seat: int, scripted: bool) -> list[str]:
+    """A player's pane title: name, language (where the game has one), who plays it."""
+    player = state.settings.players[seat]
+    if game_of(state).seats[seat] == "programmatic":
+        model = "the game's own player"
+    elif getattr(player, "human", False):
+        model = "you"
+    else:
+        model = model_title(player.model, scripted=scripted)
+    language = getattr(player, "language", "")
+    return [part for part in (player.name, language, model) if part]

@@ -27,6 +27,15 @@ def heard(record: MoveRecord, names: tuple[str, str]) -> Text:
     return view
 
 
+def private(record: MoveRecord, names: tuple[str, str]) -> Text:
+    """A move whose content is hidden for now: who made it, not what it says."""
+    view = Text()
+    view.append(names[record.seat], style="bold")
+    view.append(f"  round {record.round}", style="dim")
+    view.append("\n(a private proposal, shown when the game is over)", style="dim italic")
+    return view
+
+
 def own(record: MoveRecord, names: tuple[str, str], game_lines: MoveLines | None) -> Text:
     view = Text()
     view.append(names[record.seat], style="bold")

@@ -22,14 +22,17 @@ from ..engine.words import sentence
 from ..models import FoundModel, ModelFileError, default_search_dirs, find_models
 from . import locations
 from .actions import bindings
-from .config import DictgameConfig
+from .config import DictgameConfig, with_people
 from .footer import FittingFooter
 from .model_names import model_title
-from .players import player_models
+from .players import SeatError, check_people, player_models
 from .ui_state import remember_new_game, remembered_new_game
 
 # The Select value that stands for "no file given": the embedded default model.
 EMBEDDED = ""
+# The Select value that stands for a person playing the seat (no file path starts so).
+PERSON = ":person"
+PERSON_LABEL = "You (a person plays this seat)"
 
 # Settings of the grounded modes the form carries over as they are (the mode, its feedback
 # and scene size are fields of the form).
@@ -89,7 +92,7 @@ class NewGameScreen(Screen[None]):
             dictionary = settings
         elif settings is not None:
             players = tuple(
-                p.model_copy(update={"name": s.name, "model": s.model})
+                p.model_copy(update={"name": s.name, "model": s.model, "human": s.human})
                 for p, s in zip(dictionary.players, settings.players, strict=True)
             )
             dictionary = dictionary.model_copy(update={"players": players, "seed": settings.seed})
@@ -144,10 +147,9 @@ class NewGameScreen(Screen[None]):
                         yield from _field(
                             "Model",
                             Select(
-                                [(self._default_model, EMBEDDED)],
-                                value=EMBEDDED,
+                                [(self._default_model, EMBEDDED), (PERSON_LABEL, PERSON)],
+                                value=PERSON if player.human else EMBEDDED,
                                 allow_blank=False,
-                                disabled=self.config.backend == "scripted",
                                 compact=True,
                                 id=f"model-{suffix}",
                                 classes="model-select",
@@ -245,9 +247,14 @@ class NewGameScreen(Screen[None]):
             select = self.query_one(f"#model-{suffix}", Select)
             path_input = self.query_one(f"#path-{suffix}", Input)
             typed = path_input.value.strip()
+            person = select.value == PERSON
             with select.prevent(Select.Changed):
-                select.set_options(options or [(Text(self._default_model), EMBEDDED)])
-                if typed and typed in {value for _, value in options}:
+                select.set_options(
+                    [*(options or [(Text(self._default_model), EMBEDDED)]), (Text(PERSON_LABEL), PERSON)]
+                )
+                if person:
+                    select.value = PERSON
+                elif typed and typed in {value for _, value in options}:
                     select.value = typed
                     path_input.value = ""
 
@@ -302,6 +309,12 @@ class NewGameScreen(Screen[None]):
             self._focus_first_error()
             return
         try:
+            check_people(settings, self.game)
+        except SeatError as error:
+            self._show_error(f"model-{'ab'[error.seat]}", str(error))
+            self._focus_first_error()
+            return
+        try:
             player_models(settings, self.config, self.game)
         except ModelFileError as error:
             seat = next(
@@ -329,13 +342,15 @@ class NewGameScreen(Screen[None]):
         """Let the game's own settings model judge the values, so the messages are its."""
         seed = self._value("seed") or str(secrets.randbelow(2**31))
         if self.game.name != "dictionary":
-            return self._instance_settings(seed)
+            people = (self._person("a"), self._person("b"))
+            return with_people(self._instance_settings(seed), people)
         data: dict[str, Any] = {
             "players": [
                 {
                     "name": self._value(f"name-{suffix}"),
                     "language": self._value(f"lang-{suffix}"),
                     "model": self._model(suffix),
+                    "human": self._person(suffix),
                 }
                 for suffix in "ab"
             ],
@@ -376,9 +391,15 @@ class NewGameScreen(Screen[None]):
         return self.query_one(f"#{field_id}", Input).value.strip()
 
     def _model(self, suffix: str) -> str | None:
+        if self._person(suffix):
+            return None
         typed = self._value(f"path-{suffix}")
         chosen = self.query_one(f"#model-{suffix}", Select).value
         return typed or (chosen if isinstance(chosen, str) and chosen != EMBEDDED else None)
+
+    def _person(self, suffix: str) -> bool:
+        """Whether "You" is chosen for the seat: a person plays it."""
+        return self.query_one(f"#model-{suffix}", Select).value == PERSON
 
     def _show_error(self, field_id: str, message: str) -> None:
         widget = self.query_one(f"#{field_id}")

@@ -29,6 +29,10 @@ PersonSeat = Callable[[int], PlayerSession]
 class SeatError(ValueError):
     """A seat that cannot be played as asked: one line saying why and what to do."""
 
+    def __init__(self, message: str, seat: int) -> None:
+        super().__init__(message)
+        self.seat = seat
+
 
 class Players:
     """Where the players' models run: the local runtime for GGUF files, opened on first use
@@ -153,7 +157,8 @@ def check_people(settings: CommonSettings, game: Game[Any]) -> None:
     for seat, (player, kind) in enumerate(zip(settings.players, game.seats, strict=True)):
         if player.human and kind == "programmatic":
             raise SeatError(
-                f"seat {'AB'[seat]} of {game.title} is played by the game itself, not by a person"
+                f"seat {'AB'[seat]} of {game.title} is played by the game itself, not by a person",
+                seat,
             )
 
 
@@ -176,8 +181,9 @@ def seat_players(
         elif settings.players[seat].human:
             if person is None:
                 raise SeatError(
-                    f"seat {'AB'[seat]} is played by a person, which only the headless game "
-                    "can seat for now: dictgame play --headless, or dictgame resume ID --headless"
+                    f"seat {'AB'[seat]} is played by a person, who plays in the terminal UI or "
+                    "the headless game (dictgame play, dictgame resume ID), not here",
+                    seat,
                 )
             sessions.append(person(seat))
         elif served is not None:

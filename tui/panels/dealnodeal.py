@@ -3,6 +3,9 @@ proposals once both are in (hidden from the players until then, so hidden here t
 points and scores.
 
 When a person plays a seat, only their own values are shown: the partner's are private.
+Watching two models, both players' values are shown by default: a watcher holds no secret,
+and the points and scores read only against both; `v` (the screen's view key) switches to
+the game as each player sees it (its own values only), and back.
 """
 
 from __future__ import annotations
@@ -32,12 +35,30 @@ def _cell(value: object) -> str:
     return str(value).rjust(WIDTH)
 
 
+# Whose values a watcher sees: both players', or one player's (the game as it sees it).
+VIEWS: tuple[tuple[bool, bool], ...] = ((True, True), (True, False), (False, True))
+
+
 class Panel(Static):
     """The negotiation at a glance, after each committed move."""
 
     def __init__(self, state: DealState, **widget_kwargs: Any) -> None:
         super().__init__("", markup=False, **widget_kwargs)
+        self.state = state
+        self.view = 0
+        # A person sees their own values only, so there is no other view to switch to.
+        people = [p.human for p in state.settings.players]
+        self.views = not any(people)
+        self.shown = VIEWS[0] if self.views else (people[0], people[1])
         self.show(state)
+
+    def next_view(self) -> None:
+        """Only looking: both players' values, or the game as one of them sees it."""
+        if not self.views:
+            return
+        self.view = (self.view + 1) % len(VIEWS)
+        self.shown = VIEWS[self.view]
+        self.show(self.state)
 
     def show(self, state: DealState) -> None:
         with state.lock:
@@ -48,13 +69,14 @@ class Panel(Static):
             points = state.points
             sent = state.messages_sent
         names = [p.name[: WIDTH - 1] for p in settings.players]
-        people = [p.human for p in settings.players]
-        # A person sees their own values only; watchers see both.
-        shown = [not any(people) or person for person in people]
+        shown = self.shown
         text = Text()
         text.append("Objective  ", style="dim")
         text.append(settings.objective, style="bold")
-        text.append(f"   messages {sent}/{settings.max_messages}\n\n", style="dim")
+        text.append(f"   messages {sent}/{settings.max_messages}", style="dim")
+        if self.views and not all(shown):
+            text.append(f"   as {settings.players[shown.index(True)].name} sees it (v)", style="dim")
+        text.append("\n\n")
         text.append("item".ljust(WIDTH) + _cell("count"), style="bold")
         for name in names:
             text.append(_cell(name), style="bold")

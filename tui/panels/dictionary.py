@@ -62,6 +62,7 @@ def _operation_line(label: str, operation: Operation, style: str) -> Text:
 
 class Panel(Vertical):
     editable = True
+    views = True
     # The game screen gives these to each player's pane.
     move_lines = staticmethod(move_lines)
 
