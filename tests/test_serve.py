@@ -150,14 +150,15 @@ def wait_for(what: str, condition: Callable[[], bool], timeout: float) -> None:
 
 
 @pytest.mark.real_model
-def test_a_browser_starts_a_game_and_sees_the_model_answer(tmp_path: Path) -> None:
+def test_a_person_plays_a_seat_in_a_browser_and_sees_the_model_answer(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM.exists(), "the browser test needs Debian's chromium: apt-get install chromium"
     db = tmp_path / "games.db"
     config = tmp_path / "study.toml"
+    # The person plays seat A: the form offers "You" there from the config.
     config.write_text(
-        "seed = 3\n[games.dictionary]\nrounds = 1\nwords_per_message = 4\n"
+        'seed = 3\nseat_a = "human"\n[games.dictionary]\nrounds = 1\nwords_per_message = 4\n'
         "[runtime]\ncontext_size = 1024\n"
     )
     # Beyond loopback, through the token; --db and --config given to serve reach each
@@ -182,6 +183,9 @@ def test_a_browser_starts_a_game_and_sees_the_model_answer(tmp_path: Path) -> No
             page.keyboard.press("n")
             wait_for("new-game form", lambda: "Start game" in screen(), 30)
             page.keyboard.press("Control+s")
+            wait_for("the person's turn", lambda: "enter sends it" in screen(), 60)
+            page.keyboard.type("hello friend good morning")
+            page.keyboard.press("Enter")
 
             def played() -> list[str]:
                 with GameStore.open(db) as store:
@@ -191,9 +195,10 @@ def test_a_browser_starts_a_game_and_sees_the_model_answer(tmp_path: Path) -> No
                     return [m.text for m in store.load_game(games[0].id).messages]
 
             wait_for("round played", lambda: bool(played()), 240)
-            opening, answer = played()
+            mine, answer = played()
+            assert mine == "hello friend good morning"  # stored like a model's message
             assert answer.strip(), "the model answered nothing to look for"
             wait_for("answer on the page", lambda: answer[:12] in screen(), 10)
-            assert opening[:12] in screen()
+            assert mine in screen()
         finally:
             browser.close()
