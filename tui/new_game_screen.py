@@ -12,18 +12,25 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ..engine.core.settings import CommonSettings
 from ..engine.games import UnknownGame, all_games, game_for_settings, get_game
 from ..engine.games.dictionary.settings import GameSettings
-from ..engine.words import sentence
 from ..models import FoundModel, ModelFileError, default_search_dirs, find_models
 from . import locations
 from .actions import bindings
 from .config import DictgameConfig, with_people
 from .footer import FittingFooter
+from .form_fields import (
+    FEEDBACK,
+    FIELD_OF_ERROR,
+    MODES,
+    clear_errors,
+    field,
+    focus_first_error,
+    show_error,
+)
 from .model_names import model_title
 from .players import SeatError, check_people, player_models
 from .ui_state import remember_new_game, remembered_new_game
@@ -37,38 +44,6 @@ PERSON_LABEL = "You (a person plays this seat)"
 # Settings of the grounded modes the form carries over as they are (the mode, its feedback
 # and scene size are fields of the form).
 GROUNDED_SETTINGS = ("concept_slice", "lexicon_seed", "choice")
-MODES = (
-    ("free talk", "free"),
-    ("scenes: name things in real languages", "scenes"),
-    ("invented words", "invented"),
-)
-FEEDBACK = (
-    ("right or wrong, and the thing meant", "reveal"),
-    ("right or wrong", "outcome"),
-    ("none", "none"),
-)
-
-# Where each setting's validation error is shown (pydantic location -> field id).
-FIELD_OF_ERROR: dict[tuple[str | int, ...], str] = {
-    ("players", 0, "name"): "name-a",
-    ("players", 0, "language"): "lang-a",
-    ("players", 0, "model"): "path-a",
-    ("players", 1, "name"): "name-b",
-    ("players", 1, "language"): "lang-b",
-    ("players", 1, "model"): "path-b",
-    ("rounds",): "rounds",
-    ("scene_size",): "scene-size",
-    # The settings as a whole (a language the concept bank lacks for scenes, say).
-    (): "mode",
-    ("words_per_message",): "words",
-    ("temperature",): "temperature",
-    ("seed",): "seed",
-    ("opening",): "opening",
-    ("instance",): "instance",
-    ("name",): "name-a",
-}
-
-
 class NewGameScreen(Screen[None]):
     BINDINGS = bindings("new_game")
 
@@ -113,7 +88,7 @@ class NewGameScreen(Screen[None]):
             yield Static("New game", classes="screen-title")
             if self._error:
                 yield Static(Text(self._error), id="form-error", classes="form-error")
-            yield from _field(
+            yield from field(
                 "Game",
                 Select(
                     [(game.title, game.name) for game in all_games()],
@@ -124,11 +99,11 @@ class NewGameScreen(Screen[None]):
                 ),
             )
             with Horizontal(classes="numbers", id="instance-settings"):
-                yield from _field(
+                yield from field(
                     "Experiment",
                     Select([], allow_blank=True, compact=True, id="experiment"),
                 )
-                yield from _field(
+                yield from field(
                     "Instance", Input("0", type="integer", compact=True, id="instance")
                 )
             with Horizontal(classes="players"):
@@ -136,15 +111,15 @@ class NewGameScreen(Screen[None]):
                     player = settings.players[seat]
                     with Vertical(classes="player-settings"):
                         yield Label(f"Player {suffix.upper()}", classes="group-title")
-                        yield from _field(
+                        yield from field(
                             "Name", Input(player.name, compact=True, id=f"name-{suffix}")
                         )
-                        yield from _field(
+                        yield from field(
                             "Language",
                             Input(player.language, compact=True, id=f"lang-{suffix}"),
                             classes="dictionary-only",
                         )
-                        yield from _field(
+                        yield from field(
                             "Model",
                             Select(
                                 [(self._default_model, EMBEDDED), (PERSON_LABEL, PERSON)],
@@ -155,7 +130,7 @@ class NewGameScreen(Screen[None]):
                                 classes="model-select",
                             ),
                         )
-                        yield from _field(
+                        yield from field(
                             "…or a GGUF file",
                             Input(
                                 player.model or "",
@@ -165,45 +140,45 @@ class NewGameScreen(Screen[None]):
                             ),
                         )
             with Horizontal(classes="numbers dictionary-only", id="mode-settings"):
-                yield from _field(
+                yield from field(
                     "Mode",
                     Select(MODES, value=settings.mode, allow_blank=False, compact=True, id="mode"),
                 )
-                yield from _field(
+                yield from field(
                     "Feedback after a guess",
                     Select(FEEDBACK, value=settings.feedback, allow_blank=False, compact=True,
                            id="feedback"),
                     classes="grounded-only",
                 )
-                yield from _field(
+                yield from field(
                     "Things in a scene",
                     Input(str(settings.scene_size), type="integer", compact=True, id="scene-size"),
                     classes="grounded-only",
                 )
             with Horizontal(classes="numbers"):
-                yield from _field(
+                yield from field(
                     "Rounds",
                     Input(str(settings.rounds), type="integer", compact=True, id="rounds"),
                     classes="dictionary-only",
                 )
-                yield from _field(
+                yield from field(
                     "Words per message",
                     Input(
                         str(settings.words_per_message), type="integer", compact=True, id="words"
                     ),
                     classes="dictionary-only",
                 )
-                yield from _field(
+                yield from field(
                     "Temperature",
                     Input(str(settings.temperature), type="number", compact=True, id="temperature"),
                 )
-                yield from _field(
+                yield from field(
                     "Seed",
                     Input(
                         self._seed, placeholder="random", type="integer", compact=True, id="seed"
                     ),
                 )
-            yield from _field(
+            yield from field(
                 "Opening message",
                 Input(
                     settings.opening,
@@ -298,21 +273,21 @@ class NewGameScreen(Screen[None]):
     @on(Button.Pressed, "#start")
     @on(Input.Submitted)
     def action_start(self) -> None:
-        self._clear_errors()
+        clear_errors(self)
         try:
             settings = self._read_settings()
         except ValidationError as error:
             for problem in error.errors():
-                self._show_error(
+                show_error(self, 
                     FIELD_OF_ERROR.get(tuple(problem["loc"]), "rounds"), problem["msg"]
                 )
-            self._focus_first_error()
+            focus_first_error(self)
             return
         try:
             check_people(settings, self.game)
         except SeatError as error:
-            self._show_error(f"model-{'ab'[error.seat]}", str(error))
-            self._focus_first_error()
+            show_error(self, f"model-{'ab'[error.seat]}", str(error))
+            focus_first_error(self)
             return
         try:
             player_models(settings, self.config, self.game)
@@ -325,8 +300,8 @@ class NewGameScreen(Screen[None]):
                 ),
                 0,
             )
-            self._show_error(f"path-{'ab'[seat]}", error.problem)
-            self._focus_first_error()
+            show_error(self, f"path-{'ab'[seat]}", error.problem)
+            focus_first_error(self)
             return
         from .game_screen import GameScreen
 
@@ -401,27 +376,6 @@ class NewGameScreen(Screen[None]):
         """Whether "You" is chosen for the seat: a person plays it."""
         return self.query_one(f"#model-{suffix}", Select).value == PERSON
 
-    def _show_error(self, field_id: str, message: str) -> None:
-        widget = self.query_one(f"#{field_id}")
-        widget.add_class("-invalid")
-        error = self.query_one(f"#{field_id}-error", Static)
-        error.update(Text(sentence(message)))
-        error.display = True
-
-    def _focus_first_error(self) -> None:
-        """The first wrong field, its text selected: what is typed next replaces it (focusing
-        a field that already has the focus would select nothing)."""
-        first = self.query(".-invalid").first()
-        first.focus()
-        if isinstance(first, Input):
-            first.select_all()
-
-    def _clear_errors(self) -> None:
-        for widget in self.query(".-invalid"):
-            widget.remove_class("-invalid")
-        for error in self.query(".field-error"):
-            error.display = False
-
 
 def _last_choices() -> CommonSettings | None:
     """The settings of the last new game started here, if they still make a game."""
@@ -434,12 +388,3 @@ def _last_choices() -> CommonSettings | None:
     except (UnknownGame, ValidationError, ValueError):
         return None
 
-
-def _field(label: str, widget: Widget, classes: str = "") -> ComposeResult:
-    """A labelled field with room for its error message underneath."""
-    with Vertical(classes=f"field {classes}".strip()):
-        yield Label(label)
-        yield widget
-        error = Static("", id=f"{widget.id}-error", classes="field-error")
-        error.display = False
-        yield error
