@@ -30,10 +30,13 @@ class MemorySettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    # The three weights of the retrieval score (the paper: all 1).
+    # The three weights of the retrieval score (the paper: all 1). Relevance weighs double:
+    # a retrieved memory is recent again, so with equal weights the memories a prompt showed
+    # kept their place move after move, and a word coming back after 100 rounds lost to them
+    # (tests/test_memory.py's needle).
     recency_weight: float = Field(default=1.0, ge=0.0, le=10.0)
     importance_weight: float = Field(default=1.0, ge=0.0, le=10.0)
-    relevance_weight: float = Field(default=1.0, ge=0.0, le=10.0)
+    relevance_weight: float = Field(default=2.0, ge=0.0, le=10.0)
     # Recency decays by this factor per move since a memory was last retrieved (the
     # reference code: 0.99 per step).
     decay: float = Field(default=0.99, gt=0.0, le=1.0)
@@ -103,10 +106,12 @@ class NgramEmbedder:
         for row, text in enumerate(texts):
             for word in re.findall(r"[^\W_]+", text.casefold()):
                 padded = f"<{word}>"
-                grams = [padded[i : i + 3] for i in range(max(1, len(padded) - 2))] + [padded]
-                for gram in grams:
+                grams = [padded[i : i + 3] for i in range(max(1, len(padded) - 2))]
+                # The whole word weighs as much as its trigrams: the same word, not one that
+                # merely shares a part ("house" in "lighthouse"), is what matters most.
+                for gram, weight in [(g, 1.0) for g in grams] + [(padded, float(len(grams)))]:
                     digest = hashlib.blake2b(gram.encode(), digest_size=4).digest()
-                    vectors[row, int.from_bytes(digest, "little") % self.dimensions] += 1.0
+                    vectors[row, int.from_bytes(digest, "little") % self.dimensions] += weight
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
@@ -132,12 +137,15 @@ class MemoryStream:
     _vectors: list[np.ndarray] = field(default_factory=list)
 
     def add(
-        self, move: int, kind: str, text: str, importance: float, evidence: Sequence[int] = ()
+        self, move: int, kind: str, text: str, importance: float, evidence: Sequence[int] = (),
+        about: str | None = None,
     ) -> Memory:
+        """A new memory; `about`: the words its relevance is judged on (default: its text),
+        so the wording a game wraps around a memory does not dilute it."""
         memory = Memory(len(self.memories), move, kind, text, importance, tuple(evidence))
         self.memories.append(memory)
         self.last_access.append(move)
-        self._vectors.append(self.embed([text])[0])
+        self._vectors.append(self.embed([about or text])[0])
         if kind == "reflection":
             self.unreflected = 0.0
         else:

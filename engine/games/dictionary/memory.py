@@ -56,6 +56,11 @@ def new_streams(settings: GameSettings) -> tuple[MemoryStream, MemoryStream] | N
     return (MemoryStream(settings.memory, EMBED), MemoryStream(settings.memory, EMBED))
 
 
+def _words(applied: AppliedOperation) -> str:
+    """What a dictionary change is about: the word and its meaning."""
+    return f"{applied.operation.foreign} {applied.operation.meaning}"
+
+
 def _change_text(applied: AppliedOperation, partner: str) -> str:
     op = applied.operation
     if applied.source.value == "user":
@@ -77,12 +82,12 @@ def observe_move(
     names = [player.name for player in settings.players]
     if record.message:
         streams[mover].add(move, "said", f'I told {names[1 - mover]} "{record.message}"',
-                           IMPORTANCE["said"])
+                           IMPORTANCE["said"], about=record.message)
         streams[1 - mover].add(move, "heard", f'{names[mover]} told me "{record.message}"',
-                               IMPORTANCE["heard"])
+                               IMPORTANCE["heard"], about=record.message)
     for applied in record.applied:
         streams[mover].add(move, "learned", _change_text(applied, names[1 - mover]),
-                           IMPORTANCE[applied.operation.kind])
+                           IMPORTANCE[applied.operation.kind], about=_words(applied))
     if record.scene is not None:
         right = record.guessed_right
         verdict = "right" if right else "wrong"
@@ -91,6 +96,7 @@ def observe_move(
                 move, "round",
                 f'Round {record.round}: "{record.incoming}" was guessed {verdict}',
                 IMPORTANCE["round right" if right else "round wrong"],
+                about=record.incoming,
             )
     stream = streams[mover]
     stream.access([r.id for r in record.retrieved], move)
@@ -102,7 +108,7 @@ def observe_move(
 def observe_edit(streams: tuple[MemoryStream, MemoryStream], applied: AppliedOperation) -> None:
     """The person's change to a player's dictionary: the player remembers it, weighty."""
     streams[applied.owner].add(applied.after_move, "edit", _change_text(applied, ""),
-                               IMPORTANCE["edit"])
+                               IMPORTANCE["edit"], about=_words(applied))
 
 
 def exchanges_in_view(
