@@ -167,3 +167,38 @@ def test_memory_is_off_unless_asked() -> None:
     assert GameSettings().memory is None
     assert GameSettings(memory=True).memory == MemorySettings()
     assert GameState(GameSettings()).memories is None
+
+
+@pytest.mark.real_model
+def test_needle_on_the_real_model_in_a_2048_token_context(tmp_path: Path) -> None:
+    """150 rounds: the phrasebook plays the first 299 moves (the claim is about the prompt
+    the game master builds), then SmolLM2-135M plays Bruno's last move, when "lighthouse",
+    learned in round 2, comes back."""
+    from dictgame.engine.players.llama.backend import LlamaBackend
+    from dictgame.models import embedded_model_path
+
+    backend = ScriptedBackend(needle_player((2, 150)))  # type: ignore[arg-type]
+    settings = GameSettings(rounds=150, seed=SEED, memory=True)
+    state = GameState(settings)
+    scripted = GameMaster(state, (backend.session(Path("a")), backend.session(Path("b"))))
+    with GameStore.open(tmp_path / "saves.db") as store:
+        game_id = store.create_game(settings)
+        while state.moves_played < settings.total_moves - 1:
+            store.save_move(game_id, state, scripted.play_next_move())
+        llama = LlamaBackend(n_ctx=2048, n_threads=1)
+        try:
+            model = llama.session(Path(embedded_model_path()))
+            real = GameMaster(state, (model, model))
+            record = real.play_next_move()
+        finally:
+            llama.close()
+        store.save_move(game_id, state, record)
+        stored = store.load_game(game_id).records[-1]
+    learned = next(m for m in state.memories[1].memories
+                   if m.kind == "learned" and NEEDLE[0] in m.text)
+    assert record.round == 150 and record.seat == 1
+    assert learned.move <= 3
+    assert all(a.model and a.prompt_tokens + a.cached_tokens < 2048 for a in record.attempts)
+    assert f"[{learned.id}] (move {learned.move}) " in record.attempts[0].instruction
+    assert learned.id in [r.id for r in stored.retrieved]
+    assert "lighthouse" not in " ".join(m.content for m in real.conversation(1))
