@@ -4,7 +4,10 @@ budgeted prompt, reflection, and a saved game that resumes with exactly the same
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -202,3 +205,18 @@ def test_needle_on_the_real_model_in_a_2048_token_context(tmp_path: Path) -> Non
     assert f"[{learned.id}] (move {learned.move}) " in record.attempts[0].instruction
     assert learned.id in [r.id for r in stored.retrieved]
     assert "lighthouse" not in " ".join(m.content for m in real.conversation(1))
+
+
+def test_the_memory_flag_plays_a_headless_game_that_remembers(tmp_path: Path) -> None:
+    db = tmp_path / "games.db"
+    played = subprocess.run(
+        [str(Path(sys.executable).parent / "dictgame"), "play", "--headless", "--memory",
+         "--rounds", "6", "--db", str(db)],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "DICTGAME_BACKEND": "scripted"},
+    )
+    assert played.returncode == 0, played.stderr
+    with GameStore.open(db) as store:
+        state = store.load_game(1)
+    assert state.settings.memory == MemorySettings()
+    assert any(record.retrieved for record in state.records)
