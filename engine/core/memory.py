@@ -84,6 +84,8 @@ class Memory:
     # 1-10.
     importance: float
     evidence: tuple[int, ...] = ()
+    # The words its relevance is judged on.
+    about: str = ""
 
 
 def estimate_tokens(text: str) -> int:
@@ -142,10 +144,11 @@ class MemoryStream:
     ) -> Memory:
         """A new memory; `about`: the words its relevance is judged on (default: its text),
         so the wording a game wraps around a memory does not dilute it."""
-        memory = Memory(len(self.memories), move, kind, text, importance, tuple(evidence))
+        memory = Memory(len(self.memories), move, kind, text, importance, tuple(evidence),
+                        about or text)
         self.memories.append(memory)
         self.last_access.append(move)
-        self._vectors.append(self.embed([about or text])[0])
+        self._vectors.append(self.embed([memory.about])[0])
         if kind == "reflection":
             self.unreflected = 0.0
         else:
