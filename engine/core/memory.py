@@ -251,7 +251,8 @@ def parse_reflections(raw: str, cited: Sequence[int]) -> tuple[tuple[Reflection,
     for item in items[:3]:
         if not isinstance(item, dict) or not str(item.get("insight", "")).strip():
             continue
-        because = item.get("because") if isinstance(item.get("because"), list) else []
+        because = item.get("because")
+        because = because if isinstance(because, list) else []
         evidence = tuple(dict.fromkeys(i for i in because if isinstance(i, int) and i in shown))
         found.append(Reflection(text=" ".join(str(item["insight"]).split())[:160],
                                 evidence=evidence[:MAX_EVIDENCE]))

@@ -21,7 +21,7 @@ from .dictionary import AppliedOperation, OperationKind, Source, check_operation
 from .events import OperationApplied, OperationRejected, ScenePicked
 from .export import game_json, game_markdown, scores_lines
 from .grounded import grounded_turn, guess_of
-from .memory import exchanges_in_view, reflection_ask, reflections_of, retrieve, with_memories
+from .memory import recall, reflections_of, with_memories
 from .records import MoveRecord, RejectedOperation
 from .rules import cut_to_limit
 from .scores import score
@@ -42,7 +42,7 @@ def next_turn(state: GameState) -> Turn | None:
     settings = state.settings
     prompts = prompt_book(settings)
     seat, move_index = state.next_seat, state.moves_played
-    history = tuple(
+    history: tuple[tuple[ChatMessage, ...], ...] = tuple(
         (
             ChatMessage(
                 "user",
@@ -63,17 +63,10 @@ def next_turn(state: GameState) -> Turn | None:
     reply_text = prompts.reply(seat, incoming)
     retrieved: tuple[Retrieved, ...] = ()
     reflect: tuple[Ask, ...] = ()
-    if state.memories is not None and settings.memory is not None:
-        stream = state.memories[seat]
-        start = exchanges_in_view(history, settings.memory)
-        own = [m.move_index for m in state.moves if m.seat == seat]
-        first_shown = (own[start] if start < len(own) else move_index) - 1
-        history = history[start:]
-        retrieved = retrieve(stream, incoming, move_index, first_shown)
-        update_text = with_memories(stream, retrieved, update_text)
-        reply_text = with_memories(stream, retrieved, reply_text)
-        if stream.reflection_due:
-            reflect = (reflection_ask(stream, settings, seat),)
+    if state.memories is not None:
+        history, retrieved, reflect = recall(state, seat, history, incoming)
+        update_text = with_memories(state.memories[seat], retrieved, update_text)
+        reply_text = with_memories(state.memories[seat], retrieved, reply_text)
     update = update_ask(settings, update_text)
     reply = message_ask(settings, seat, "reply", reply_text, incoming)
     return Turn(seat, state.current_round, prompts.system(seat), history,

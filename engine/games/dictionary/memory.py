@@ -9,6 +9,7 @@ The streams are a function of the move records and the person's edits (`observe_
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ...backend import ChatMessage
 from ...core.game import Answer, Ask
@@ -16,7 +17,6 @@ from ...core.memory import (
     REFLECTION_SCHEMA,
     REFLECTION_TOKENS,
     Memory,
-    MemorySettings,
     MemoryStream,
     NgramEmbedder,
     Reflection,
@@ -29,6 +29,11 @@ from ...core.memory import (
 from .dictionary import AppliedOperation, OperationKind
 from .records import MoveRecord
 from .settings import GameSettings
+
+if TYPE_CHECKING:
+    from .state import GameState
+
+Exchange = tuple[ChatMessage, ...]
 
 EMBED = NgramEmbedder()
 
@@ -111,23 +116,26 @@ def observe_edit(streams: tuple[MemoryStream, MemoryStream], applied: AppliedOpe
                                IMPORTANCE["edit"], about=_words(applied))
 
 
-def exchanges_in_view(
-    exchanges: Sequence[tuple[ChatMessage, ...]], memory: MemorySettings
-) -> int:
-    """How many of the oldest exchanges the prompt leaves to retrieval."""
-    tokens = [sum(estimate_tokens(m.content) for m in exchange) for exchange in exchanges]
-    return recent_start(tokens, memory.recent_tokens, memory.window_step)
+def recall(
+    state: GameState, seat: int, history: tuple[Exchange, ...], incoming: str
+) -> tuple[tuple[Exchange, ...], tuple[Retrieved, ...], tuple[Ask, ...]]:
+    """A move's view of the past: the recent exchanges that fit the budget, the memories
+    retrieved for the message heard (those the exchanges show anyway left out), and the
+    reflection ask when one is due."""
+    assert state.memories is not None and state.settings.memory is not None
+    memory, stream = state.settings.memory, state.memories[seat]
+    tokens = [sum(estimate_tokens(m.content) for m in exchange) for exchange in history]
+    start = recent_start(tokens, memory.recent_tokens, memory.window_step)
+    own = [m.move_index for m in state.moves if m.seat == seat]
+    # The first shown exchange answers the partner's move just before it.
+    first_shown = (own[start] if start < len(own) else state.moves_played) - 1
 
-
-def retrieve(
-    stream: MemoryStream, query: str, move: int, first_shown_move: int | None
-) -> tuple[Retrieved, ...]:
-    """The memories for this move; messages the recent exchanges still show are left out."""
     def shown(memory: Memory) -> bool:
-        return (first_shown_move is not None and memory.kind in ("said", "heard")
-                and memory.move >= first_shown_move)
+        return memory.kind in ("said", "heard") and memory.move >= first_shown
 
-    return tuple(stream.retrieve(query, move, skip=shown))
+    retrieved = tuple(stream.retrieve(incoming, state.moves_played, skip=shown))
+    reflect = (reflection_ask(stream, state.settings, seat),) if stream.reflection_due else ()
+    return history[start:], retrieved, reflect
 
 
 def with_memories(stream: MemoryStream, retrieved: Sequence[Retrieved], instruction: str) -> str:
