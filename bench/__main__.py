@@ -25,6 +25,8 @@ from . import (
     decode_speed,
     gemma,
     long_game,
+    memory,
+    memory_recall,
     prompt_reuse,
     quality,
     shared_weights,
@@ -38,7 +40,7 @@ from .context import BenchContext
 
 # Cheap and independent first; the long game (targets 1 and 6) in the middle; the TUI last.
 MODULES = (shared_weights, constrained, decode_speed, threads, prompt_reuse, long_game, gemma,
-           startup, tui, throughput, quality)
+           startup, tui, throughput, quality, memory, memory_recall)
 NAMES = tuple(m.NAME for m in MODULES)
 # The headline figure of each target, read from its result.
 HEADLINE = {
@@ -52,6 +54,8 @@ HEADLINE = {
     "startup": ("8", "first_screen_s_median < 1"),
     "gemma": ("2, 3, 4 on Gemma-3-270M", "as above"),
     "throughput": ("issue 12", throughput.GOAL),
+    "memory": ("issue 11", memory.GOAL),
+    "memory_recall": ("issue 11", memory_recall.GOAL),
     "quality": ("issue 9", "success and common F1 by round windows; grounded round <= 1.5x a free move"),
 }
 
@@ -67,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
     selected = tuple(args.only) if args.only else NAMES
     if args.quick and not args.only:
-        selected = tuple(n for n in selected if n not in ("gemma", "quality"))
+        selected = tuple(n for n in selected if n not in ("gemma", "quality", "memory", "memory_recall"))
     ctx = BenchContext(quick=args.quick, selected=selected, other_model=args.model)
     if args.threads:
         ctx.n_threads = args.threads

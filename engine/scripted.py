@@ -122,10 +122,22 @@ def phrasebook_player(request: GenerationRequest) -> str:
     language = match.group(1).lower() if match else "english"
     own_words = PHRASEBOOK.get(language, PHRASEBOOK["english"])
     picker = random.Random(f"{request.seed}-{len(request.messages)}")
+    if request.json_schema is not None and "insights" in request.json_schema.get("properties", {}):
+        return _phrasebook_reflection(request)
     if request.json_schema is not None:
         return _phrasebook_update(request, own_words)
     count = picker.randint(2, 4)
     return " ".join(picker.sample(own_words, count)).capitalize()
+
+
+def _phrasebook_reflection(request: GenerationRequest) -> str:
+    """A reflection that restates the words learned among the memories shown, citing them."""
+    learned = re.findall(r'^\[(\d+)\].*learned \S+ word "([^"]+)" means "([^"]+)"',
+                         request.messages[-1].content, re.MULTILINE)
+    insights = [{"insight": f"{word} means {meaning}", "because": [int(number)]}
+                for number, word, meaning in learned[:3]]
+    return json.dumps({"insights": insights or [{"insight": "I know few words yet",
+                                                 "because": []}]}, ensure_ascii=False)
 
 
 def _phrasebook_update(request: GenerationRequest, own_words: list[str]) -> str:

@@ -70,6 +70,9 @@ KEYS: tuple[Key, ...] = (
         command="Raw prompt and output"),
     Key("game.export", "x", "export", "Export", "write the game as Markdown and JSON", LOW,
         command="Export game"),
+    Key("game.memory", "m", "memory", "Memory",
+        "what each player's memory retrieved for its latest move, with the three scores, and "
+        "its reflections (games with memory on)", LOW, command="Memory inspector"),
     Key("game.back", "escape", "back", "Back", "back to the saved games (the game stays saved)",
         command="Back to saved games"),
     Key("person.propose", "ctrl+t", "propose", "Propose",
@@ -92,6 +95,7 @@ KEYS: tuple[Key, ...] = (
     Key("confirm.yes", "y", "confirm", "Yes", "go ahead", ALWAYS),
     Key("confirm.no", "n,escape", "cancel", "No", "leave everything as it is", ALWAYS),
     Key("help.close", "escape,f1,q", "close", "Close", "close this help", ALWAYS),
+    Key("memory.close", "escape,m,q", "close", "Close", "close the memory inspector", ALWAYS),
 )
 
 # The help screen's sections, in order: the first part of a key's id, and its heading.
@@ -104,6 +108,7 @@ SECTIONS = {
     "editor": "Entry editor",
     "export": "Export",
     "confirm": "Questions",
+    "memory": "Memory inspector",
     "help": "Help",
     "app": "Everywhere",
 }

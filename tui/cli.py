@@ -27,7 +27,8 @@ log = logging.getLogger("dictgame.cli")
 EXIT_BAD_INPUT = 2
 
 # Flags that set a game's own settings: they go into the config's `games.<game>` section.
-GAME_FLAGS = ("rounds", "lang_a", "lang_b", "words_per_message", "temperature", "opening", "reprompt", "mode")
+GAME_FLAGS = ("rounds", "lang_a", "lang_b", "words_per_message", "temperature", "opening", "reprompt", "mode",
+              "memory")
 TOP_FLAGS = ("db", "game", "model", "model_a", "model_b", "name_a", "name_b", "seed", "seat_a", "seat_b")
 SERVER_FLAGS = (
     "base_url", "base_url_a", "base_url_b", "server_model", "server_model_a", "server_model_b"
@@ -92,6 +93,11 @@ def _game_flags() -> argparse.ArgumentParser:
     game.add_argument("--temperature", type=float, help="sampling temperature")
     game.add_argument("--opening", help="the first player's first message")
     game.add_argument("--mode", choices=["free", "scenes", "invented"], help="Dictionary Discovery: free talk, or name and guess things of shared scenes in real or invented languages")
+    game.add_argument(
+        "--memory", action="store_true", default=None,
+        help="Dictionary Discovery, free talk: each player remembers and retrieves what "
+        "matters now instead of forgetting the oldest history",
+    )
     game.add_argument(
         "--reprompt", choices=["resample", "feedback"],
         help="ask a broken answer again as a new sample, or with a note naming the rule",

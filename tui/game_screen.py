@@ -40,6 +40,7 @@ from .footer import FittingFooter
 from .game_modes import Mode, Notice, PersonAsked, PlayEnded, allowed
 from .live_move import LiveMove
 from .loading_bar import LoadingBar
+from .memory_inspector import MemoryInspector
 from .model_names import seat_title
 from .new_game_screen import NewGameScreen
 from .panels import GamePanel, panel_for
@@ -328,6 +329,8 @@ class GameScreen(Screen[None]):
     # -- the person's actions -------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "memory":
+            return getattr(self.state, "memories", None) is not None
         editable = bool(getattr(self.panel, "editable", False))
         views = bool(getattr(self.panel, "views", False))
         return allowed(action, self.mode, self.play_when_seated, editable, self.game_id, views)
@@ -393,6 +396,9 @@ class GameScreen(Screen[None]):
     def action_export(self) -> None:
         if self.game_id is not None:
             self.app.push_screen(ExportModal(self.game_id, self.state, self.dictgame.config.db))
+
+    def action_memory(self) -> None:
+        self.app.push_screen(MemoryInspector(self.state))
 
     async def action_back(self) -> None:
         """Cancel the move in progress, wait for the worker to let go, then leave."""

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 from pydantic import BaseModel
 
 from ..backend import ChatMessage
+from .memory import Retrieved
 from .records import Attempt, MoveRecord
 from .settings import CommonSettings
 
@@ -58,6 +59,8 @@ class Turn:
     # The asks that follow `asks`, made from their answers: what the game master says next
     # may depend on what the player answered (a guess judged right or wrong).
     then: Callable[[tuple[Answer, ...]], tuple[Ask, ...]] | None = None
+    # The memories the prompts of this turn show (where the game's memory is on).
+    retrieved: tuple[Retrieved, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict
 
 from ..backend import Generation
+from .memory import Reflection, Retrieved
 
 
 class Attempt(BaseModel):
@@ -68,6 +69,10 @@ class MoveRecord(BaseModel):
     violated: bool = False
     started_at: float = 0.0
     finished_at: float = 0.0
+    # Where the game's memory is on: the memories this move's prompt showed, with their
+    # scores (their last access is this move), and the reflections the player wrote.
+    retrieved: tuple[Retrieved, ...] = ()
+    reflections: tuple[Reflection, ...] = ()
 
     @property
     def completion_tokens(self) -> int:

@@ -15,11 +15,13 @@ from typing import Any
 
 from ...backend import ChatMessage
 from ...core.game import PLAYING, Answer, Ask, Experiment, Game, Outcome, Result, Scores, Turn
+from ...core.memory import Retrieved
 from .asks import message_ask, prompt_book, update_ask
 from .dictionary import AppliedOperation, OperationKind, Source, check_operation
 from .events import OperationApplied, OperationRejected, ScenePicked
 from .export import game_json, game_markdown, scores_lines
 from .grounded import grounded_turn, guess_of
+from .memory import recall, reflections_of, with_memories
 from .records import MoveRecord, RejectedOperation
 from .rules import cut_to_limit
 from .scores import score
@@ -40,7 +42,7 @@ def next_turn(state: GameState) -> Turn | None:
     settings = state.settings
     prompts = prompt_book(settings)
     seat, move_index = state.next_seat, state.moves_played
-    history = tuple(
+    history: tuple[tuple[ChatMessage, ...], ...] = tuple(
         (
             ChatMessage(
                 "user",
@@ -55,13 +57,20 @@ def next_turn(state: GameState) -> Turn | None:
         asks: tuple[Ask, ...] = ()
         if not settings.opening.strip():
             asks = (message_ask(settings, seat, "opening", prompts.opening(seat), None),)
-        incoming = None
-    else:
-        incoming = state.moves[-1].message
-        update = update_ask(settings, prompts.update(seat, incoming, state.dictionaries[seat]))
-        reply = message_ask(settings, seat, "reply", prompts.reply(seat, incoming), incoming)
-        asks = (update, reply)
-    return Turn(seat, state.current_round, prompts.system(seat), history, asks, incoming)
+        return Turn(seat, state.current_round, prompts.system(seat), history, asks, None)
+    incoming = state.moves[-1].message
+    update_text = prompts.update(seat, incoming, state.dictionaries[seat])
+    reply_text = prompts.reply(seat, incoming)
+    retrieved: tuple[Retrieved, ...] = ()
+    reflect: tuple[Ask, ...] = ()
+    if state.memories is not None:
+        history, retrieved, reflect = recall(state, seat, history, incoming)
+        update_text = with_memories(state.memories[seat], retrieved, update_text)
+        reply_text = with_memories(state.memories[seat], retrieved, reply_text)
+    update = update_ask(settings, update_text)
+    reply = message_ask(settings, seat, "reply", reply_text, incoming)
+    return Turn(seat, state.current_round, prompts.system(seat), history,
+                (update, reply, *reflect), incoming, retrieved=retrieved)
 
 
 def apply(
@@ -117,11 +126,13 @@ def apply(
         applied=tuple(applied),
         rejected=tuple(rejected),
         message=message,
-        violated=said_violated or any(a.violated for a in answers),
+        violated=said_violated or any(a.violated for a in answers if a.step != "reflect"),
         scene=scene,
         pick=pick,
         started_at=started_at,
         finished_at=time.time(),
+        retrieved=turn.retrieved,
+        reflections=reflections_of(answers),
     )
     state.apply_move(record)
     return record, notices

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ...core.memory import MemorySettings
 from ...core.settings import CommonSettings
 from ...core.settings import PlayerSettings as CorePlayer
 from .concepts import concept_bank, known_languages, language_code
@@ -75,6 +76,17 @@ class GameSettings(CommonSettings):
     # invented mode, each player's word for each of them (aligned with `concepts`).
     concepts: tuple[str, ...] = ()
     lexicons: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    # Free mode: each player keeps a memory stream, and a prompt shows the recent exchanges
+    # and the memories retrieved for the move instead of the whole history (None: off;
+    # `true` in a config file: on, with the default weights).
+    memory: MemorySettings | None = None
+
+    @field_validator("memory", mode="before")
+    @classmethod
+    def _memory_switch(cls, value: Any) -> Any:
+        if value is True:
+            return MemorySettings()
+        return None if value is False else value
 
     @model_validator(mode="before")
     @classmethod

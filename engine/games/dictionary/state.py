@@ -21,6 +21,7 @@ from .dictionary import (
     common_pairs,
     replay,
 )
+from .memory import new_streams, observe_edit, observe_move
 from .records import MoveRecord
 from .settings import GameSettings
 
@@ -38,6 +39,8 @@ class GameState(EpisodeState[GameSettings]):
         super().__init__(settings)
         self.dictionaries: tuple[Dictionary, Dictionary] = (Dictionary(), Dictionary())
         self.history: list[AppliedOperation] = []
+        # Each player's memory stream, where the settings turn memory on.
+        self.memories = new_streams(settings)
 
     @property
     def records(self) -> list[MoveRecord]:
@@ -52,6 +55,7 @@ class GameState(EpisodeState[GameSettings]):
     ) -> GameState:
         """Rebuild a saved game: its moves, and the person's edits between them, replayed."""
         state = cls(settings)
+        edits = list(edits)
         state.moves = sorted(moves, key=lambda m: m.move_index)
         state.check_contiguous()
         # The order things happened in: the person's edits made after `after_move` moves
@@ -64,7 +68,21 @@ class GameState(EpisodeState[GameSettings]):
                 steps.append((applied.after_move, 1, number, applied))
         state.history = [applied for *_, applied in sorted(steps, key=lambda s: s[:3])]
         state.dictionaries = (replay(state.history, 0), replay(state.history, 1))
+        if state.memories is not None:
+            state._remember(edits)
         return state
+
+    def _remember(self, edits: Iterable[AppliedOperation]) -> None:
+        """Rebuild the memory streams in the order things happened: the person's edits made
+        after `after_move` moves come before the move that completed next."""
+        assert self.memories is not None
+        pending = sorted(edits, key=lambda e: e.after_move)
+        for move in self.records:
+            while pending and pending[0].after_move <= move.move_index:
+                observe_edit(self.memories, pending.pop(0))
+            observe_move(self.memories, self.settings, move)
+        for edit in pending:
+            observe_edit(self.memories, edit)
 
     # -- where the game stands ---------------------------------------------------
 
@@ -122,6 +140,8 @@ class GameState(EpisodeState[GameSettings]):
                 dictionary.apply(applied.operation, applied.source, applied.round)
                 self.history.append(applied)
             self.moves.append(record)
+            if self.memories is not None:
+                observe_move(self.memories, self.settings, record)
             if record.violated and self.settings.on_violation == "abort":
                 self.aborted = "a move rule was broken after every re-prompt"
 
@@ -141,6 +161,8 @@ class GameState(EpisodeState[GameSettings]):
             )
             dictionary.apply(operation, Source.USER, applied.round)
             self.history.append(applied)
+            if self.memories is not None:
+                observe_edit(self.memories, applied)
             return applied
 
     @property
