@@ -194,7 +194,8 @@ def run(ctx: BenchContext) -> dict[str, Any]:
             # N = 1 is one context a player either way.
             in_process[parallel] = play(folder, f"local-{parallel}", episodes, rounds, parallel,
                                         ctx.n_threads, None, os.getpid())
-            log(f"  in-process N={parallel} (shared context): "
+            kind = "shared context" if parallel > 1 else "one context a player"
+            log(f"  in-process N={parallel} ({kind}): "
                 f"{in_process[parallel]['episodes_per_hour']} episodes/h")
             if parallel > 1:
                 own_contexts[parallel] = play(folder, f"own-{parallel}", episodes, rounds,
