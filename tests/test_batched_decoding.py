@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -154,5 +155,34 @@ def test_more_sessions_than_sequences_open_another_context(
         # A closed session's sequence goes to the next session.
         sessions[0].close()
         assert backend.session(model_path).generate(greedy(HAIKU, max_tokens=12)).text == expected
+    finally:
+        backend.close()
+
+
+def test_a_stop_of_every_session_aborts_the_shared_decode_at_once(model_path: Path) -> None:
+    """A run being stopped cancels all its players: the decode they share stops within an
+    operation, not when its batch is done, and each session then plays on as a fresh one."""
+    backend = LlamaBackend(n_ctx=2048, n_threads=1, n_batch=2048, batch_sequences=2)
+    try:
+        requests = [
+            greedy((SYSTEM, ChatMessage("user", " ".join([question] * 60))), max_tokens=4)
+            for question in ("What is your word for the sun?", "Name a colour of the sea.")
+        ]
+        started = time.perf_counter()
+        fresh = together(*(lambda r=r: backend.session(model_path).generate(r) for r in requests))
+        whole = time.perf_counter() - started
+        assert all(isinstance(g, Generation) and g.prompt_tokens > 400 for g in fresh)
+
+        sessions = [backend.session(model_path) for _ in requests]
+        stop = CancelToken()
+        threading.Timer(whole / 10, stop.cancel).start()
+        started = time.perf_counter()
+        stopped = together(*(lambda s=s, r=r: s.generate(r, cancel=stop)
+                             for s, r in zip(sessions, requests)))
+        elapsed = time.perf_counter() - started
+        assert all(isinstance(result, GenerationCancelled) for result in stopped), stopped
+        assert elapsed < whole / 2, f"stopped after {elapsed:.2f} s of a {whole:.2f} s decode"
+        again = together(*(lambda s=s, r=r: s.generate(r) for s, r in zip(sessions, requests)))
+        assert [getattr(g, "text", g) for g in again] == [getattr(g, "text", g) for g in fresh]
     finally:
         backend.close()

@@ -12,18 +12,21 @@ session keeps to its own `n_ctx` tokens, and the cache holds `n_ctx` for every s
 The decode loop (one thread per context) gathers what the sessions have submitted into one
 batch, decodes it, and lets each submitter sample from its own row of logits. It starts the
 next decode only when every session of the last one has checked in (submitted again, or
-ended its generation), since a decode overwrites every row of logits. A cancel cannot abort
-a shared decode: a session hears it between decodes.
+ended its generation), since a decode overwrites every row of logits. A cancel aborts the
+decode under way only when every session in it is cancelled (a run being stopped); else the
+cancelled session hears it after that decode, and the others' tokens are not lost.
 """
 
 from __future__ import annotations
 
+import ctypes
 import threading
 from dataclasses import dataclass
 
 import llama_cpp
 
-from .bindings import LlamaBatch
+from ...backend import GenerationCancelled
+from .bindings import _ABORT_ON_FLAG, LlamaBatch
 from .context import context_params, new_context
 from .model import LoadedModel
 
@@ -51,6 +54,11 @@ class SharedContext:
     ) -> None:
         params = context_params(n_ctx * sequences, n_threads, n_batch, sequences)
         params.kv_unified = True
+        # Set to "\x01" when every session in the decode under way is cancelled.
+        self._abort_flag = ctypes.create_string_buffer(2)
+        if _ABORT_ON_FLAG is not None:
+            params.abort_callback = _ABORT_ON_FLAG
+            params.abort_callback_data = ctypes.cast(self._abort_flag, ctypes.c_void_p)
         self._context: llama_cpp.llama_context_p | None = new_context(
             model, params, n_ctx * sequences
         )
@@ -62,6 +70,9 @@ class SharedContext:
         self._pending: list[_Submission] = []
         # Sequences of the last decode that may still be sampling from its logits.
         self._sampling: set[int] = set()
+        # Sequences in the decode under way, and those whose generation is cancelled.
+        self._decoding: set[int] = set()
+        self._cancelled: set[int] = set()
         self._closed = False
         # How many decodes ran, and how many sequences they took together.
         self.decodes = 0
@@ -104,6 +115,19 @@ class SharedContext:
             raise submission.error
         return submission.index
 
+    def cancel(self, seq_id: int, cancelled: bool = True) -> None:
+        """From the cancelling thread (or, False, as a generation starts or ends)."""
+        with self._changed:
+            if cancelled:
+                self._cancelled.add(seq_id)
+            else:
+                self._cancelled.discard(seq_id)
+            self._abort_if_all_cancelled()
+
+    def _abort_if_all_cancelled(self) -> None:
+        if self._decoding and self._decoding <= self._cancelled:
+            self._abort_flag.value = b"\x01"
+
     def check_in(self, seq_id: int) -> None:
         """The sequence is done with the last logits: the next decode need not wait for it."""
         with self._changed:
@@ -143,18 +167,25 @@ class SharedContext:
                     self._finish(self._pending, SharedContextClosed("the shared context closed"))
                     return
                 parts = self._take()
+                self._decoding = {submission.seq_id for submission, _ in parts}
+                self._abort_if_all_cancelled()
             error: BaseException | None = None
             try:
                 with self._busy:
                     self._fill(parts)
                     status = llama_cpp.llama_decode(self._context, self._batch.batch)
-                if status != 0:
+                if status == 2 and self._abort_flag.value:
+                    # Every session in it was cancelled; llama.cpp dropped its tokens.
+                    error = GenerationCancelled()
+                elif status != 0:
                     error = RuntimeError(f"llama_decode failed with status {status}")
                 self.decodes += 1
                 self.sequences_decoded += len({submission.seq_id for submission, _ in parts})
             except BaseException as failure:  # noqa: BLE001 - handed to the waiting sessions
                 error = failure
             with self._changed:
+                self._decoding = set()
+                self._abort_flag.value = b""
                 self._settle(parts, error)
                 self._changed.notify_all()
 
@@ -196,6 +227,11 @@ class SharedContext:
             self._pending.remove(submission)
             if error is None:
                 self._sampling.add(submission.seq_id)
+            else:
+                # What an earlier batch took of it is not in the session's tokens either.
+                with self._busy:
+                    llama_cpp.llama_memory_seq_rm(
+                        self._memory, submission.seq_id, submission.n_past, -1)
             self._finish([submission], error)
 
     def _finish(self, submissions: list[_Submission], error: BaseException | None) -> None:
@@ -235,13 +271,17 @@ class SharedSequence:
             self._shared.forget(self.seq_id, 0)
 
     def begin(self) -> None:
-        """Nothing to arm: a cancel is heard between decodes."""
+        self.shared.cancel(self.seq_id, False)
 
     def abort(self) -> None:
-        """A shared decode runs on for the other sessions; the session stops after it."""
+        """The decode under way stops only if it is every session's; else this one stops
+        after it (the session checks its cancel between decodes)."""
+        if self._shared is not None:
+            self._shared.cancel(self.seq_id)
 
     def end(self) -> None:
         if self._shared is not None:
+            self._shared.cancel(self.seq_id, False)
             self._shared.check_in(self.seq_id)
 
     def close(self) -> None:
