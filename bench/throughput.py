@@ -1,10 +1,13 @@
 """Many episodes at once (issue 12): episodes per hour at N = 1, 2, 4 in flight, in-process and
 through a local OpenAI-compatible server, for one fixed seeded experiment on the embedded model.
+In-process two ways, side by side: the players decoding together in one shared context (what
+`dictgame run --parallel N` does) and, for comparison, a thread pool of contexts of their own.
 
 Each configuration plays the same episodes (the dictionary game's instances drawn from seed 0,
 in order) through the real runner (`tui.runner.play_run`, as `dictgame run --parallel N`),
 into a save file of its own. Figures:
-- episodes per hour and generated tokens per second, all episodes together, per N and kind;
+- episodes per hour and generated tokens per second, all episodes together, per N and kind
+  (for the shared context, also the mean number of sequences a decode took);
 - the server backend's overhead per generated token against in-process decoding, for the
   first episode played alone (wall seconds of every request over the tokens they generated);
 - memory per extra in-process episode: peak RSS of fresh processes holding 1 and 4 episodes'
@@ -72,10 +75,11 @@ def cpu_seconds(pid: int) -> float:
 
 def play(
     folder: Path, label: str, episodes: int, rounds: int, parallel: int, n_threads: int,
-    base_url: str | None, model_pid: int,
+    base_url: str | None, model_pid: int, batched: bool = True,
 ) -> dict[str, Any]:
     """Play the experiment's first `episodes` episodes, `parallel` at a time; `model_pid` is
-    the process that decodes (this one, or the server), whose CPU use is reported."""
+    the process that decodes (this one, or the server), whose CPU use is reported. In-process,
+    `batched` as `dictgame run` does; else each player in a context of its own."""
     from dictgame.engine.games import get_game
     from dictgame.saves import GameStore
     from dictgame.saves.runs import create_run
@@ -90,7 +94,8 @@ def play(
         for number, instance in enumerate(experiment.instances)
     ][:episodes]
     config = check_servers(_config(folder / f"{label}.db", rounds, n_threads, base_url), game)
-    backend = open_backend(config)
+    backend = open_backend(config, parallel=parallel if batched else 1)
+    batching: dict[str, Any] = {}
     try:
         with GameStore.open(config.db) as store:
             run_id = create_run(store, game.name, {"game": game.name, "seed": 0}, instances)
@@ -101,6 +106,10 @@ def play(
             seconds = time.perf_counter() - started
             cpu = cpu_seconds(model_pid) - cpu
             states = [store.load_game(row.game_id) for row in run_episodes(store, run_id)]
+            if base_url is None and parallel > 1 and batched:
+                decodes, sequences = backend.local.decode_counts()  # type: ignore[attr-defined]
+                batching = {"decodes": decodes,
+                            "mean_sequences_per_decode": rnd(sequences / max(decodes, 1), 2)}
     finally:
         backend.close()
     attempts = [a for state in states for move in state.moves for a in move.attempts if a.model]
@@ -115,6 +124,7 @@ def play(
         # Cores the decoding process kept busy: what the machine gave it, out of 2.
         "decoding_cores_used": rnd(cpu / seconds, 2),
         "first_episode": _per_token(states[0]),
+        **batching,
     }
 
 
@@ -134,8 +144,9 @@ def _per_token(state: Any) -> dict[str, float]:
             "decode_ms_per_token": rnd(1000 * decoding / tokens, 2), "tokens": tokens}
 
 
-def _memory_worker(model: str, pairs: int, n_ctx: int) -> None:
-    """Peak RSS with `pairs` episodes' players (two contexts each) on one loaded model."""
+def _memory_worker(model: str, pairs: int, n_ctx: int, shared: bool) -> None:
+    """Peak RSS with `pairs` episodes' players (two contexts each, or two sequences each of
+    one shared context) on one loaded model."""
     from dictgame.engine.backend import ChatMessage, GenerationRequest
     from dictgame.engine.players.llama import LlamaBackend
 
@@ -143,7 +154,7 @@ def _memory_worker(model: str, pairs: int, n_ctx: int) -> None:
         messages=(ChatMessage("system", "You speak Spanish."), ChatMessage("user", "Greet Bruno.")),
         max_tokens=16, seed=1,
     )
-    backend = LlamaBackend(n_ctx=n_ctx, n_threads=1)
+    backend = LlamaBackend(n_ctx=n_ctx, n_threads=1, batch_sequences=2 * pairs if shared else 1)
     sessions = [backend.session(Path(model)) for _ in range(2 * pairs)]
     for session in sessions:
         session.generate(request)
@@ -151,14 +162,23 @@ def _memory_worker(model: str, pairs: int, n_ctx: int) -> None:
 
 
 def memory_per_episode(model: Path, n_ctx: int) -> dict[str, Any]:
-    one = run_worker(NAME, str(model), "1", str(n_ctx))
-    four = run_worker(NAME, str(model), "4", str(n_ctx))
+    one = run_worker(NAME, str(model), "1", str(n_ctx), "own")
+    four = run_worker(NAME, str(model), "4", str(n_ctx), "own")
+    shared = run_worker(NAME, str(model), "4", str(n_ctx), "shared")
     return {
         "n_ctx": n_ctx,
         "peak_rss_1_episode_mib": rnd(one["peak_rss_mib"], 1),
         "peak_rss_4_episodes_mib": rnd(four["peak_rss_mib"], 1),
         "mib_per_extra_episode": rnd((four["peak_rss_mib"] - one["peak_rss_mib"]) / 3, 1),
+        "peak_rss_4_episodes_shared_context_mib": rnd(shared["peak_rss_mib"], 1),
+        "mib_per_extra_episode_shared_context": rnd(
+            (shared["peak_rss_mib"] - one["peak_rss_mib"]) / 3, 1),
     }
+
+
+def speedup(series: dict[int, dict[str, Any]], n: int) -> float:
+    """Episodes per hour at N over those at N = 1, in one series."""
+    return rnd(series[n]["episodes_per_hour"] / series[1]["episodes_per_hour"], 2)
 
 
 def run(ctx: BenchContext) -> dict[str, Any]:
@@ -168,11 +188,22 @@ def run(ctx: BenchContext) -> dict[str, Any]:
     results: dict[str, Any] = {"episodes": episodes, "rounds": rounds, "threads": ctx.n_threads}
     with tempfile.TemporaryDirectory(prefix="dictgame-throughput-") as temporary:
         folder = Path(temporary)
-        in_process = {}
+        in_process: dict[int, dict[str, Any]] = {}
+        own_contexts: dict[int, dict[str, Any]] = {}
         for parallel in PARALLEL:
+            # N = 1 is one context a player either way.
             in_process[parallel] = play(folder, f"local-{parallel}", episodes, rounds, parallel,
                                         ctx.n_threads, None, os.getpid())
-            log(f"  in-process N={parallel}: {in_process[parallel]['episodes_per_hour']} episodes/h")
+            kind = "shared context" if parallel > 1 else "one context a player"
+            log(f"  in-process N={parallel} ({kind}): "
+                f"{in_process[parallel]['episodes_per_hour']} episodes/h")
+            if parallel > 1:
+                own_contexts[parallel] = play(folder, f"own-{parallel}", episodes, rounds,
+                                              parallel, ctx.n_threads, None, os.getpid(),
+                                              batched=False)
+                log(f"  in-process N={parallel} (thread pool, own contexts): "
+                    f"{own_contexts[parallel]['episodes_per_hour']} episodes/h")
+        own_contexts[1] = in_process[1]
         server_type = _loopback_server()
         served = {}
         server = server_type(ctx.model, folder / "server.log", "--n_threads", str(ctx.n_threads),
@@ -184,11 +215,18 @@ def run(ctx: BenchContext) -> dict[str, Any]:
                 log(f"  server N={parallel}: {served[parallel]['episodes_per_hour']} episodes/h")
     local_token = in_process[1]["first_episode"]
     server_token = served[1]["first_episode"]
-    scaling = in_process[4]["episodes_per_hour"] / in_process[1]["episodes_per_hour"]
+    scaling = speedup(in_process, 4)
     results.update({
         "in_process": {f"N={n}": r for n, r in in_process.items()},
+        "in_process_own_contexts": {f"N={n}": r for n, r in own_contexts.items() if n > 1},
+        "in_process_speedup_vs_n1": {f"N={n}": speedup(in_process, n) for n in PARALLEL},
+        "own_contexts_speedup_vs_n1": {f"N={n}": speedup(own_contexts, n) for n in PARALLEL},
+        "shared_vs_own_contexts": {
+            f"N={n}": rnd(in_process[n]["episodes_per_hour"]
+                          / own_contexts[n]["episodes_per_hour"], 2)
+            for n in PARALLEL if n > 1},
         "server": {f"N={n}": r for n, r in served.items()},
-        "in_process_speedup_n4_vs_n1": rnd(scaling, 2),
+        "in_process_speedup_n4_vs_n1": scaling,
         "server_speedup_n4_vs_n1": rnd(
             served[4]["episodes_per_hour"] / served[1]["episodes_per_hour"], 2),
         "server_overhead_ms_per_token": rnd(
@@ -204,4 +242,4 @@ def run(ctx: BenchContext) -> dict[str, Any]:
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--worker"]:
-    _memory_worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    _memory_worker(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "shared")

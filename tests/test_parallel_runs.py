@@ -148,3 +148,18 @@ def test_a_parallel_run_in_process_on_the_real_model(tmp_path: Path) -> None:
         statuses = [s for (s,) in connection.execute(
             "select g.status from episodes e join games g on g.id = e.game_id")]
     assert len(statuses) == 5 and all(s in ("finished", "aborted") for s in statuses)
+
+
+@pytest.mark.real_model
+def test_episodes_decoded_together_play_as_one_at_a_time_on_the_real_model(tmp_path: Path) -> None:
+    """`--parallel 4` in-process decodes the episodes' players in one shared context; greedy,
+    every episode plays the moves it plays alone."""
+    runs = {}
+    for parallel in ("1", "4"):
+        db = tmp_path / f"games-{parallel}.db"
+        run = dictgame("run", "--game", "hellogame", "--experiment", "en", "--temperature", "0",
+                       "--parallel", parallel, "--seed", "1", "--db", str(db), timeout=600)
+        assert run.returncode == 0, run.stderr
+        runs[parallel] = played(db, 1)
+    assert all(status == "finished" and moves for status, moves in runs["4"])
+    assert runs["4"] == runs["1"]

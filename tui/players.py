@@ -44,9 +44,11 @@ class Players:
         config: DictgameConfig,
         on_load_progress: LoadProgressCallback | None = None,
         local: Backend | None = None,
+        parallel: int = 1,
     ) -> None:
         self.config = config
         self.on_load_progress = on_load_progress
+        self.parallel = parallel
         self._local = local
         self._servers: dict[tuple[str, ...], OpenAIBackend] = {}
         self._lock = threading.Lock()
@@ -55,7 +57,7 @@ class Players:
     def local(self) -> Backend:
         with self._lock:
             if self._local is None:
-                self._local = _local_backend(self.config, self.on_load_progress)
+                self._local = _local_backend(self.config, self.on_load_progress, self.parallel)
             return self._local
 
     def session(self, model_path: Path) -> PlayerSession:
@@ -81,12 +83,20 @@ class Players:
             backend.close()
 
 
-def open_backend(config: DictgameConfig, on_load_progress: LoadProgressCallback | None = None) -> Players:
-    """The players' backends as the configuration asks; none is opened before it is needed."""
-    return Players(config, on_load_progress)
+def open_backend(
+    config: DictgameConfig, on_load_progress: LoadProgressCallback | None = None, parallel: int = 1
+) -> Players:
+    """The players' backends as the configuration asks; none is opened before it is needed.
+
+    `parallel`: episodes played at once. Above one, the players of local models decode
+    together, each a sequence of a context shared by all of them (two seats an episode).
+    """
+    return Players(config, on_load_progress, parallel=parallel)
 
 
-def _local_backend(config: DictgameConfig, on_load_progress: LoadProgressCallback | None) -> Backend:
+def _local_backend(
+    config: DictgameConfig, on_load_progress: LoadProgressCallback | None, parallel: int = 1
+) -> Backend:
     if config.backend == "scripted":
         from ..engine.scripted import ScriptedBackend
 
@@ -100,6 +110,7 @@ def _local_backend(config: DictgameConfig, on_load_progress: LoadProgressCallbac
         n_gpu_layers=runtime.gpu_layers,
         on_load_progress=on_load_progress,
         chat_format=runtime.chat_format,
+        batch_sequences=2 * parallel if parallel > 1 else 1,
     )
 
 

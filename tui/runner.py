@@ -81,7 +81,9 @@ def play_run(
     were played to their end.
 
     Each episode in flight has its own game master and players (on a server, its own
-    requests, which the server batches; in-process, its own context on the shared model).
+    requests, which the server batches; in-process, each player its own KV cache on the
+    shared model: a sequence of one context when the backend was opened for `parallel`, so
+    the episodes' tokens are decoded together).
     The first error, or a stop (Ctrl+C, a signal), cancels the episodes in flight: their
     current moves are dropped whole, and the command waits for them before it ends.
     """

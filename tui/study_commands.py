@@ -117,7 +117,7 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
                 print(f"Run {run_id}: {len(episodes)} episodes of {game.title}", flush=True)
             else:
                 print(f"Run {run_id} has these arguments: finishing it", flush=True)
-        backend = open_backend(config)
+        backend = open_backend(config, parallel=args.parallel)
         try:
             with server_failures(f"dictgame run --resume {run_id}"):
                 play_run(store, run_id, config, backend, sys.stdout, parallel=args.parallel)

@@ -3,7 +3,8 @@
 Built on llama-cpp-python's low-level bindings rather than `llama_cpp.Llama`, because a
 `Llama` owns both the weights and a single KV cache: two players on one `Llama` keep
 evicting each other's prefix, and two `Llama`s on one file copy the weights to the GPU
-twice. Here a file is loaded once and each session gets its own context on it.
+twice. Here a file is loaded once and each session gets its own context on it, or, for
+episodes played at once, its own sequence of a context that decodes them together.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from ...backend import (
     LoadProgressCallback,
 )
 from ...chat_template import ChatFormat
+from .batched import SharedContext
 from .bindings import _ensure_llama_initialized
+from .context import KvSequence, OwnContext
 from .model import LoadedModel, _load_model
 from .session import LlamaSession
 
@@ -31,7 +34,11 @@ def default_thread_count() -> int:
 
 
 class LlamaBackend:
-    """Loads each GGUF file once and gives every session its own context on it."""
+    """Loads each GGUF file once and gives every session its own KV cache on it.
+
+    `batch_sequences` above one: sessions on a file share contexts of that many sequences
+    each (`batched.py`), so the players of episodes played at once decode together.
+    """
 
     def __init__(
         self,
@@ -42,6 +49,7 @@ class LlamaBackend:
         n_gpu_layers: int = 0,
         on_load_progress: LoadProgressCallback | None = None,
         chat_format: ChatFormat = "template",
+        batch_sequences: int = 1,
     ) -> None:
         _ensure_llama_initialized()
         self.n_ctx = n_ctx
@@ -49,9 +57,11 @@ class LlamaBackend:
         self.n_batch = n_batch
         self.n_gpu_layers = n_gpu_layers
         self.chat_format: ChatFormat = chat_format
+        self.batch_sequences = batch_sequences
         self._on_load_progress = on_load_progress
         self._models: dict[Path, LoadedModel] = {}
         self._sessions: list[LlamaSession] = []
+        self._shared: dict[Path, list[SharedContext]] = {}
         self._lock = threading.Lock()
 
     def model(self, model_path: Path) -> LoadedModel:
@@ -68,19 +78,49 @@ class LlamaBackend:
 
     def session(self, model_path: Path) -> LlamaSession:
         loaded = self.model(model_path)
-        session = LlamaSession(
-            loaded, n_ctx=self.n_ctx, n_threads=self.n_threads, n_batch=self.n_batch
-        )
+        kv: KvSequence
+        if self.batch_sequences > 1:
+            kv = self._shared_sequence(loaded)
+        else:
+            kv = OwnContext(loaded, n_ctx=self.n_ctx, n_threads=self.n_threads, n_batch=self.n_batch)
+        session = LlamaSession(loaded, kv)
         with self._lock:
             self._sessions.append(session)
         return session
 
+    def _shared_sequence(self, loaded: LoadedModel) -> KvSequence:
+        """A free sequence of a shared context on this model; a new context when all are taken."""
+        with self._lock:
+            shared = self._shared.setdefault(loaded.path, [])
+            for context in shared:
+                sequence = context.sequence()
+                if sequence is not None:
+                    return sequence
+            context = SharedContext(
+                loaded, sequences=self.batch_sequences, n_ctx=self.n_ctx,
+                n_threads=self.n_threads, n_batch=self.n_batch,
+            )
+            shared.append(context)
+            sequence = context.sequence()
+            assert sequence is not None  # a new context has every sequence free
+            return sequence
+
+    def decode_counts(self) -> tuple[int, int]:
+        """Shared decodes so far, and the sequences they took (their ratio: the mean batch)."""
+        with self._lock:
+            shared = [context for contexts in self._shared.values() for context in contexts]
+        return (sum(c.decodes for c in shared), sum(c.sequences_decoded for c in shared))
+
     def close(self) -> None:
-        """Free every context, then the models they use."""
+        """Free every session and context, then the models they use."""
         with self._lock:
             sessions, self._sessions = self._sessions, []
+            shared = [context for contexts in self._shared.values() for context in contexts]
+            self._shared = {}
             models, self._models = list(self._models.values()), {}
         for session in sessions:
             session.close()
+        for context in shared:
+            context.close()
         for loaded in models:
             loaded.close()

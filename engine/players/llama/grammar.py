@@ -90,8 +90,10 @@ class _GrammarGate:
         _sampler_apply_one(self._sampler, ctypes.byref(self._one_array))
         return self._one[0].logit != -math.inf
 
-    def resample(self, chain: llama_cpp.llama_sampler_p, context: llama_cpp.llama_context_p) -> int:
-        """Sample the last logits again as if the grammar were applied to the whole vocabulary.
+    def resample(
+        self, chain: llama_cpp.llama_sampler_p, context: llama_cpp.llama_context_p, index: int
+    ) -> int:
+        """Sample the logits at batch `index` again as if the grammar were applied to the whole vocabulary.
 
         The chain keeps at most `keep` tokens (top-k; one when greedy): the valid tokens of
         highest logit. So the grammar is first applied to a pool of the highest logits: when
@@ -100,7 +102,7 @@ class _GrammarGate:
         draw). A full pass costs ~30 ms with Gemma's 262k-token vocabulary.
         """
         logits = np.ctypeslib.as_array(
-            llama_cpp.llama_get_logits_ith(context, -1), shape=(self._n_vocab,)
+            llama_cpp.llama_get_logits_ith(context, index), shape=(self._n_vocab,)
         )
         for size in _GRAMMAR_POOLS:
             if size >= self._n_vocab:

@@ -1,4 +1,4 @@
-"""One player's own llama.cpp context on a shared model: prefix reuse, sampling, streaming,
+"""One player's generation on a shared model: prefix reuse, sampling, streaming,
 cancellation between tokens."""
 
 from __future__ import annotations
@@ -7,8 +7,6 @@ import codecs
 import ctypes
 import threading
 import time
-
-import llama_cpp
 
 from ...backend import (
     CancelToken,
@@ -19,9 +17,10 @@ from ...backend import (
     GenerationRequest,
     TokenCallback,
 )
-from .bindings import _ABORT_ON_FLAG, LlamaBatch, LlamaSampler, _is_eog, _sample, _token_to_piece
+from .bindings import LlamaSampler, _is_eog, _sample, _token_to_piece
+from .context import KvSequence
 from .grammar import _GrammarGate
-from .model import _FALLBACK_STOP, LoadedModel, ModelLoadError
+from .model import _FALLBACK_STOP, LoadedModel
 
 TOP_K = 40
 TOP_P = 0.95
@@ -92,43 +91,21 @@ class _StopFilter:
 
 
 class LlamaSession:
-    """One player's own llama.cpp context on a shared model.
+    """One player on a shared model, its KV cache a context of its own or a sequence of a
+    shared one (`context.py`).
 
     `_tokens` is exactly what the KV cache holds (prompt tokens and the tokens sampled,
     never a re-tokenization of the reply), so the next call only evaluates what differs.
     """
 
-    def __init__(self, model: LoadedModel, *, n_ctx: int, n_threads: int, n_batch: int) -> None:
+    def __init__(self, model: LoadedModel, kv: KvSequence) -> None:
         self.model = model
-        params = llama_cpp.llama_context_default_params()
-        params.n_ctx = n_ctx
-        params.n_batch = n_batch
-        params.n_ubatch = n_batch
-        params.n_seq_max = 1
-        params.n_threads = n_threads
-        params.n_threads_batch = n_threads
-        params.no_perf = True
-        # A full-size sliding-window cache, so a partial seq_rm keeps the window intact.
-        params.swa_full = True
-        # Set to "\x01" by a cancel during a generation (see `_flag_abort_callback`).
-        self._abort_flag = ctypes.create_string_buffer(2)
-        if _ABORT_ON_FLAG is not None:
-            params.abort_callback = _ABORT_ON_FLAG
-            params.abort_callback_data = ctypes.cast(self._abort_flag, ctypes.c_void_p)
-        context = llama_cpp.llama_init_from_model(model.handle, params)
-        if not context:
-            raise ModelLoadError(
-                model.path,
-                f"could not create a context of {n_ctx} tokens (out of memory?); "
-                "lower --context-size (context_size in the config)",
-            )
-        self._context: llama_cpp.llama_context_p | None = context
-        self._memory = llama_cpp.llama_get_memory(context)
-        self.n_ctx: int = llama_cpp.llama_n_ctx(context)
-        self._n_batch = n_batch
-        self._batch = LlamaBatch(n_tokens=n_batch, embd=0, n_seq_max=1, verbose=False)
+        self._kv: KvSequence | None = kv
+        self.n_ctx: int = kv.n_ctx
         self._piece_buffer = ctypes.create_string_buffer(64)
         self._tokens: list[int] = []
+        # The batch index of the logits the next token is sampled from.
+        self._logits_index = -1
         self._lock = threading.Lock()
 
     @property
@@ -137,12 +114,11 @@ class LlamaSession:
         return len(self._tokens)
 
     def close(self) -> None:
-        """Free the context (the model stays loaded for other sessions)."""
+        """Free its KV cache (the model stays loaded for other sessions)."""
         with self._lock:
-            if self._context is not None:
-                self._batch.close()
-                llama_cpp.llama_free(self._context)
-                self._context = None
+            if self._kv is not None:
+                self._kv.close()
+                self._kv = None
                 self._tokens = []
 
     def reset(self) -> None:
@@ -156,18 +132,17 @@ class LlamaSession:
         cancel: CancelToken | None = None,
     ) -> Generation:
         with self._lock:
-            self._abort_flag.value = b""
-            stop_listening = cancel.on_cancel(self._abort) if cancel is not None else None
+            if self._kv is None:
+                raise RuntimeError("session is closed")
+            kv = self._kv
+            kv.begin()
+            stop_listening = cancel.on_cancel(kv.abort) if cancel is not None else None
             try:
                 return self._generate(request, on_text, cancel)
             finally:
                 if stop_listening is not None:
                     stop_listening()
-                self._abort_flag.value = b""
-
-    def _abort(self) -> None:
-        """From the cancelling thread: the running llama_decode stops at its next operation."""
-        self._abort_flag.value = b"\x01"
+                kv.end()
 
     def _generate(
         self,
@@ -176,8 +151,6 @@ class LlamaSession:
         cancel: CancelToken | None,
     ) -> Generation:
         started = time.perf_counter()
-        if self._context is None:
-            raise RuntimeError("session is closed")
         prompt = self.model.tokenize_prompt(self.model.render(request.messages))
         if not prompt:
             raise ValueError("empty prompt")
@@ -239,16 +212,17 @@ class LlamaSession:
         # At least the last prompt token is evaluated: its logits start the reply.
         reused = min(_common_prefix_length(self._tokens, prompt), len(prompt) - 1)
         if reused < len(self._tokens):
-            if not llama_cpp.llama_memory_seq_rm(self._memory, 0, reused, -1):
+            if not self._open_kv().forget(reused):
                 # Some caches (recurrent models) cannot drop a tail: start over.
                 self._clear_cache()
                 reused = 0
             del self._tokens[reused:]
         try:
-            for start in range(reused, len(prompt), self._n_batch):
+            n_batch = self._open_kv().n_batch
+            for start in range(reused, len(prompt), n_batch):
                 if cancel is not None:
                     cancel.raise_if_cancelled()
-                self._decode(prompt[start : start + self._n_batch])
+                self._decode(prompt[start : start + n_batch])
         except GenerationCancelled:
             raise  # `_tokens` already matches what was decoded
         except BaseException:
@@ -265,18 +239,17 @@ class LlamaSession:
         cancel: CancelToken | None,
     ) -> tuple[int, FinishReason]:
         vocab = self.model.vocab
-        context = self._context
-        assert context is not None  # checked open at the start of the call
+        context = self._open_kv().context
         chain = sampler.sampler
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         completion_tokens = 0
         while True:
             if cancel is not None and cancel.cancelled:
                 raise GenerationCancelled()
-            token = _sample(chain, context, -1)
+            token = _sample(chain, context, self._logits_index)
             if grammar is not None:
                 if not grammar.allows(token):
-                    token = grammar.resample(chain, context)
+                    token = grammar.resample(chain, context, self._logits_index)
                 grammar.accept(token)
             if _is_eog(vocab, token):
                 finish_reason: FinishReason = "stop"
@@ -307,16 +280,15 @@ class LlamaSession:
 
     def _decode(self, tokens: list[int]) -> None:
         """Evaluate `tokens` after the cached ones; `_tokens` follows only on success."""
-        self._batch.set_batch(tokens, n_past=len(self._tokens), logits_all=False)
-        status = llama_cpp.llama_decode(self._context, self._batch.batch)
-        if status == 2 and self._abort_flag.value:
-            # Aborted: llama.cpp dropped this batch from the cache, as `_tokens` says.
-            raise GenerationCancelled()
-        if status != 0:
-            raise RuntimeError(f"llama_decode failed with status {status}")
+        self._logits_index = self._open_kv().decode(tokens, len(self._tokens))
         self._tokens.extend(tokens)
 
+    def _open_kv(self) -> KvSequence:
+        if self._kv is None:
+            raise RuntimeError("session is closed")
+        return self._kv
+
     def _clear_cache(self) -> None:
-        if self._context is not None:
-            llama_cpp.llama_memory_clear(self._memory, True)
+        if self._kv is not None:
+            self._kv.clear()
         self._tokens = []
