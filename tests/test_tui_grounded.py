@@ -83,16 +83,22 @@ async def test_the_widgets_render_alone() -> None:
 config = support.config
 
 
+async def play_a_new_game(app: DictgameApp, pilot: Any) -> Any:
+    """Start a game from the form with the config's settings, as a person would; play it out."""
+    await pilot.press("n")
+    await wait_until(pilot, lambda: isinstance(app.screen, NewGameScreen))
+    await pilot.press("ctrl+s")
+    await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
+    screen: Any = app.screen
+    await wait_until(pilot, lambda: screen.mode is Mode.FINISHED)
+    return screen
+
+
 async def test_a_grounded_game_shows_its_scene_curve_and_ground_truth(config: DictgameConfig) -> None:
     config.games["dictionary"]["mode"] = "invented"
     app = DictgameApp(config, backend=ScriptedBackend())
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, NewGameScreen))
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
-        screen: Any = app.screen
-        await wait_until(pilot, lambda: screen.mode is Mode.FINISHED)
+        screen = await play_a_new_game(app, pilot)
         assert screen.state.settings.mode == "invented"
         scene = str(screen.query_one("#scene-view", Static).render())
         assert scene.startswith("Round 3:")
@@ -105,12 +111,7 @@ async def test_the_truth_key_marks_pairs_right_and_wrong_only_when_asked(config:
     config.games["dictionary"]["mode"] = "scenes"
     app = DictgameApp(config, backend=ScriptedBackend())
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, NewGameScreen))
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
-        screen: Any = app.screen
-        await wait_until(pilot, lambda: screen.mode is Mode.FINISHED)
+        screen = await play_a_new_game(app, pilot)
         table = screen.query_one("#dictionary", DataTable)
 
         def first_cells() -> list[str]:
