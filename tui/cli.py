@@ -109,7 +109,7 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import commands, deal_commands, study_commands
+    from . import commands, deal_commands, finetune_commands, study_commands
 
     common, runtime, seats, game = _common_flags(), _runtime_flags(), _seat_flags(), _game_flags()
     parser = argparse.ArgumentParser(
@@ -166,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
     evaluation.add_argument("--csv", type=Path, help="also write the table as CSV")
     deal_commands.add_commands(add)
+    finetune_commands.add_commands(add)
     return parser
 
 
@@ -226,6 +227,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from ..engine.backend import ContextOverflowError
     from ..engine.core.instances import InstancesError
     from ..engine.games import UnknownGame
+    from ..engine.tuning import FinetuneError
     from ..engine.versions import UnsupportedLlamaCpp
     from ..models import ModelFileError
     from ..saves import DamagedGame, GameInUse, GameNotFound, RunNotFound, SaveFileError
@@ -243,6 +245,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
         ContextOverflowError,
         InstancesError,
         UnknownGame,
+        FinetuneError,
     ]
     if "dictgame.engine.players.openai_http" in sys.modules:
         from ..engine.players.openai_http import ServerError
