@@ -23,6 +23,7 @@ from typing import Any
 from . import (
     constrained,
     decode_speed,
+    finetune,
     gemma,
     long_game,
     prompt_reuse,
@@ -38,7 +39,7 @@ from .context import BenchContext
 
 # Cheap and independent first; the long game (targets 1 and 6) in the middle; the TUI last.
 MODULES = (shared_weights, constrained, decode_speed, threads, prompt_reuse, long_game, gemma,
-           startup, tui, throughput, quality)
+           startup, tui, throughput, quality, finetune)
 NAMES = tuple(m.NAME for m in MODULES)
 # The headline figure of each target, read from its result.
 HEADLINE = {
@@ -52,6 +53,7 @@ HEADLINE = {
     "startup": ("8", "first_screen_s_median < 1"),
     "gemma": ("2, 3, 4 on Gemma-3-270M", "as above"),
     "throughput": ("issue 12", throughput.GOAL),
+    "finetune": ("issue 14", finetune.GOAL),
     "quality": ("issue 9", "success and common F1 by round windows; grounded round <= 1.5x a free move"),
 }
 
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
     selected = tuple(args.only) if args.only else NAMES
     if args.quick and not args.only:
-        selected = tuple(n for n in selected if n not in ("gemma", "quality"))
+        selected = tuple(n for n in selected if n not in ("gemma", "quality", "finetune"))
     ctx = BenchContext(quick=args.quick, selected=selected, other_model=args.model)
     if args.threads:
         ctx.n_threads = args.threads

@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dictgame",
         parents=[common, runtime],
+        # Abbreviations on this level would read a command's own flag as a prefix of a global
+        # one (`finetune --base` as `--base-url`); each command's parser still accepts them.
+        allow_abbrev=False,
         description="Local language models play dialogue games: Dictionary Discovery, where "
         "two models build a common dictionary by talking, and others. With no command, opens "
         "the terminal UI.",

@@ -68,7 +68,7 @@ def base_architecture(base: Path) -> tuple[str, int, int]:
     architecture = str(field.contents()) if field else "unknown"
     if architecture not in ARCHITECTURES:
         raise FinetuneError(
-            f"{base.name} is a {architecture} model; fine-tuning supports {', '.join(ARCHITECTURES)}"
+            f"the base model {base.name} is a {architecture} model; fine-tuning supports {', '.join(ARCHITECTURES)}"
         )
     heads = int(reader.fields[f"{architecture}.attention.head_count"].contents())
     kv = reader.fields.get(f"{architecture}.attention.head_count_kv")
