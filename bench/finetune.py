@@ -136,7 +136,7 @@ def measure(model: Path, n_threads: int, eval_games: int, games: int, iterations
     log(f"finetune: timing {time_steps} steps (one example each) on {data.name}")
     code, out, seconds, peak = _dictgame(
         "finetune", "--data", str(data), "--base", str(model), "--out", str(folder / "timed.gguf"),
-        "--steps", str(time_steps), "--threads", str(n_threads), folder=folder)
+        "--steps", str(time_steps), folder=folder)
     step_lines = re.findall(r"^step (\d+)/\d+ .*$", out, re.MULTILINE)
     result["timing"] = {"steps": time_steps, "exit": code, "seconds": rnd(seconds, 1),
                         "peak_rss_mib": rnd(peak, 0), "steps_seen": len(step_lines),

@@ -170,8 +170,9 @@ def command_iterate(args: argparse.Namespace, config: DictgameConfig) -> int:
                     "data": str(data.resolve()), "filter": args.filter, "iteration": iteration + 1,
                     "selfplay_run": run_id,
                 }
-                run_finetune(data, model, tuned, hyper_from(args, args.seed + iteration), record,
-                             config.runtime.threads)
+                # Training takes PyTorch's own thread count: --threads is the players' (one
+                # llama.cpp thread a player keeps its speed on a shared machine; see README).
+                run_finetune(data, model, tuned, hyper_from(args, args.seed + iteration), record, None)
             trained_on = sum(1 for line in data.read_text("utf-8").splitlines() if line.strip())
             model = tuned
     except KeyboardInterrupt as stop:
