@@ -135,7 +135,7 @@ def finetune(
         **record,
         "base_sha256": sha256(base),
         "examples": len(examples),
-        **{k: v for k, v in asdict(hyper).items()},
+        **asdict(hyper),
     })
 
 
