@@ -110,6 +110,9 @@ def finetune(
     threads: int | None = None,
 ) -> None:
     """Fine-tune `base` on `data` and write `out`; nothing is written unless all went well."""
+    # transformers' GGUF loader draws a progress bar the step lines replace; tqdm reads this
+    # when it is first imported (by gguf, below).
+    os.environ.setdefault("TQDM_DISABLE", "1")
     require_extra()
     architecture, heads, kv_heads = base_architecture(base)
     chats = read_chats(data)
@@ -140,8 +143,6 @@ def finetune(
 
 
 def _load(base: Path) -> tuple[Any, Any]:
-    # transformers' GGUF loader draws its own progress bar, which the step lines replace.
-    os.environ.setdefault("TQDM_DISABLE", "1")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
