@@ -116,12 +116,15 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import commands, deal_commands, serve, study_commands
+    from . import commands, deal_commands, finetune_commands, serve, study_commands
 
     common, runtime, seats, game = _common_flags(), _runtime_flags(), _seat_flags(), _game_flags()
     parser = argparse.ArgumentParser(
         prog="dictgame",
         parents=[common, runtime],
+        # Abbreviations on this level would read a command's own flag as a prefix of a global
+        # one (`finetune --base` as `--base-url`); each command's parser still accepts them.
+        allow_abbrev=False,
         description="Local language models play dialogue games: Dictionary Discovery, where "
         "two models build a common dictionary by talking, and others. With no command, opens "
         "the terminal UI.",
@@ -174,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--csv", type=Path, help="also write the table as CSV")
     deal_commands.add_commands(add)
     serve.add_commands(add)
+    finetune_commands.add_commands(add)
     return parser
 
 
@@ -237,6 +241,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from ..engine.backend import ContextOverflowError
     from ..engine.core.instances import InstancesError
     from ..engine.games import UnknownGame
+    from ..engine.tuning import FinetuneError
     from ..engine.versions import UnsupportedLlamaCpp
     from ..models import ModelFileError
     from ..saves import DamagedGame, GameInUse, GameNotFound, RunNotFound, SaveFileError
@@ -254,6 +259,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
         ContextOverflowError,
         InstancesError,
         UnknownGame,
+        FinetuneError,
     ]
     if "dictgame.engine.players.openai_http" in sys.modules:
         from ..engine.players.openai_http import ServerError

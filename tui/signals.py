@@ -85,7 +85,7 @@ def held_signals() -> Iterator[None]:
 
 def stopped(
     stop: KeyboardInterrupt, *, game_id: int | None = None, before_game: bool = False,
-    run_id: int | None = None,
+    run_id: int | None = None, kept: str = "",
 ) -> int:
     """Say in one line why the command stopped and what was kept; returns the exit code."""
     reason = stop.reason if isinstance(stop, Stopped) else _NAMES[signal.SIGINT]
@@ -98,8 +98,6 @@ def stopped(
         )
     elif run_id is not None:
         kept = f"; every completed move is saved. Continue with: dictgame run --resume {run_id}"
-    else:
-        kept = ""
     log.info("stopped by %s (game %s)", reason, game_id)
     _say(f"\nStopped by {reason}{kept}.")
     return stop.exit_code if isinstance(stop, Stopped) else 128 + signal.SIGINT

@@ -1,0 +1,24 @@
+"""Self-play fine-tuning on this machine: LoRA on a GGUF model's own games, merged and written
+back as a GGUF file that llama.cpp loads. Needs the optional extra `dictgame[finetune]`
+(PyTorch, transformers, peft, gguf); nothing here is imported by the rest of the engine."""
+
+from __future__ import annotations
+
+
+class FinetuneError(ValueError):
+    """The user's input cannot be fine-tuned on: the model, the data, or this machine's memory."""
+
+
+class MissingExtra(FinetuneError):
+    """The fine-tuning libraries are not installed."""
+
+
+def require_extra() -> None:
+    """One clear line, not an ImportError deep in a library, when the extra is missing."""
+    from importlib.util import find_spec
+
+    missing = [name for name in ("torch", "transformers", "peft", "gguf") if find_spec(name) is None]
+    if missing:
+        raise MissingExtra(
+            f"fine-tuning needs {', '.join(missing)}: pip install \"dictgame[finetune]\""
+        )

@@ -1,0 +1,125 @@
+"""`dictgame finetune`: LoRA fine-tuning of a GGUF model on chat examples, written back as a
+GGUF file (the optional extra `dictgame[finetune]`), with progress on the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from .config import DictgameConfig
+from .signals import stopped
+
+EXIT_BAD_INPUT = 2
+
+
+def hyper_from(args: argparse.Namespace, seed: int | None = None) -> Any:
+    from ..engine.tuning.train import Hyper
+
+    return Hyper(
+        steps=args.steps, epochs=args.epochs, lr=args.lr, rank=args.rank,
+        alpha=2 * args.rank, seed=args.seed if seed is None else seed,
+    )
+
+
+def step_printer(out: TextIO) -> Any:
+    """Progress lines: every step on a terminal (redrawn), else about twenty in all."""
+    from ..engine.tuning.train import Step
+
+    live = out.isatty()
+
+    def show(step: Step) -> None:
+        line = (f"step {step.number}/{step.total}  loss {step.loss:.3f}  "
+                f"{_clock(step.seconds_left)} left")
+        if live:
+            out.write("\r\x1b[2K" + line + ("\n" if step.number == step.total else ""))
+        elif step.number == step.total or step.number % max(1, step.total // 20) == 0 or step.number == 1:
+            out.write(line + "\n")
+        out.flush()
+
+    return show
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}"
+
+
+def check_paths(data: Path, base: Path, out: Path) -> None:
+    """The cheap checks, before the libraries load."""
+    from ..engine.tuning import FinetuneError
+
+    for what, path in (("data file", data), ("base model", base)):
+        if not path.is_file():
+            raise FinetuneError(f"there is no {what} {path}")
+    if out.resolve() == base.resolve():
+        raise FinetuneError("--out must be a new file, not the base model")
+    if not out.parent.is_dir():
+        raise FinetuneError(f"there is no folder {out.parent} to write {out.name} in")
+
+
+def run_finetune(
+    data: Path, base: Path, out: Path, hyper: Any, record: dict[str, str | int | float],
+    threads: int | None,
+) -> None:
+    """Check, train, write; says what it does on stdout."""
+    from ..engine.tuning import require_extra
+    from ..engine.tuning.train import finetune
+
+    check_paths(data, base, out)
+    require_extra()
+    print(f"Fine-tuning {base.name} on {data.name} (loading the model for training)", flush=True)
+    started = time.monotonic()
+    finetune(data, base, out, hyper, record, step_printer(sys.stdout), threads=threads)
+    size = out.stat().st_size / 2**20
+    print(f"Written {out} ({size:.0f} MiB) in {_clock(time.monotonic() - started)}", flush=True)
+
+
+def command_finetune(args: argparse.Namespace, config: DictgameConfig) -> int:
+    record: dict[str, str | int | float] = {"data": str(args.data.resolve())}
+    if args.filter:
+        record["filter"] = args.filter
+    try:
+        run_finetune(args.data, args.base, args.out, hyper_from(args), record, config.runtime.threads)
+    except KeyboardInterrupt as stop:
+        return stopped(stop, kept=f"; nothing was written to {args.out}")
+    return 0
+
+
+def add_training_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--steps", type=int, default=0,
+                        help="optimizer steps, one example each (default: --epochs passes)")
+    parser.add_argument("--epochs", type=float, default=1.0, help="passes over the examples (default 1)")
+    parser.add_argument("--lr", type=float, default=2e-4, help="learning rate (default 2e-4)")
+    parser.add_argument("--rank", type=int, default=8, help="LoRA rank (default 8; alpha is twice it)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the example order and adapters")
+
+
+def add_commands(add: Any) -> None:
+    """The subcommands, on the parser's `add` (name, handler, help)."""
+    from .iterate import command_iterate
+
+    finetune = add("finetune", command_finetune,
+                   "fine-tune a GGUF model on chat examples (needs dictgame[finetune])")
+    finetune.add_argument("--data", type=Path, required=True, help="the JSONL chat examples")
+    finetune.add_argument("--base", type=Path, required=True, help="the GGUF model to start from")
+    finetune.add_argument("--out", type=Path, required=True, help="the GGUF file to write")
+    finetune.add_argument("--filter", help="the filter the data was made with, for the record")
+    add_training_flags(finetune)
+    iterate = add("iterate", command_iterate,
+                  "self-play, filter, fine-tune, evaluate, repeated (needs dictgame[finetune])")
+    iterate.add_argument("--game", default="dealnodeal", help="the game (default dealnodeal)")
+    iterate.add_argument("--experiment", default="coop", help="the experiment (default coop)")
+    iterate.add_argument("--model", type=Path, required=True, help="the GGUF model to start from")
+    iterate.add_argument("--iterations", type=int, default=1, help="rounds of fine-tuning (default 1)")
+    iterate.add_argument("--games", type=int, default=40, help="self-play games per iteration (default 40)")
+    iterate.add_argument("--eval-games", type=int, default=40,
+                         help="held-out games each model is evaluated on (default 40)")
+    iterate.add_argument("--filter", default="above_avg", help="which transcripts to train on "
+                         "(above_avg, nonzero, all; default above_avg)")
+    iterate.add_argument("--dir", type=Path, default=Path("dictgame-iterate"),
+                         help="where the data and models of each iteration go")
+    add_training_flags(iterate)
