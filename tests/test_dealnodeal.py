@@ -329,7 +329,7 @@ async def test_the_panel_shows_items_values_and_proposals_only_once_both_are_in(
 
     app = Host()
     async with app.run_test():
-        panel = app.query_one(Panel)
+        panel = app.query_one("#game-panel", Panel)
         shown = lambda: str(panel.content)  # noqa: E731
         assert "books" in shown() and "none yet" in shown()
         assert shown().splitlines()[3].split() == ["books", "1", "2", "4"]
@@ -346,8 +346,11 @@ async def test_the_panel_shows_items_values_and_proposals_only_once_both_are_in(
         settings = master.state.settings.model_copy(
             update={"players": (master.state.settings.players[0], person)}
         )
-        panel.show(DEALNODEAL.new_state(settings))
-        assert shown().splitlines()[3].split() == ["books", "1", "?", "4"]
+        # A game's panel is made for its seats: a new one for this game.
+        private = Panel(DEALNODEAL.new_state(settings), id="person-panel")
+        await app.mount(private)
+        private.show(private.state)
+        assert str(private.content).splitlines()[3].split() == ["books", "1", "?", "4"]
 
 
 async def test_a_game_chosen_in_the_new_game_form_is_played_with_its_panel(tmp_path: Path) -> None:
