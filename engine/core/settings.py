@@ -3,12 +3,23 @@ asked again. A game's own settings extend these, and are the single source of th
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # A player's model that a server plays is stored as this prefix and the server's model name.
 SERVER_MODEL = "server:"
+
+
+def split_given(
+    instance: dict[str, Any], given: dict[str, Any], keys: Iterable[str]
+) -> tuple[tuple[str | None, str | None], tuple[str | None, str | None], dict[str, Any]]:
+    """A game's `settings_for` opening: the caller's models and names per seat (None: the
+    default), and the other settings, the instance's own `keys` over the caller's."""
+    values = {k: v for k, v in given.items() if k not in ("models", "names")}
+    values.update({key: instance[key] for key in keys if key in instance})
+    return given.get("models", (None, None)), given.get("names", (None, None)), values
 
 
 def served_model(model: str | None) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any, cast
 from ...backend import ChatMessage
 from ...core.game import PLAYING, Answer, Ask, Game, Outcome, Result, Turn
 from ...core.records import MoveRecord
-from ...core.settings import PlayerSettings
+from ...core.settings import PlayerSettings, split_given
 from .instances import experiments, play_instance
 from .items import ITEM, describe, items_text
 from .prompts import PromptBook
@@ -153,16 +153,13 @@ def outcome(state: DealState) -> Outcome:
 def settings_for(instance: dict[str, Any], given: dict[str, Any]) -> DealSettings:
     """An instance's items, values, first speaker, objective and seed, with the caller's
     models, names and settings."""
-    values = {k: v for k, v in given.items() if k not in ("models", "names")}
-    models = given.get("models", (None, None))
-    names = given.get("names", (None, None))
+    models, names, values = split_given(
+        instance, given, ("counts", "values", "first", "objective", "seed")
+    )
     players = (
         PlayerSettings(name=names[0] or "Player A", model=models[0]),
         PlayerSettings(name=names[1] or "Player B", model=models[1]),
     )
-    for key in ("counts", "values", "first", "objective", "seed"):
-        if key in instance:
-            values[key] = instance[key]
     return DealSettings(players=players, **values)
 
 

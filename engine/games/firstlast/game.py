@@ -27,7 +27,7 @@ from ...core.game import (
     drawn_instance,
 )
 from ...core.records import MoveRecord
-from ...core.settings import PlayerSettings
+from ...core.settings import PlayerSettings, split_given
 from .prompts import PromptBook
 from .rules import TAG, parse_utterance
 from .settings import FirstLastSettings
@@ -144,15 +144,11 @@ def experiments(seed: int) -> list[Experiment]:
 
 def settings_for(instance: dict[str, Any], given: dict[str, Any]) -> FirstLastSettings:
     """An instance's topic, letter, turns and seed, with the caller's models and settings."""
-    values = {k: v for k, v in given.items() if k not in ("models", "names")}
-    models = given.get("models", (None, None))
+    models, _, values = split_given(instance, given, ("topic", "first_letter", "turns", "seed"))
     players = (
         PlayerSettings(name="Player A", model=models[0]),
         PlayerSettings(name="Player B", model=models[1]),
     )
-    for key in ("topic", "first_letter", "turns", "seed"):
-        if key in instance:
-            values[key] = instance[key]
     return FirstLastSettings(players=players, **values)
 
 

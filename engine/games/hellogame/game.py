@@ -22,7 +22,7 @@ from ...core.game import (
     drawn_instance,
 )
 from ...core.records import MoveRecord
-from ...core.settings import PlayerSettings
+from ...core.settings import PlayerSettings, split_given
 from .prompts import PromptBook
 from .rules import missing_words, parse_greeting
 from .settings import LANGUAGES, HelloSettings
@@ -131,15 +131,11 @@ def experiments(seed: int) -> list[Experiment]:
 
 def settings_for(instance: dict[str, Any], given: dict[str, Any]) -> HelloSettings:
     """An instance's guest, language and seed, with the caller's greeter model and settings."""
-    values = {k: v for k, v in given.items() if k not in ("models", "names")}
-    models = given.get("models", (None, None))
+    models, _, values = split_given(instance, given, ("language", "seed"))
     players = (
         PlayerSettings(name="Greeter", model=models[0]),
         PlayerSettings(name=instance["target_name"]),
     )
-    for key in ("language", "seed"):
-        if key in instance:
-            values[key] = instance[key]
     return HelloSettings(players=players, **values)
 
 
