@@ -5,11 +5,9 @@ Each player's rules name only its own values: the partner's are never in its pro
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
-import jinja2
-
+from ...core.prompts import template_environment
 from .items import items_text
 from .settings import DealSettings
 
@@ -17,13 +15,7 @@ from .settings import DealSettings
 class PromptBook:
     def __init__(self, settings: DealSettings) -> None:
         self.settings = settings
-        folder = resources.files(__package__).joinpath("prompts")
-        self._environment = jinja2.Environment(
-            loader=jinja2.FunctionLoader(lambda name: folder.joinpath(name).read_text("utf-8")),
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=False,
-            autoescape=False,
-        )
+        self._environment = template_environment(__package__, "prompts")
 
     def _render(self, name: str, seat: int, **values: Any) -> str:
         template = self._environment.get_template(name)

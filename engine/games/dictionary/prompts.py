@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from importlib import resources
 from typing import Any
 
-import jinja2
-
+from ...core.prompts import template_environment
 from .dictionary import Dictionary, DictionaryEntry, normalize, occurs_in
 from .settings import GameSettings, PlayerSettings
 
@@ -22,13 +20,7 @@ SHOWN_ENTRIES = 24
 class PromptBook:
     def __init__(self, settings: GameSettings) -> None:
         self.settings = settings
-        folder = resources.files(__package__).joinpath("prompts")
-        self._environment = jinja2.Environment(
-            loader=jinja2.FunctionLoader(lambda name: folder.joinpath(name).read_text("utf-8")),
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=False,
-            autoescape=False,
-        )
+        self._environment = template_environment(__package__, "prompts")
 
     def _render(self, name: str, seat: int, **values: Any) -> str:
         me: PlayerSettings = self.settings.players[seat]

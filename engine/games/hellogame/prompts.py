@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
-import jinja2
-
+from ...core.prompts import template_environment
 from .settings import HelloSettings
 
 
 class PromptBook:
     def __init__(self, settings: HelloSettings) -> None:
         self.settings = settings
-        folder = resources.files(__package__).joinpath("prompts", settings.language)
-        self._environment = jinja2.Environment(
-            loader=jinja2.FunctionLoader(lambda name: folder.joinpath(name).read_text("utf-8")),
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=False,
-            autoescape=False,
-        )
+        self._environment = template_environment(__package__, "prompts", settings.language)
 
     def _render(self, name: str, **values: Any) -> str:
         template = self._environment.get_template(name)
