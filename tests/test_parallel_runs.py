@@ -4,6 +4,7 @@ time; a failing episode stops the run with nothing half-played saved; on the rea
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
 import threading
 import time
@@ -14,13 +15,22 @@ from typing import Any
 import pytest
 from test_cli import dictgame
 
-from dictgame.engine.backend import CancelToken, Generation, GenerationRequest, TokenCallback
+from dictgame.engine.backend import (
+    CancelToken,
+    ChatMessage,
+    Generation,
+    GenerationRequest,
+    TokenCallback,
+)
 from dictgame.engine.core.instances import pick
 from dictgame.engine.games import get_game
+from dictgame.engine.players.llama import LlamaBackend
 from dictgame.engine.scripted import ScriptedBackend, ScriptedSession
+from dictgame.models import embedded_model_path
 from dictgame.saves import GameStore
 from dictgame.saves.runs import create_run, episodes
 from dictgame.tui.config import DictgameConfig
+from dictgame.tui.players import sequences_per_context
 from dictgame.tui.runner import play_run
 
 
@@ -171,3 +181,38 @@ def test_episodes_decoded_together_play_as_one_at_a_time_on_the_real_model(tmp_p
     alone = ["\n".join(moves) for _, moves in runs["1"]]
     assert all(SequenceMatcher(None, a, b).ratio() >= 0.25 for a, b in zip(together, alone))
     assert sum(a == b for a, b in zip(together, alone)) > len(alone) / 2
+
+
+@pytest.mark.parametrize(("parallel", "threads", "cores", "sequences"), [
+    (1, None, 2, 1),   # one episode: a context a player, as a game in the UI
+    (4, 1, 2, 4),      # two one-thread loops on two cores, two episodes each
+    (4, 2, 2, 8),      # one two-thread loop takes both cores: every player in it
+    (3, 1, 2, 3),      # six players, three in each of two contexts
+    (2, 4, 16, 2),     # four four-thread loops would fit, but two episodes need only two
+    (8, None, 16, 8),  # the default of eight threads a loop: two loops on sixteen cores
+])
+def test_episodes_are_spread_over_as_many_decode_loops_as_the_cores_hold(
+    parallel: int, threads: int | None, cores: int, sequences: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+    assert sequences_per_context(parallel, threads, cores) == sequences
+    assert sequences_per_context(parallel, threads) == sequences  # the cores of this process
+
+
+@pytest.mark.real_model
+def test_players_of_parallel_episodes_fill_one_context_after_another(tmp_path: Path) -> None:
+    """Eight players at four a context: two contexts, decoding side by side."""
+    backend = LlamaBackend(n_ctx=512, n_threads=1, batch_sequences=4)
+    request = GenerationRequest(messages=(ChatMessage("user", "Say hello."),), max_tokens=4, seed=1)
+    try:
+        sessions = [backend.session(embedded_model_path()) for _ in range(8)]
+        threads = [threading.Thread(target=s.generate, args=(request,)) for s in sessions]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert backend.shared_contexts() == 2
+        decodes, sequences = backend.decode_counts()
+        assert decodes and sequences > decodes  # each context batched its players together
+    finally:
+        backend.close()

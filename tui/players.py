@@ -110,8 +110,24 @@ def _local_backend(
         n_gpu_layers=runtime.gpu_layers,
         on_load_progress=on_load_progress,
         chat_format=runtime.chat_format,
-        batch_sequences=2 * parallel if parallel > 1 else 1,
+        batch_sequences=sequences_per_context(parallel, runtime.threads),
     )
+
+
+def sequences_per_context(parallel: int, threads: int | None, cores: int | None = None) -> int:
+    """How many players (two an episode) share one context when `parallel` episodes are
+    played at once. Each shared context has one decode loop; one loop with `threads` threads
+    keeps that many cores busy, so the episodes are spread over as many contexts as the cores
+    have room for such loops: on two cores, two one-thread loops, each batching its own half
+    of the players. Loops of their own need no barrier between them, where one loop of two
+    threads spins at every step of a decode (and crawls when the machine is busy)."""
+    if parallel <= 1:
+        return 1
+    from ..engine.players.llama import default_thread_count, usable_cores
+
+    per_loop = threads or default_thread_count()
+    loops = max(1, min(parallel, (cores or usable_cores()) // per_loop))
+    return max(1, -(-2 * parallel // loops))
 
 
 def server_options(config: DictgameConfig) -> ServerOptions:

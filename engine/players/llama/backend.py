@@ -24,13 +24,17 @@ from .model import LoadedModel, _load_model
 from .session import LlamaSession
 
 
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def default_thread_count() -> int:
     """Half the usable cores: decoding threads spin, and the UI and the OS need a core."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, cores // 2)
+    return max(1, usable_cores() // 2)
 
 
 class LlamaBackend:
@@ -104,6 +108,11 @@ class LlamaBackend:
             sequence = context.sequence()
             assert sequence is not None  # a new context has every sequence free
             return sequence
+
+    def shared_contexts(self) -> int:
+        """How many shared contexts (decode loops) the sessions have opened."""
+        with self._lock:
+            return sum(len(contexts) for contexts in self._shared.values())
 
     def decode_counts(self) -> tuple[int, int]:
         """Shared decodes so far, and the sequences they took (their ratio: the mean batch)."""
