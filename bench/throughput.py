@@ -21,6 +21,8 @@ built from the same llama.cpp by `python -m bench.llama_server`, whose slots (on
 in flight, 2048 tokens each) decode concurrent requests together. The full run builds it
 first if it is not cached (once, long on two cores); `--quick` only uses a cached one. Where
 it cannot be built (no cmake, no compiler), that series is skipped with the reason.
+llama-server samples with its own sampler chain, so from the same seeds its answers (and how
+many tokens they take) differ from the in-process ones: compare tokens per second too.
 """
 
 from __future__ import annotations
