@@ -1,5 +1,6 @@
-"""Many episodes at once (issue 12): episodes per hour at N = 1, 2, 4 in flight, in-process and
-through a local OpenAI-compatible server, for one fixed seeded experiment on the embedded model.
+"""Many episodes at once (issue 12): episodes per hour at N = 1, 2, 4 (and 8, but for `--quick`)
+in flight, in-process and through local OpenAI-compatible servers, for one fixed seeded
+experiment on the embedded model.
 In-process two ways, side by side: the players decoding together in one shared context (what
 `dictgame run --parallel N` does) and, for comparison, a thread pool of contexts of their own.
 
@@ -13,10 +14,15 @@ into a save file of its own. Figures:
 - memory per extra in-process episode: peak RSS of fresh processes holding 1 and 4 episodes'
   players (two contexts each) on the one loaded model.
 
-The server is llama-cpp-python's own (`python -m llama_cpp.server`, started without AMX
-repacking by tests/llama_server.py), which answers one request at a time: N concurrent
-episodes only queue there. A batching server (llama.cpp's llama-server, vLLM) is what N > 1
-is for; this benchmark measures what is installed.
+Two servers, each playing the same episodes: llama-cpp-python's own (`python -m
+llama_cpp.server`, started without AMX repacking by tests/llama_server.py), which answers one
+request at a time, so N concurrent episodes only queue there; and llama.cpp's `llama-server`,
+built from the same llama.cpp by `python -m bench.llama_server`, whose slots (one per episode
+in flight, 2048 tokens each) decode concurrent requests together. The full run builds it
+first if it is not cached (once, long on two cores); `--quick` only uses a cached one. Where
+it cannot be built (no cmake, no compiler), that series is skipped with the reason.
+llama-server samples with its own sampler chain, so from the same seeds its answers (and how
+many tokens they take) differ from the in-process ones: compare tokens per second too.
 """
 
 from __future__ import annotations
@@ -31,12 +37,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import llama_server
 from .common import ROOT, log, peak_rss_mib, rnd, run_worker
 from .context import BenchContext
 
 NAME = "throughput"
-PARALLEL = (1, 2, 4)
 GOAL = "in-process N=4 >= 2x N=1 episodes per hour"
+SLOT_CTX = 2048  # llama-server's tokens per slot: the in-process runs' context size
+
+
+def _parallels(quick: bool) -> tuple[int, ...]:
+    """Episodes in flight per configuration; N = 8 needs the full run's 8 episodes."""
+    return (1, 2, 4) if quick else (1, 2, 4, 8)
 
 
 def _experiment(quick: bool) -> tuple[int, int]:
@@ -44,16 +56,18 @@ def _experiment(quick: bool) -> tuple[int, int]:
     return (4, 1) if quick else (8, 2)
 
 
-def _loopback_server() -> Any:
-    """tests/llama_server.py's LoopbackServer (the tests and this benchmark share it)."""
-    spec = importlib.util.spec_from_file_location("llama_server", ROOT / "tests" / "llama_server.py")
+def _loopback_server(name: str = "LoopbackServer") -> Any:
+    """A server class of tests/llama_server.py (the tests and this benchmark share them):
+    `LoopbackServer` (llama-cpp-python's server) or `LlamaCppServer` (llama-server)."""
+    path = ROOT / "tests" / "llama_server.py"
+    spec = importlib.util.spec_from_file_location("llama_server", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.LoopbackServer
+    return getattr(module, name)
 
 
-def _config(db: Path, rounds: int, n_threads: int, base_url: str | None) -> Any:
+def _config(db: Path, rounds: int, n_threads: int, base_url: str | None, schema_form: str) -> Any:
     from dictgame.tui.config import DictgameConfig
 
     return DictgameConfig(
@@ -61,8 +75,9 @@ def _config(db: Path, rounds: int, n_threads: int, base_url: str | None) -> Any:
         game="dictionary",
         seed=0,
         games={"dictionary": {"rounds": rounds, "words_per_message": 6}},
-        runtime={"threads": n_threads, "context_size": 2048},
+        runtime={"threads": n_threads, "context_size": SLOT_CTX},
         base_url=[base_url] if base_url else [],
+        server={"schema_form": schema_form},
     )
 
 
@@ -75,11 +90,12 @@ def cpu_seconds(pid: int) -> float:
 
 def play(
     folder: Path, label: str, episodes: int, rounds: int, parallel: int, n_threads: int,
-    base_url: str | None, model_pid: int, batched: bool = True,
+    base_url: str | None, model_pid: int, batched: bool = True, schema_form: str = "json_object",
 ) -> dict[str, Any]:
     """Play the experiment's first `episodes` episodes, `parallel` at a time; `model_pid` is
     the process that decodes (this one, or the server), whose CPU use is reported. In-process,
-    `batched` as `dictgame run` does; else each player in a context of its own."""
+    `batched` as `dictgame run` does; else each player in a context of its own. Through a
+    server, JSON schemas are sent in `schema_form` (see dictgame's `server.schema_form`)."""
     from dictgame.engine.games import get_game
     from dictgame.saves import GameStore
     from dictgame.saves.runs import create_run
@@ -93,7 +109,8 @@ def play(
         for experiment in game.experiments(0)
         for number, instance in enumerate(experiment.instances)
     ][:episodes]
-    config = check_servers(_config(folder / f"{label}.db", rounds, n_threads, base_url), game)
+    config = check_servers(
+        _config(folder / f"{label}.db", rounds, n_threads, base_url, schema_form), game)
     backend = open_backend(config, parallel=parallel if batched else 1)
     batching: dict[str, Any] = {}
     try:
@@ -181,16 +198,74 @@ def speedup(series: dict[int, dict[str, Any]], n: int) -> float:
     return rnd(series[n]["episodes_per_hour"] / series[1]["episodes_per_hour"], 2)
 
 
+def _through(server: Any, label: str, folder: Path, parallels: tuple[int, ...], episodes: int,
+             rounds: int, n_threads: int, schema_form: str = "json_object") -> dict[int, Any]:
+    """The experiment through one server at each N, the server started once for them all."""
+    played: dict[int, Any] = {}
+    with server:
+        for parallel in parallels:
+            played[parallel] = play(folder, f"{label}-{parallel}", episodes, rounds, parallel,
+                                    n_threads, server.url, server.process.pid,
+                                    schema_form=schema_form)
+            log(f"  {label} N={parallel}: {played[parallel]['episodes_per_hour']} episodes/h, "
+                f"{played[parallel]['decoding_cores_used']} cores busy in the server")
+    return played
+
+
+def _llama_server_binary(quick: bool) -> tuple[Path | None, str]:
+    """The built llama-server, or None and why not (`--quick` builds nothing)."""
+    found = llama_server.cached_binary()
+    if found is not None or quick:
+        return found, "" if found else (
+            "not built, and --quick builds nothing: run `python -m bench.llama_server` once")
+    log(f"  llama-server: building it once (`python -m bench.llama_server`; long on two cores, "
+        f"log in {llama_server.DEFAULT_DIR})")
+    try:
+        return llama_server.build(quiet=True), ""
+    except llama_server.BuildUnavailable as error:
+        return None, str(error)
+
+
+def _llama_server_series(ctx: BenchContext, folder: Path, parallels: tuple[int, ...],
+                         episodes: int, rounds: int) -> tuple[dict[int, Any], dict[str, Any]]:
+    """The experiment through llama-server with a slot per episode in flight, or the reason
+    it was not measured (this series must not hide the others)."""
+    binary, why = _llama_server_binary(ctx.quick)
+    if binary is None:
+        log(f"  llama-server: skipped ({why})")
+        return {}, {"llama_server_skipped": why}
+    server = _loopback_server("LlamaCppServer")(
+        binary, ctx.model, folder / "llama-server.log", "--threads", str(ctx.n_threads),
+        "--threads-batch", str(ctx.n_threads), slots=max(parallels), slot_ctx=SLOT_CTX)
+    try:
+        # llama-server takes JSON schemas in OpenAI's form.
+        played = _through(server, "llama-server", folder, parallels, episodes, rounds,
+                          ctx.n_threads, schema_form="json_schema")
+    except Exception as error:  # noqa: BLE001 - reported with the other series' figures
+        log(f"  llama-server: failed ({type(error).__name__}: {error})")
+        return {}, {"llama_server_error": f"{type(error).__name__}: {error}"}
+    return played, {
+        "llama_server_kind": (f"llama.cpp llama-server from llama-cpp-python "
+                              f"{llama_server.installed_version()}'s sdist, {max(parallels)} "
+                              f"slots of {SLOT_CTX} tokens"),
+    }
+
+
+def _ratios(series: dict[int, Any], parallels: tuple[int, ...]) -> dict[str, float]:
+    return {f"N={n}": speedup(series, n) for n in parallels}
+
+
 def run(ctx: BenchContext) -> dict[str, Any]:
     episodes, rounds = _experiment(ctx.quick)
-    log(f"throughput: {episodes} dictionary episodes of {rounds} round(s), N = {PARALLEL}, "
+    parallels = _parallels(ctx.quick)
+    log(f"throughput: {episodes} dictionary episodes of {rounds} round(s), N = {parallels}, "
         f"{ctx.n_threads} thread(s) per context")
     results: dict[str, Any] = {"episodes": episodes, "rounds": rounds, "threads": ctx.n_threads}
     with tempfile.TemporaryDirectory(prefix="dictgame-throughput-") as temporary:
         folder = Path(temporary)
         in_process: dict[int, dict[str, Any]] = {}
         own_contexts: dict[int, dict[str, Any]] = {}
-        for parallel in PARALLEL:
+        for parallel in parallels:
             # N = 1 is one context a player either way.
             in_process[parallel] = play(folder, f"local-{parallel}", episodes, rounds, parallel,
                                         ctx.n_threads, None, os.getpid())
@@ -204,40 +279,45 @@ def run(ctx: BenchContext) -> dict[str, Any]:
                 log(f"  in-process N={parallel} (thread pool, own contexts): "
                     f"{own_contexts[parallel]['episodes_per_hour']} episodes/h")
         own_contexts[1] = in_process[1]
-        server_type = _loopback_server()
-        served = {}
-        server = server_type(ctx.model, folder / "server.log", "--n_threads", str(ctx.n_threads),
-                             "--n_threads_batch", str(ctx.n_threads), "--n_ctx", "2048")
-        with server:
-            for parallel in PARALLEL:
-                served[parallel] = play(folder, f"server-{parallel}", episodes, rounds, parallel,
-                                        ctx.n_threads, server.url, server.process.pid)
-                log(f"  server N={parallel}: {served[parallel]['episodes_per_hour']} episodes/h")
+        server = _loopback_server()(
+            ctx.model, folder / "server.log", "--n_threads", str(ctx.n_threads),
+            "--n_threads_batch", str(ctx.n_threads), "--n_ctx", str(SLOT_CTX))
+        served = _through(server, "server", folder, parallels, episodes, rounds, ctx.n_threads)
+        slots, slots_note = _llama_server_series(ctx, folder, parallels, episodes, rounds)
     local_token = in_process[1]["first_episode"]
     server_token = served[1]["first_episode"]
     scaling = speedup(in_process, 4)
     results.update({
         "in_process": {f"N={n}": r for n, r in in_process.items()},
         "in_process_own_contexts": {f"N={n}": r for n, r in own_contexts.items() if n > 1},
-        "in_process_speedup_vs_n1": {f"N={n}": speedup(in_process, n) for n in PARALLEL},
-        "own_contexts_speedup_vs_n1": {f"N={n}": speedup(own_contexts, n) for n in PARALLEL},
+        "in_process_speedup_vs_n1": _ratios(in_process, parallels),
+        "own_contexts_speedup_vs_n1": _ratios(own_contexts, parallels),
         "shared_vs_own_contexts": {
             f"N={n}": rnd(in_process[n]["episodes_per_hour"]
                           / own_contexts[n]["episodes_per_hour"], 2)
-            for n in PARALLEL if n > 1},
+            for n in parallels if n > 1},
         "server": {f"N={n}": r for n, r in served.items()},
         "in_process_speedup_n4_vs_n1": scaling,
-        "server_speedup_n4_vs_n1": rnd(
-            served[4]["episodes_per_hour"] / served[1]["episodes_per_hour"], 2),
+        "server_speedup_n4_vs_n1": speedup(served, 4),
         "server_overhead_ms_per_token": rnd(
             server_token["ms_per_token"] - local_token["ms_per_token"], 2),
         "server_vs_in_process_per_token": rnd(
             server_token["ms_per_token"] / local_token["ms_per_token"], 2),
-        "memory": memory_per_episode(ctx.model, 2048),
+        "memory": memory_per_episode(ctx.model, SLOT_CTX),
         "server_kind": "llama-cpp-python server (one request at a time)",
+        **slots_note,
         "met": scaling >= 2.0,
         "criteria": GOAL,
     })
+    if slots:
+        results.update({
+            "llama_server": {f"N={n}": r for n, r in slots.items()},
+            "llama_server_speedup_vs_n1": _ratios(slots, parallels),
+            "llama_server_speedup_n4_vs_n1": speedup(slots, 4),
+            "llama_server_vs_in_process": {
+                f"N={n}": rnd(slots[n]["episodes_per_hour"] / in_process[n]["episodes_per_hour"], 2)
+                for n in parallels},
+        })
     return results
 
 

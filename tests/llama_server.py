@@ -10,7 +10,9 @@ server has no setting to turn the repacking off. The engine loads models without
 `cpu_has_amx` in dictgame's llama.cpp runtime); this launcher does the same for the server by
 wrapping the default model parameters before the server's own entry point runs.
 
-Imported, `LoopbackServer` starts it on a free loopback port with its log in a file.
+Imported, `LoopbackServer` starts it on a free loopback port with its log in a file, and
+`LlamaCppServer` does the same for llama.cpp's own `llama-server` binary (built by
+`python -m bench.llama_server`), which decodes concurrent requests together in its slots.
 """
 
 from __future__ import annotations
@@ -52,15 +54,17 @@ class LoopbackServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def start(self, timeout: float = 120.0) -> LoopbackServer:
-        command = [
+    def command(self) -> list[str]:
+        return [
             sys.executable, __file__, "--model", str(self.model), "--host", "127.0.0.1",
             "--port", str(self.port), "--n_ctx", "4096", "--interrupt_requests", "False",
             *self.flags,
         ]
+
+    def start(self, timeout: float = 120.0) -> LoopbackServer:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,  # a Ctrl+C meant for the tests does not reach it
             )
         self._wait_until_it_answers(timeout)
@@ -106,6 +110,32 @@ class LoopbackServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+class LlamaCppServer(LoopbackServer):
+    """llama.cpp's `llama-server` binary on 127.0.0.1, with `slots` requests decoded together.
+
+    `--ctx-size` is shared by the slots, so each gets `slot_ctx` tokens. Without repacking
+    where the CPU has AMX, as the engine loads models (`--no-repack`: the same crash as above).
+    A request waits for a free slot; none is cut short by another.
+    """
+
+    def __init__(self, binary: Path, model: Path, log: Path, *flags: str, slots: int = 1,
+                 slot_ctx: int = 2048, port: int | None = None) -> None:
+        super().__init__(model, log, *flags, port=port)
+        self.binary = binary
+        self.slots = slots
+        self.slot_ctx = slot_ctx
+
+    def command(self) -> list[str]:
+        from dictgame.engine.players.llama import cpu_has_amx
+
+        return [
+            str(self.binary), "--model", str(self.model), "--host", "127.0.0.1",
+            "--port", str(self.port), "--parallel", str(self.slots),
+            "--ctx-size", str(self.slots * self.slot_ctx),
+            *(["--no-repack"] if cpu_has_amx() else []), *self.flags,
+        ]
 
 
 def _serve() -> None:
