@@ -100,10 +100,13 @@ PHRASEBOOK: dict[str, list[str]] = {
 
 def scripted_player(request: GenerationRequest) -> str:
     """The scripted player of the game the prompt is for: a negotiator in Deal or No Deal,
-    the phrasebook player otherwise."""
+    a greeter in hellogame, the phrasebook player otherwise."""
     from .games.dealnodeal.scripted import is_deal_prompt, negotiator
+    from .games.hellogame.scripted import greeter, is_greeting_prompt
 
-    return negotiator(request) if is_deal_prompt(request) else phrasebook_player(request)
+    if is_deal_prompt(request):
+        return negotiator(request)
+    return greeter(request) if is_greeting_prompt(request) else phrasebook_player(request)
 
 
 def phrasebook_player(request: GenerationRequest) -> str:

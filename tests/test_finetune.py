@@ -5,7 +5,9 @@ read back by the gguf package, by transformers and by llama.cpp, which plays a g
 
 from __future__ import annotations
 
+import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -43,14 +45,28 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tiny
 
 
+# Runs a command and prints its peak resident set (KiB) on stderr's last line.
+PEAK = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)")
+
+
 @pytest.fixture(scope="module")
 def tuned(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real fine-tune, whose peak memory the check's estimate covers."""
+    from dictgame.engine.tuning.memory import needed
+
     folder = tmp_path_factory.mktemp("tuned")
     out = folder / "tuned.gguf"
-    result = dictgame("finetune", "--data", str(tiny_data), "--base", str(embedded_model_path()),
-                      "--out", str(out), "--filter", "above_avg", "--seed", "7", *STEPS,
-                      env=isolated(folder), timeout=600)
+    base = Path(embedded_model_path())
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK, str(Path(sys.executable).parent / "dictgame"), "finetune",
+         "--data", str(tiny_data), "--base", str(base), "--out", str(out), "--filter", "above_avg",
+         "--seed", "7", *STEPS],
+        capture_output=True, text=True, timeout=600, env={**os.environ, **isolated(folder)},
+    )
     assert result.returncode == 0, result.stderr
+    peak = int(result.stderr.strip().splitlines()[-1]) * 1024
+    assert peak < needed(base), (peak, needed(base))
     assert "step 1/2  loss " in result.stdout and "step 2/2  loss " in result.stdout
     assert f"Written {out}" in result.stdout
     assert [p.name for p in folder.iterdir() if p.suffix != ""] == ["tuned.gguf"]  # no leftover .part
@@ -222,7 +238,53 @@ def test_iterate_runs_the_loop_and_goes_on_where_it_stopped(tmp_path: Path) -> N
     assert len([line for line in runs.stdout.splitlines() if "dealnodeal" in line]) == 3
 
 
-def test_iterate_refuses_a_game_without_fine_tuning_data(tmp_path: Path) -> None:
-    result = dictgame("iterate", "--game", "hellogame", "--model", str(embedded_model_path()),
-                      "--db", str(tmp_path / "x.db"))
-    assert_clean_failure(result, "hellogame has no fine-tuning data")
+def test_iterate_learns_from_any_game_with_a_score(tmp_path: Path) -> None:
+    """hellogame's scripted greeter welcomes on even seeds only: the successes are the data."""
+    db, folder = tmp_path / "loop.db", tmp_path / "loop"
+    result = dictgame("iterate", "--game", "hellogame", "--experiment", "en", "--model", str(embedded_model_path()),
+                      "--games", "5", "--eval-games", "5", "--dir", str(folder), "--db", str(db),
+                      "--steps", "1", "--threads", "2", env=SCRIPTED, timeout=600)
+    assert result.returncode == 0, result.stderr
+    table = result.stdout[result.stdout.index("iteration  model"):].splitlines()
+    assert table[0].split() == ["iteration", "model", "games", "main", "score", "success", "aborted", "trained", "on"]
+    # The same held-out games, and the scripted greeter does not learn: the same figures.
+    assert table[2].split()[2:7] == table[3].split()[2:7] and table[2].split()[1] != table[3].split()[1]
+    data = (folder / "iteration-1.jsonl").read_text("utf-8").splitlines()
+    assert table[3].endswith(f"{len(data)} examples") and finetune_record(folder / "iteration-1.gguf")["examples"] == len(data)
+    assert all("welcome" in json.loads(line)["messages"][-1]["content"] for line in data)
+
+
+def test_iterate_refuses_an_unknown_game_or_experiment(tmp_path: Path) -> None:
+    model = str(embedded_model_path())
+    assert_clean_failure(dictgame("iterate", "--game", "chess", "--model", model), "no game named 'chess'")
+    assert_clean_failure(dictgame("iterate", "--game", "hellogame", "--experiment", "coop", "--model", model),
+                         "no experiment named 'coop'")
+
+
+def finetune_limited(tiny_data: Path, out: Path, limit: int, kind: int) -> subprocess.CompletedProcess[str]:
+    """`dictgame finetune` with one of its resource limits set to `limit` bytes."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dictgame"), "finetune", "--data", str(tiny_data),
+         "--base", str(embedded_model_path()), "--out", str(out), "--steps", "1", "--threads", "2"],
+        capture_output=True, text=True, timeout=300, env={**os.environ},
+        preexec_fn=lambda: resource.setrlimit(kind, (limit, limit)),
+    )
+
+
+def test_too_little_memory_is_refused_before_the_model_loads(tiny_data: Path, tmp_path: Path) -> None:
+    from dictgame.engine.tuning.memory import GIB, needed
+
+    need = needed(Path(embedded_model_path()))
+    result = finetune_limited(tiny_data, tmp_path / "out.gguf", need - (64 << 20), resource.RLIMIT_AS)
+    assert_clean_failure(result, f"needs about {need / GIB:.1f} GiB of memory", "GiB is available",
+                         "ulimit -v")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dictgame-home"]
+
+
+def test_an_allocation_that_fails_during_training_is_one_line_and_writes_nothing(
+    tiny_data: Path, tmp_path: Path
+) -> None:
+    """The check does not read the data-segment limit: under it, loading the model fails."""
+    result = finetune_limited(tiny_data, tmp_path / "out.gguf", 900 << 20, resource.RLIMIT_DATA)
+    assert_clean_failure(result, "ran out of memory; nothing was written")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dictgame-home"]

@@ -1,5 +1,5 @@
-"""The commands of Deal or No Deal studies: the analysis of self-play runs, and their
-fine-tuning data."""
+"""The commands of Deal or No Deal studies: the analysis of self-play runs (their
+fine-tuning data is every game's: `finetune_commands`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import DictgameConfig
-from .study_commands import played_episodes, unfinished_count
+from .study_commands import note_unfinished, played_episodes
 
 EXIT_BAD_INPUT = 2
 
@@ -24,13 +24,6 @@ def deal_states(config: DictgameConfig, run_ids: list[int]) -> list[Any] | None:
     return episodes
 
 
-def _note_unfinished(config: DictgameConfig, run_ids: list[int]) -> None:
-    unfinished = unfinished_count(config, run_ids)
-    if unfinished:
-        print(f"({unfinished} episode{'s' if unfinished != 1 else ''} not played to the end yet "
-              "are left out; finish them with dictgame run --resume RUN_ID)")
-
-
 def command_analyze(args: argparse.Namespace, config: DictgameConfig) -> int:
     from ..engine.games.dealnodeal.analysis import analyze, csv_text, played_game, table_text
 
@@ -39,35 +32,15 @@ def command_analyze(args: argparse.Namespace, config: DictgameConfig) -> int:
         return EXIT_BAD_INPUT
     rows = analyze(played_game(e.state, e.pair) for e in episodes)
     print(table_text(rows))
-    _note_unfinished(config, args.run_ids)
+    note_unfinished(config, args.run_ids)
     if args.csv is not None:
         Path(args.csv).write_text(csv_text(rows), "utf-8")
         print(f"Written to {args.csv}")
     return 0
 
 
-def command_finetune_data(args: argparse.Namespace, config: DictgameConfig) -> int:
-    from ..engine.games.dealnodeal.finetune import examples, jsonl_text
-
-    episodes = deal_states(config, args.run_ids)
-    if episodes is None:
-        return EXIT_BAD_INPUT
-    kept = examples((e.state for e in episodes), args.filter)
-    Path(args.out).write_text(jsonl_text(kept), "utf-8")
-    print(f"{len(kept)} examples from {len(episodes)} games ({args.filter}) written to {args.out}")
-    _note_unfinished(config, args.run_ids)
-    return 0
-
-
 def add_commands(add: Any) -> None:
     """The subcommands, on the parser's `add` (name, handler, help)."""
-    from ..engine.games.dealnodeal.finetune import FILTERS
-
     analyze = add("analyze", command_analyze, "Deal or No Deal: figures of self-play runs")
     analyze.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
     analyze.add_argument("--csv", type=Path, help="also write the table as CSV")
-    data = add("finetune-data", command_finetune_data, "Deal or No Deal: fine-tuning data from runs")
-    data.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
-    data.add_argument("--filter", choices=FILTERS, default="above_avg",
-                      help="which transcripts to keep (default above_avg)")
-    data.add_argument("--out", type=Path, required=True, help="the JSONL file to write")

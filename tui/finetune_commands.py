@@ -1,5 +1,6 @@
-"""`dictgame finetune`: LoRA fine-tuning of a GGUF model on chat examples, written back as a
-GGUF file (the optional extra `dictgame[finetune]`), with progress on the terminal."""
+"""`dictgame finetune-data`: chat examples from the runs of any game with a score; and
+`dictgame finetune`: LoRA fine-tuning of a GGUF model on them, written back as a GGUF file
+(the optional extra `dictgame[finetune]`), with progress on the terminal."""
 
 from __future__ import annotations
 
@@ -89,6 +90,38 @@ def command_finetune(args: argparse.Namespace, config: DictgameConfig) -> int:
     return 0
 
 
+def write_examples(config: DictgameConfig, run_ids: list[int], keep: str, out: Path) -> tuple[int, int]:
+    """The examples the filter keeps of the runs' played episodes, written to `out`:
+    (examples, episodes). Runs of more than one game are refused (one line, exit 2)."""
+    from ..engine.core.finetune import finetune_examples, jsonl_text
+    from .study_commands import played_episodes
+
+    episodes = played_episodes(config, run_ids)
+    titles = sorted({e.game.title for e in episodes})
+    if len(titles) > 1:
+        raise FinetuneDataError(f"these runs play {', '.join(titles)}; fine-tuning data comes from one game at a time")
+    kept = finetune_examples(episodes[0].game.name, (e.state for e in episodes), keep) if episodes else []  # type: ignore[arg-type]
+    out.write_text(jsonl_text(kept), "utf-8")
+    return len(kept), len(episodes)
+
+
+class FinetuneDataError(ValueError):
+    """Runs that cannot make one data file."""
+
+
+def command_finetune_data(args: argparse.Namespace, config: DictgameConfig) -> int:
+    from .study_commands import note_unfinished
+
+    try:
+        kept, played = write_examples(config, args.run_ids, args.filter, args.out)
+    except FinetuneDataError as error:
+        print(f"dictgame: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"{kept} examples from {played} games ({args.filter}) written to {args.out}")
+    note_unfinished(config, args.run_ids)
+    return 0
+
+
 def add_training_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=0,
                         help="optimizer steps, one example each (default: --epochs passes)")
@@ -100,8 +133,14 @@ def add_training_flags(parser: argparse.ArgumentParser) -> None:
 
 def add_commands(add: Any) -> None:
     """The subcommands, on the parser's `add` (name, handler, help)."""
+    from ..engine.core.finetune import FILTERS
     from .iterate import command_iterate
 
+    data = add("finetune-data", command_finetune_data, "fine-tuning data from the runs of any game")
+    data.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
+    data.add_argument("--filter", choices=FILTERS, default="above_avg",
+                      help="which transcripts to keep (default above_avg)")
+    data.add_argument("--out", type=Path, required=True, help="the JSONL file to write")
     finetune = add("finetune", command_finetune,
                    "fine-tune a GGUF model on chat examples (needs dictgame[finetune])")
     finetune.add_argument("--data", type=Path, required=True, help="the JSONL chat examples")
@@ -111,8 +150,8 @@ def add_commands(add: Any) -> None:
     add_training_flags(finetune)
     iterate = add("iterate", command_iterate,
                   "self-play, filter, fine-tune, evaluate, repeated (needs dictgame[finetune])")
-    iterate.add_argument("--game", default="dealnodeal", help="the game (default dealnodeal)")
-    iterate.add_argument("--experiment", default="coop", help="the experiment (default coop)")
+    iterate.add_argument("--game", default="dealnodeal", help="any game with a score (default dealnodeal)")
+    iterate.add_argument("--experiment", help="the experiment (default: coop for dealnodeal, all for the others)")
     iterate.add_argument("--model", type=Path, required=True, help="the GGUF model to start from")
     iterate.add_argument("--iterations", type=int, default=1, help="rounds of fine-tuning (default 1)")
     iterate.add_argument("--games", type=int, default=40, help="self-play games per iteration (default 40)")

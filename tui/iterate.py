@@ -9,70 +9,20 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .config import DictgameConfig
-from .finetune_commands import hyper_from, run_finetune
+from .finetune_commands import hyper_from, run_finetune, write_examples
+from .iterate_table import Evaluation, evaluation, table_text
 from .signals import stopped
 
 EXIT_BAD_INPUT = 2
 # Held-out games are drawn with this seed; iteration k plays itself on games of seed k + 1.
 EVAL_SEED = 0
-GAMES = ("dealnodeal",)
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """One model's figures on the held-out games: means and their standard errors."""
-
-    iteration: int
-    model: str
-    games: int
-    joint: float
-    joint_se: float
-    agreement: float
-    agreement_se: float
-    aborted: float
-    pareto: float
-    examples: int | None  # examples the model was trained on (None: the base)
-
-
-def _mean_se(values: list[float]) -> tuple[float, float]:
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return mean, 0.0
-    variance = sum((v - mean) ** 2 for v in values) / (n - 1)
-    return mean, math.sqrt(variance / n)
-
-
-def evaluation(iteration: int, model: str, states: list[Any], examples: int | None) -> Evaluation:
-    from ..engine.games.dealnodeal.analysis import played_game
-
-    games = [played_game(state, model) for state in states]
-    joint, joint_se = _mean_se([float(sum(g.points)) for g in games])
-    agreement, agreement_se = _mean_se([float(g.deal) for g in games])
-    return Evaluation(
-        iteration, model, len(games), joint, joint_se, agreement, agreement_se,
-        sum(g.aborted for g in games) / len(games), sum(g.pareto for g in games) / len(games),
-        examples,
-    )
-
-
-def table_text(rows: list[Evaluation]) -> str:
-    headers = ("iteration", "model", "games", "joint points", "agreement", "aborted",
-               "Pareto-optimal", "trained on")
-    body = [
-        [str(r.iteration), r.model, str(r.games), f"{r.joint:.2f} ± {r.joint_se:.2f}",
-         f"{r.agreement:.0%} ± {r.agreement_se:.0%}", f"{r.aborted:.0%}", f"{r.pareto:.0%}",
-         "-" if r.examples is None else f"{r.examples} examples"]
-        for r in rows
-    ]
-    widths = [max(len(c) for c in column) for column in zip(headers, *body)]
-    lines = [list(headers), ["-" * w for w in widths], *body]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines)
+# The experiment a game plays when --experiment is not given: Deal or No Deal's cooperative
+# one, as in the self-play study; every other game all of its experiments.
+DEFAULT_EXPERIMENTS = {"dealnodeal": "coop"}
 
 
 def _play(config: DictgameConfig, args: argparse.Namespace, model: Path, seed: int, games: int) -> tuple[int, int]:
@@ -86,7 +36,8 @@ def _play(config: DictgameConfig, args: argparse.Namespace, model: Path, seed: i
 
     instances = _instances_per_repeat(args.game, args.experiment)
     runs = max(1, math.ceil(games / instances))
-    run_args = build_parser().parse_args(["run", "--experiment", args.experiment, "--runs", str(runs)])
+    chosen = ["--experiment", args.experiment] if args.experiment else []
+    run_args = build_parser().parse_args(["run", *chosen, "--runs", str(runs)])
     run_config = config.model_copy(update={
         "game": args.game, "model": model, "model_a": None, "model_b": None, "seed": seed,
     })
@@ -96,7 +47,7 @@ def _play(config: DictgameConfig, args: argparse.Namespace, model: Path, seed: i
     return code, run_id
 
 
-def _instances_per_repeat(game_name: str, experiment: str) -> int:
+def _instances_per_repeat(game_name: str, experiment: str | None) -> int:
     from ..engine.core.instances import pick
     from ..engine.games import get_game
 
@@ -109,19 +60,15 @@ def _states(config: DictgameConfig, run_id: int) -> list[Any]:
     return [e.state for e in played_episodes(config, [run_id])]
 
 
-def _write_data(config: DictgameConfig, run_id: int, keep: str, path: Path) -> int:
-    from ..engine.games.dealnodeal.finetune import examples, jsonl_text
-
-    kept = examples(_states(config, run_id), keep)  # type: ignore[arg-type]
-    path.write_text(jsonl_text(kept), "utf-8")
-    return len(kept)
-
-
 def _check(args: argparse.Namespace) -> str | None:
-    from ..engine.games.dealnodeal.finetune import FILTERS
+    from ..engine.core.finetune import FILTERS
+    from ..engine.core.instances import InstancesError, pick
+    from ..engine.games import UnknownGame, get_game
 
-    if args.game not in GAMES:
-        return f"iterate learns from the scores of {', '.join(GAMES)}; {args.game} has no fine-tuning data yet"
+    try:
+        pick(get_game(args.game).experiments(EVAL_SEED), args.experiment)
+    except (UnknownGame, InstancesError) as error:
+        return str(error)
     if args.filter not in FILTERS:
         return f"--filter must be one of {', '.join(FILTERS)}, not {args.filter}"
     if args.iterations < 1 or args.games < 1 or args.eval_games < 1:
@@ -132,6 +79,7 @@ def _check(args: argparse.Namespace) -> str | None:
 
 
 def command_iterate(args: argparse.Namespace, config: DictgameConfig) -> int:
+    args.experiment = args.experiment or DEFAULT_EXPERIMENTS.get(args.game)
     problem = _check(args)
     if problem:
         print(f"dictgame: {problem}", file=sys.stderr)
@@ -148,7 +96,7 @@ def command_iterate(args: argparse.Namespace, config: DictgameConfig) -> int:
             code, run_id = _play(config, args, model, EVAL_SEED, args.eval_games)
             if code:
                 return code
-            rows.append(evaluation(iteration, model.stem, _states(config, run_id), trained_on))
+            rows.append(evaluation(args.game, iteration, model.stem, _states(config, run_id), trained_on))
             if iteration == args.iterations:
                 break
             tuned = args.dir / f"iteration-{iteration + 1}.gguf"
@@ -158,10 +106,10 @@ def command_iterate(args: argparse.Namespace, config: DictgameConfig) -> int:
                 code, run_id = _play(config, args, model, iteration + 1, args.games)
                 if code:
                     return code
-                kept = _write_data(config, run_id, args.filter, data)
+                kept, _ = write_examples(config, [run_id], args.filter, data)
                 if not kept:
                     print(f"The {args.filter} filter kept no transcript of run {run_id} (every "
-                          "score was 0, or no game scored above the mean): nothing to learn "
+                          "score was 0, every game aborted, or none scored above the mean): nothing to learn "
                           "from, so the loop stops here. --filter all trains on every game.")
                     print(table_text(rows))
                     return 1

@@ -196,6 +196,13 @@ def command_eval(args: argparse.Namespace, config: DictgameConfig) -> int:
     return 0
 
 
+def note_unfinished(config: DictgameConfig, run_ids: list[int]) -> None:
+    unfinished = unfinished_count(config, run_ids)
+    if unfinished:
+        print(f"({unfinished} episode{'s' if unfinished != 1 else ''} not played to the end yet "
+              "are left out; finish them with dictgame run --resume RUN_ID)")
+
+
 def unfinished_count(config: DictgameConfig, run_ids: list[int]) -> int:
     from ..saves.runs import episodes
 

@@ -149,6 +149,20 @@ class Scores:
 
 
 @dataclass(frozen=True)
+class Reward:
+    """What an episode earned each player, for choosing the transcripts a model learns from
+    (`engine.core.finetune`); a game without its own: the Main Score, the same for both."""
+
+    # Each seat's score; NaN where there is none (clembench's Main Score of an aborted game).
+    scores: tuple[float, float]
+    # `above_avg` compares a score with the mean of the episodes of the same group only
+    # (scores under different objectives do not compare).
+    group: str = ""
+    # Kept by every filter whatever the scores: a game's own success that scores nothing.
+    kept: bool = False
+
+
+@dataclass(frozen=True)
 class Experiment:
     """A named group of instances sharing a condition (clembench's experiment)."""
 
@@ -192,6 +206,8 @@ class Game(Generic[StateT]):
     play_instance: Callable[[int], dict[str, Any]] = lambda seed: {}
     # The game's own export (game id, state, "json" or "markdown"); None: the core's.
     export: Callable[[int, Any, str], str] | None = None
+    # What each player earned, where players score apart; None: the Main Score is both's.
+    reward: Callable[[StateT], Reward] | None = None
 
 
 def drawn_instance(experiments: Callable[[int], list[Experiment]], seed: int) -> dict[str, Any]:

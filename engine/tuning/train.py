@@ -18,6 +18,7 @@ from typing import Any
 from . import FinetuneError, require_extra
 from .examples import Example, encode, read_chats
 from .gguf_out import ARCHITECTURES, write_gguf
+from .memory import check_memory, out_of_memory
 
 # The attention projections: the adapters of the LoRA paper, and few enough that the output
 # file stays close to the base in size and decode speed (changed tensors are stored as Q8_0).
@@ -75,31 +76,6 @@ def base_architecture(base: Path) -> tuple[str, int, int]:
     return architecture, heads, int(kv.contents()) if kv else heads
 
 
-def check_memory(base: Path) -> None:
-    """Refuse before loading when the dequantised model, its gradients' working memory and
-    the optimizer clearly cannot fit in the memory left (a rough bound: 12 bytes a weight)."""
-    import gguf
-
-    weights = sum(int(t.n_elements) for t in gguf.GGUFReader(base).tensors)
-    needed = 12 * weights + (1 << 30)
-    available = _available_memory()
-    if available is not None and needed > available:
-        raise FinetuneError(
-            f"not enough memory to fine-tune {base.name}: about {needed / 2**30:.1f} GiB needed, "
-            f"{available / 2**30:.1f} GiB available"
-        )
-
-
-def _available_memory() -> int | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
 def finetune(
     data: Path,
     base: Path,
@@ -117,24 +93,40 @@ def finetune(
     architecture, heads, kv_heads = base_architecture(base)
     chats = read_chats(data)
     check_memory(base)
+    try:
+        _finetune(chats, data, base, out, hyper, record, on_step, threads, (architecture, heads, kv_heads))
+    except Exception as error:
+        if out_of_memory(error):
+            raise FinetuneError(f"fine-tuning {base.name} ran out of memory; nothing was written") from None
+        raise
+
+
+def _finetune(
+    chats: list[list[dict[str, str]]],
+    data: Path,
+    base: Path,
+    out: Path,
+    hyper: Hyper,
+    record: dict[str, str | int | float],
+    on_step: Callable[[Step], None],
+    threads: int | None,
+    shape: tuple[str, int, int],
+) -> None:
     import torch
 
     if threads:
         torch.set_num_threads(threads)
     random.seed(hyper.seed)
     torch.manual_seed(hyper.seed)
-    try:
-        tokenizer, model = _load(base)
-        examples = [encode(chat, tokenizer, hyper.max_tokens) for chat in chats]
-        examples = [e for e in examples if any(label >= 0 for label in e.labels)]
-        if not examples:
-            raise FinetuneError(f"no reply of {data.name} fits in {hyper.max_tokens} tokens")
-        model = _with_adapters(model, hyper)
-        _train(model, examples, hyper, on_step)
-    except (torch.OutOfMemoryError, MemoryError):
-        raise FinetuneError(f"not enough memory to fine-tune {base.name}") from None
+    tokenizer, model = _load(base)
+    examples = [encode(chat, tokenizer, hyper.max_tokens) for chat in chats]
+    examples = [e for e in examples if any(label >= 0 for label in e.labels)]
+    if not examples:
+        raise FinetuneError(f"no reply of {data.name} fits in {hyper.max_tokens} tokens")
+    model = _with_adapters(model, hyper)
+    _train(model, examples, hyper, on_step)
     updates = _merged_updates(model)
-    write_gguf(base, out, updates, architecture, heads, kv_heads, {
+    write_gguf(base, out, updates, *shape, {
         **record,
         "base_sha256": sha256(base),
         "examples": len(examples),

@@ -25,7 +25,7 @@ from .items import ITEM, describe, items_text
 from .prompts import PromptBook
 from .records import DealMoveRecord, MoveKind
 from .rules import Reply, parse_reply, parse_take, reply_schema, take_json, take_schema
-from .scores import objective_scores, scores
+from .scores import objective_scores, reward, scores
 from .settings import DealSettings
 from .state import DealState
 
@@ -209,4 +209,5 @@ DEALNODEAL: Game[DealState] = Game(
     summary=summary,
     report=report,
     play_instance=play_instance,
+    reward=reward,
 )

@@ -3,7 +3,7 @@ game's Main Score for clembench."""
 
 from __future__ import annotations
 
-from ...core.game import Scores
+from ...core.game import Reward, Scores
 from .items import best_joint, pareto_optimal
 from .settings import Objective
 from .state import DealState
@@ -42,3 +42,13 @@ def scores(state: DealState) -> Scores:
         },
         main=round(100 * sum(points) / best, 2),
     )
+
+
+def reward(state: DealState) -> Reward:
+    """Each player's score under the objective, as the self-play study keeps transcripts by
+    (an aborted game earns no points and counts in the mean); under `comp`, a valid deal
+    where both score 0 is kept too."""
+    objective = state.settings.objective
+    first, second = objective_scores(objective, state.points)
+    zero_deal = objective == "comp" and state.deal and (first, second) == (0, 0)
+    return Reward((float(first), float(second)), group=objective, kept=zero_deal)
