@@ -33,7 +33,7 @@ def step_printer(out: TextIO) -> Any:
 
     def show(step: Step) -> None:
         line = (f"step {step.number}/{step.total}  loss {step.loss:.3f}  "
-                f"{_clock(step.seconds_left)} left")
+                f"{clock(step.seconds_left)} left")
         if live:
             out.write("\r\x1b[2K" + line + ("\n" if step.number == step.total else ""))
         elif step.number == step.total or step.number % max(1, step.total // 20) == 0 or step.number == 1:
@@ -43,7 +43,7 @@ def step_printer(out: TextIO) -> Any:
     return show
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     minutes, seconds = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}"
@@ -62,27 +62,41 @@ def check_paths(data: Path, base: Path, out: Path) -> None:
         raise FinetuneError(f"there is no folder {out.parent} to write {out.name} in")
 
 
+def check_finetune(data: Path, base: Path, out: Path) -> None:
+    """What the CLI and the TUI's runs screen both check before training: the paths, then
+    the optional extra (one line, not an ImportError, when it is missing)."""
+    from ..engine.tuning import require_extra
+
+    check_paths(data, base, out)
+    require_extra()
+
+
+def training_record(data: Path, keep: str | None = None, **more: str | int | float) -> dict[str, str | int | float]:
+    """What the output's `dictgame.finetune.*` metadata says of the data it learned from."""
+    record: dict[str, str | int | float] = {"data": str(data.resolve())}
+    if keep:
+        record["filter"] = keep
+    record.update(more)
+    return record
+
+
 def run_finetune(
     data: Path, base: Path, out: Path, hyper: Any, record: dict[str, str | int | float],
     threads: int | None,
 ) -> None:
     """Check, train, write; says what it does on stdout."""
-    from ..engine.tuning import require_extra
     from ..engine.tuning.train import finetune
 
-    check_paths(data, base, out)
-    require_extra()
+    check_finetune(data, base, out)
     print(f"Fine-tuning {base.name} on {data.name} (loading the model for training)", flush=True)
     started = time.monotonic()
     finetune(data, base, out, hyper, record, step_printer(sys.stdout), threads=threads)
     size = out.stat().st_size / 2**20
-    print(f"Written {out} ({size:.0f} MiB) in {_clock(time.monotonic() - started)}", flush=True)
+    print(f"Written {out} ({size:.0f} MiB) in {clock(time.monotonic() - started)}", flush=True)
 
 
 def command_finetune(args: argparse.Namespace, config: DictgameConfig) -> int:
-    record: dict[str, str | int | float] = {"data": str(args.data.resolve())}
-    if args.filter:
-        record["filter"] = args.filter
+    record = training_record(args.data, args.filter)
     try:
         run_finetune(args.data, args.base, args.out, hyper_from(args), record, config.runtime.threads)
     except KeyboardInterrupt as stop:

@@ -75,7 +75,7 @@ class HomeScreen(Screen[None]):
         table.display = bool(games)
         runs = list_runs(self.dictgame.store)
         self.query_one("#runs", Static).update(Text("\n".join(
-            ["Runs (dictgame eval RUN_ID scores them):"]
+            ["Runs (the Runs key lists them all, with their figures and fine-tuning):"]
             + [f"  run {r.id}: {game_summary.game_title(r.game)}, {r.done} of {r.episodes} "
                f"episodes played, started {game_summary.last_played(r.created)}" for r in runs[:5]]
         )))
@@ -104,6 +104,11 @@ class HomeScreen(Screen[None]):
     def action_resume(self) -> None:
         if (game_id := self.selected_game) is not None:
             self.dictgame.open_game(game_id)
+
+    def action_runs(self) -> None:
+        from .runs_screen import RunsScreen
+
+        self.app.push_screen(RunsScreen())
 
     @on(Button.Pressed, "#new")
     def action_new_game(self) -> None:

@@ -9,6 +9,10 @@ class FinetuneError(ValueError):
     """The user's input cannot be fine-tuned on: the model, the data, or this machine's memory."""
 
 
+class Cancelled(Exception):
+    """Training was stopped from outside (the TUI's Cancel) before anything was written."""
+
+
 class MissingExtra(FinetuneError):
     """The fine-tuning libraries are not installed."""
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from . import FinetuneError, require_extra
+from . import Cancelled, FinetuneError, require_extra
 from .examples import Example, encode, read_chats
 from .gguf_out import ARCHITECTURES, write_gguf
 from .memory import check_memory, out_of_memory
@@ -84,8 +84,11 @@ def finetune(
     record: dict[str, str | int | float],
     on_step: Callable[[Step], None],
     threads: int | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Fine-tune `base` on `data` and write `out`; nothing is written unless all went well."""
+    """Fine-tune `base` on `data` and write `out`; nothing is written unless all went well.
+    `stop` is asked before loading, before each step and before writing: when it says yes
+    (another thread's Cancel), `Cancelled` is raised and nothing is written."""
     # transformers' GGUF loader draws a progress bar the step lines replace; tqdm reads this
     # when it is first imported (by gguf, below).
     os.environ.setdefault("TQDM_DISABLE", "1")
@@ -94,7 +97,8 @@ def finetune(
     chats = read_chats(data)
     check_memory(base)
     try:
-        _finetune(chats, data, base, out, hyper, record, on_step, threads, (architecture, heads, kv_heads))
+        _finetune(chats, data, base, out, hyper, record, on_step, threads, stop,
+                  (architecture, heads, kv_heads))
     except Exception as error:
         if out_of_memory(error):
             raise FinetuneError(f"fine-tuning {base.name} ran out of memory; nothing was written") from None
@@ -110,6 +114,7 @@ def _finetune(
     record: dict[str, str | int | float],
     on_step: Callable[[Step], None],
     threads: int | None,
+    stop: Callable[[], bool],
     shape: tuple[str, int, int],
 ) -> None:
     import torch
@@ -118,13 +123,15 @@ def _finetune(
         torch.set_num_threads(threads)
     random.seed(hyper.seed)
     torch.manual_seed(hyper.seed)
+    _check(stop)
     tokenizer, model = _load(base)
     examples = [encode(chat, tokenizer, hyper.max_tokens) for chat in chats]
     examples = [e for e in examples if any(label >= 0 for label in e.labels)]
     if not examples:
         raise FinetuneError(f"no reply of {data.name} fits in {hyper.max_tokens} tokens")
     model = _with_adapters(model, hyper)
-    _train(model, examples, hyper, on_step)
+    _train(model, examples, hyper, on_step, stop)
+    _check(stop)
     updates = _merged_updates(model)
     write_gguf(base, out, updates, *shape, {
         **record,
@@ -132,6 +139,11 @@ def _finetune(
         "examples": len(examples),
         **asdict(hyper),
     })
+
+
+def _check(stop: Callable[[], bool]) -> None:
+    if stop():
+        raise Cancelled
 
 
 def _load(base: Path) -> tuple[Any, Any]:
@@ -161,7 +173,10 @@ def _with_adapters(model: Any, hyper: Hyper) -> Any:
     return get_peft_model(model, config)
 
 
-def _train(model: Any, examples: list[Example], hyper: Hyper, on_step: Callable[[Step], None]) -> None:
+def _train(
+    model: Any, examples: list[Example], hyper: Hyper, on_step: Callable[[Step], None],
+    stop: Callable[[], bool],
+) -> None:
     """One example a step, in a seeded shuffled order, AdamW with linear decay."""
     import torch
 
@@ -180,6 +195,7 @@ def _train(model: Any, examples: list[Example], hyper: Hyper, on_step: Callable[
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / total)
     started = time.monotonic()
     for number, example in enumerate(order[:total], 1):
+        _check(stop)
         ids = torch.tensor([example.ids], device=device)
         labels = torch.tensor([example.labels], device=device)
         loss = model(input_ids=ids, labels=labels).loss
