@@ -1,8 +1,9 @@
 """Many episodes at once (issue 12): episodes per hour at N = 1, 2, 4 (and 8, but for `--quick`)
 in flight, in-process and through local OpenAI-compatible servers, for one fixed seeded
 experiment on the embedded model.
-In-process two ways, side by side: the players decoding together in one shared context (what
-`dictgame run --parallel N` does) and, for comparison, a thread pool of contexts of their own.
+In-process two ways, side by side: each player in a context of its own, the episodes in a
+thread pool (what `dictgame run --parallel N` does), and the players decoding together as
+sequences of shared contexts (`runtime.shared_context = true`).
 
 Each configuration plays the same episodes (the dictionary game's instances drawn from seed 0,
 in order) through the real runner (`tui.runner.play_run`, as `dictgame run --parallel N`),
@@ -67,7 +68,9 @@ def _loopback_server(name: str = "LoopbackServer") -> Any:
     return getattr(module, name)
 
 
-def _config(db: Path, rounds: int, n_threads: int, base_url: str | None, schema_form: str) -> Any:
+def _config(
+    db: Path, rounds: int, n_threads: int, base_url: str | None, schema_form: str, shared: bool
+) -> Any:
     from dictgame.tui.config import DictgameConfig
 
     return DictgameConfig(
@@ -75,7 +78,7 @@ def _config(db: Path, rounds: int, n_threads: int, base_url: str | None, schema_
         game="dictionary",
         seed=0,
         games={"dictionary": {"rounds": rounds, "words_per_message": 6}},
-        runtime={"threads": n_threads, "context_size": SLOT_CTX},
+        runtime={"threads": n_threads, "context_size": SLOT_CTX, "shared_context": shared},
         base_url=[base_url] if base_url else [],
         server={"schema_form": schema_form},
     )
@@ -90,11 +93,12 @@ def cpu_seconds(pid: int) -> float:
 
 def play(
     folder: Path, label: str, episodes: int, rounds: int, parallel: int, n_threads: int,
-    base_url: str | None, model_pid: int, batched: bool = True, schema_form: str = "json_object",
+    base_url: str | None, model_pid: int, batched: bool = False, schema_form: str = "json_object",
 ) -> dict[str, Any]:
     """Play the experiment's first `episodes` episodes, `parallel` at a time; `model_pid` is
     the process that decodes (this one, or the server), whose CPU use is reported. In-process,
-    `batched` as `dictgame run` does; else each player in a context of its own. Through a
+    each player in a context of its own as `dictgame run` does, or, `batched`, the players as
+    sequences of shared contexts (`runtime.shared_context`). Through a
     server, JSON schemas are sent in `schema_form` (see dictgame's `server.schema_form`)."""
     from dictgame.engine.games import get_game
     from dictgame.saves import GameStore
@@ -110,8 +114,8 @@ def play(
         for number, instance in enumerate(experiment.instances)
     ][:episodes]
     config = check_servers(
-        _config(folder / f"{label}.db", rounds, n_threads, base_url, schema_form), game)
-    backend = open_backend(config, parallel=parallel if batched else 1)
+        _config(folder / f"{label}.db", rounds, n_threads, base_url, schema_form, batched), game)
+    backend = open_backend(config, parallel=parallel)
     batching: dict[str, Any] = {}
     try:
         with GameStore.open(config.db) as store:
@@ -264,21 +268,21 @@ def run(ctx: BenchContext) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="dictgame-throughput-") as temporary:
         folder = Path(temporary)
         in_process: dict[int, dict[str, Any]] = {}
-        own_contexts: dict[int, dict[str, Any]] = {}
+        shared: dict[int, dict[str, Any]] = {}
         for parallel in parallels:
             # N = 1 is one context a player either way.
             in_process[parallel] = play(folder, f"local-{parallel}", episodes, rounds, parallel,
                                         ctx.n_threads, None, os.getpid())
-            kind = "shared context" if parallel > 1 else "one context a player"
-            log(f"  in-process N={parallel} ({kind}): "
-                f"{in_process[parallel]['episodes_per_hour']} episodes/h")
+            log(f"  in-process N={parallel} (contexts of their own): "
+                f"{in_process[parallel]['episodes_per_hour']} episodes/h, "
+                f"{in_process[parallel]['decoding_cores_used']} cores busy")
             if parallel > 1:
-                own_contexts[parallel] = play(folder, f"own-{parallel}", episodes, rounds,
-                                              parallel, ctx.n_threads, None, os.getpid(),
-                                              batched=False)
-                log(f"  in-process N={parallel} (thread pool, own contexts): "
-                    f"{own_contexts[parallel]['episodes_per_hour']} episodes/h")
-        own_contexts[1] = in_process[1]
+                shared[parallel] = play(folder, f"shared-{parallel}", episodes, rounds,
+                                        parallel, ctx.n_threads, None, os.getpid(), batched=True)
+                log(f"  in-process N={parallel} (shared contexts): "
+                    f"{shared[parallel]['episodes_per_hour']} episodes/h, "
+                    f"{shared[parallel]['decoding_cores_used']} cores busy")
+        shared[1] = in_process[1]
         server = _loopback_server()(
             ctx.model, folder / "server.log", "--n_threads", str(ctx.n_threads),
             "--n_threads_batch", str(ctx.n_threads), "--n_ctx", str(SLOT_CTX))
@@ -289,12 +293,12 @@ def run(ctx: BenchContext) -> dict[str, Any]:
     scaling = speedup(in_process, 4)
     results.update({
         "in_process": {f"N={n}": r for n, r in in_process.items()},
-        "in_process_own_contexts": {f"N={n}": r for n, r in own_contexts.items() if n > 1},
+        "in_process_shared_contexts": {f"N={n}": r for n, r in shared.items() if n > 1},
         "in_process_speedup_vs_n1": _ratios(in_process, parallels),
-        "own_contexts_speedup_vs_n1": _ratios(own_contexts, parallels),
+        "shared_contexts_speedup_vs_n1": _ratios(shared, parallels),
         "shared_vs_own_contexts": {
-            f"N={n}": rnd(in_process[n]["episodes_per_hour"]
-                          / own_contexts[n]["episodes_per_hour"], 2)
+            f"N={n}": rnd(shared[n]["episodes_per_hour"]
+                          / in_process[n]["episodes_per_hour"], 2)
             for n in parallels if n > 1},
         "server": {f"N={n}": r for n, r in served.items()},
         "in_process_speedup_n4_vs_n1": scaling,

@@ -162,23 +162,28 @@ def test_a_parallel_run_in_process_on_the_real_model(tmp_path: Path) -> None:
 
 
 @pytest.mark.real_model
-def test_episodes_decoded_together_play_as_one_at_a_time_on_the_real_model(tmp_path: Path) -> None:
-    """`--parallel 4` in-process decodes the episodes' players in one shared context; greedy,
-    every episode plays the moves it plays alone."""
+def test_episodes_played_at_once_play_as_one_at_a_time_on_the_real_model(tmp_path: Path) -> None:
+    """`--parallel 4` in-process, each player in a context of its own: greedy, every episode
+    plays exactly the moves it plays alone. With `shared_context`, the players decode together
+    as sequences of shared contexts, and a batch of another shape sums in another order, which
+    may flip a near tie and what follows it (see test_batched_decoding.py): most episodes are
+    identical there and every one is close."""
+    shared = tmp_path / "shared.toml"
+    shared.write_text("[runtime]\nshared_context = true\n")
     runs = {}
-    for parallel in ("1", "4"):
-        db = tmp_path / f"games-{parallel}.db"
-        run = dictgame("run", "--game", "hellogame", "--experiment", "en", "--temperature", "0",
-                       "--parallel", parallel, "--seed", "1", "--db", str(db), timeout=600)
+    for label, parallel, config in (("alone", "1", []), ("own", "4", []),
+                                    ("shared", "4", ["--config", str(shared)])):
+        db = tmp_path / f"games-{label}.db"
+        run = dictgame(*config, "run", "--game", "hellogame", "--experiment", "en", "--temperature",
+                       "0", "--parallel", parallel, "--seed", "1", "--db", str(db), timeout=600)
         assert run.returncode == 0, run.stderr
-        runs[parallel] = played(db, 1)
-    assert len(runs["4"]) == len(runs["1"])
-    assert all(status in ("finished", "aborted") and moves for status, moves in runs["4"])
-    # Each episode says what it says alone; a batch of another shape sums in another order,
-    # which may flip a near tie and what follows it (see test_batched_decoding.py), so most
-    # episodes are identical and every one is close.
-    together = ["\n".join(moves) for _, moves in runs["4"]]
-    alone = ["\n".join(moves) for _, moves in runs["1"]]
+        runs[label] = played(db, 1)
+    alone = ["\n".join(moves) for _, moves in runs["alone"]]
+    for label in ("own", "shared"):
+        assert len(runs[label]) == len(alone)
+        assert all(status in ("finished", "aborted") and moves for status, moves in runs[label])
+    assert ["\n".join(moves) for _, moves in runs["own"]] == alone
+    together = ["\n".join(moves) for _, moves in runs["shared"]]
     assert all(SequenceMatcher(None, a, b).ratio() >= 0.25 for a, b in zip(together, alone))
     assert sum(a == b for a, b in zip(together, alone)) > len(alone) / 2
 

@@ -62,6 +62,11 @@ class RuntimeConfig(BaseModel):
     chat_format: ChatFormat = "template"
     """How prompts are written: with the model's own chat template, or `plain` (### headers),
     for a model whose template is missing, broken, or refused as unsafe."""
+    shared_context: bool = False
+    """`run --parallel`: decode the players of the episodes in flight together, as sequences
+    of shared contexts, instead of each in a context of its own. It pays where a batch of tokens
+    costs little more than one (a GPU); on the CPUs measured here contexts of their own ran
+    faster (README, "Many episodes at once")."""
 
 
 class ServerConfig(BaseModel):

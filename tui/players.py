@@ -110,7 +110,8 @@ def _local_backend(
         n_gpu_layers=runtime.gpu_layers,
         on_load_progress=on_load_progress,
         chat_format=runtime.chat_format,
-        batch_sequences=sequences_per_context(parallel, runtime.threads),
+        batch_sequences=sequences_per_context(parallel, runtime.threads)
+        if runtime.shared_context else 1,
     )
 
 
