@@ -31,7 +31,7 @@ class FinetuneForm(ModalScreen[tuple[TuningPlan, int] | None]):
         super().__init__()
         self.run = run
         self.config = config
-        self.keep = FILTERS[0]
+        self.keep: str = FILTERS[0]
 
     def compose(self) -> ComposeResult:
         flags = training_defaults()
