@@ -88,8 +88,9 @@ def open_backend(
 ) -> Players:
     """The players' backends as the configuration asks; none is opened before it is needed.
 
-    `parallel`: episodes played at once. Above one, the players of local models decode
-    together, each a sequence of a context shared by all of them (two seats an episode).
+    `parallel`: episodes played at once. Above one, with `runtime.shared_context`, the players
+    of local models decode together as sequences of shared contexts (two seats an episode);
+    else each has a context of its own.
     """
     return Players(config, on_load_progress, parallel=parallel)
 

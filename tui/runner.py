@@ -82,8 +82,8 @@ def play_run(
 
     Each episode in flight has its own game master and players (on a server, its own
     requests, which the server batches; in-process, each player its own KV cache on the
-    shared model: a sequence of one context when the backend was opened for `parallel`, so
-    the episodes' tokens are decoded together).
+    shared model: a context of its own, or, with `runtime.shared_context`, a sequence of a
+    shared context, so the episodes' tokens are decoded together).
     The first error, or a stop (Ctrl+C, a signal), cancels the episodes in flight: their
     current moves are dropped whole, and the command waits for them before it ends.
     """
