@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -104,10 +105,10 @@ def command_finetune(args: argparse.Namespace, config: DictgameConfig) -> int:
     return 0
 
 
-def write_examples(config: DictgameConfig, run_ids: list[int], keep: str, out: Path) -> tuple[int, int]:
-    """The examples the filter keeps of the runs' played episodes, written to `out`:
-    (examples, episodes). Runs of more than one game are refused (one line, exit 2)."""
-    from ..engine.core.finetune import finetune_examples, jsonl_text
+def runs_examples(config: DictgameConfig, run_ids: list[int], keep: str) -> tuple[list[dict[str, Any]], int]:
+    """The examples the filter keeps of the runs' played episodes, and how many episodes were
+    played. Runs of more than one game are refused: one data file teaches one game."""
+    from ..engine.core.finetune import finetune_examples
     from .study_commands import played_episodes
 
     episodes = played_episodes(config, run_ids)
@@ -115,8 +116,26 @@ def write_examples(config: DictgameConfig, run_ids: list[int], keep: str, out: P
     if len(titles) > 1:
         raise FinetuneDataError(f"these runs play {', '.join(titles)}; fine-tuning data comes from one game at a time")
     kept = finetune_examples(episodes[0].game.name, (e.state for e in episodes), keep) if episodes else []  # type: ignore[arg-type]
-    out.write_text(jsonl_text(kept), "utf-8")
-    return len(kept), len(episodes)
+    return kept, len(episodes)
+
+
+def write_jsonl(examples: list[dict[str, Any]], out: Path) -> None:
+    """The examples written whole or not at all: a temporary file beside `out`, renamed."""
+    from ..engine.core.finetune import jsonl_text
+
+    temporary = out.with_name(f".{out.name}.part")
+    try:
+        temporary.write_text(jsonl_text(examples), "utf-8")
+        os.replace(temporary, out)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_examples(config: DictgameConfig, run_ids: list[int], keep: str, out: Path) -> tuple[int, int]:
+    """The examples the filter keeps of the runs, written to `out`: (examples, episodes)."""
+    kept, played = runs_examples(config, run_ids, keep)
+    write_jsonl(kept, out)
+    return len(kept), played
 
 
 class FinetuneDataError(ValueError):

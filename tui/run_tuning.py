@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..engine.core.finetune import FILTERS, finetune_examples, jsonl_text
+from ..engine.core.finetune import FILTERS
 from ..engine.tuning import FinetuneError, require_extra
 from .config import DictgameConfig
 from .finetune_commands import (
@@ -21,7 +20,9 @@ from .finetune_commands import (
     check_finetune,
     check_paths,
     hyper_from,
+    runs_examples,
     training_record,
+    write_jsonl,
 )
 
 FOLDER = "finetuned"
@@ -109,13 +110,10 @@ def check_plan(plan: TuningPlan, config: DictgameConfig) -> None:
 
 def kept_examples(plan: TuningPlan, config: DictgameConfig) -> list[dict[str, Any]]:
     """The examples the filter keeps of the run's played games; none is one clear error."""
-    from .study_commands import played_episodes
-
-    states = [e.state for e in played_episodes(config, [plan.run_id])]
-    kept = finetune_examples(plan.game, states, plan.keep)  # type: ignore[arg-type]
+    kept, played = runs_examples(config, [plan.run_id], plan.keep)
     if not kept:
         raise FinetuneError(
-            f"the {plan.keep} filter keeps no transcript of run {plan.run_id} ({len(states)} "
+            f"the {plan.keep} filter keeps no transcript of run {plan.run_id} ({played} "
             "games played): nothing to learn from" + ("; the filter all takes every game" if plan.keep != "all" else "")
         )
     return kept
@@ -128,12 +126,7 @@ def prepare(plan: TuningPlan, config: DictgameConfig) -> int:
     check_plan(plan, config)
     kept = kept_examples(plan, config)
     require_extra()
-    temporary = plan.data.with_name(f".{plan.data.name}.part")
-    try:
-        temporary.write_text(jsonl_text(kept), "utf-8")
-        os.replace(temporary, plan.data)
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_jsonl(kept, plan.data)
     return len(kept)
 
 
