@@ -75,16 +75,17 @@ def _watch_peak(process: subprocess.Popen[str], peak: list[float]) -> None:
 
 
 def _table(text: str) -> list[dict[str, str]]:
+    """The rows of `iterate`'s closing table, keyed by its headers (spaces as underscores)."""
     start = text.rfind("iteration  model")
     if start < 0:
         return []
     lines = text[start:].splitlines()
+    headers = [h.lower().replace(" ", "_").replace("-", "_") for h in re.split(r"\s{2,}", lines[0].strip())]
     rows = []
     for line in lines[2:]:
         cells = re.split(r"\s{2,}", line.strip())
-        if len(cells) >= 7 and cells[0].isdigit():
-            rows.append(dict(zip(("iteration", "model", "games", "joint_points", "agreement",
-                                  "aborted", "pareto", "trained_on"), cells)))
+        if len(cells) == len(headers) and cells[0].isdigit():
+            rows.append(dict(zip(headers, cells)))
     return rows
 
 

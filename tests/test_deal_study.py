@@ -76,11 +76,14 @@ def test_analysis_per_objective_matches_the_figures_worked_out_by_hand(study: Pa
         "games": "4", "score_a": "3.5000", "score_b": "1.5000", "score": "2.5000",
         "joint_points": "5.0000", "agreement": "0.5000", "aborted": "0.2500",
         "pareto_optimal": "0.2500", "messages": "3.2500",
+        # Six proposals (the aborted game made none); NO_DEAL's first claimed every item.
+        "took_all": "0.1667",
     }
     assert figures["comp"] == {
         "games": "2", "score_a": "5.0000", "score_b": "-5.0000", "score": "0.0000",
         "joint_points": "11.0000", "agreement": "1.0000", "aborted": "0.0000",
         "pareto_optimal": "1.0000", "messages": "4.0000",
+        "took_all": "0.2500",  # GREEDY's first of four proposals
     }
     assert rows["self"]["model"] == "SmolLM2-135M-Instruct"
     # The scripted backend counts a word as a token: the words of the replies that counted.
@@ -91,12 +94,13 @@ def test_analysis_per_objective_matches_the_figures_worked_out_by_hand(study: Pa
 
 def test_the_table_shows_rates_as_percentages() -> None:
     games = [
-        PlayedGame("coop", "m", (6, 4), (10, 10), True, False, True, 4, 40),
-        PlayedGame("coop", "m", (0, 0), (0, 0), False, True, False, 2, 20),
+        PlayedGame("coop", "m", (6, 4), (10, 10), True, False, True, 4, 40, proposals=2, took_all=0),
+        PlayedGame("coop", "m", (0, 0), (0, 0), False, True, False, 2, 20, proposals=2, took_all=1),
     ]
     (row,) = analyze(games)
     assert (row.agreement, row.aborts, row.pareto, row.joint_points, row.tokens) == (0.5, 0.5, 0.5, 5.0, 30.0)
-    assert table_text([row]).splitlines()[2].split()[7:10] == ["50%", "50%", "50%"]
+    assert row.took_all == 0.25
+    assert table_text([row]).splitlines()[2].split()[7:11] == ["50%", "50%", "50%", "25%"]
 
 
 def chat_template_tokenizer() -> object:

@@ -1,5 +1,6 @@
 """`dictgame iterate`'s table: each model's figures on the held-out games. Deal or No Deal
-shows the self-play study's (joint points, agreement, aborts, Pareto-optimal deals); every
+shows the self-play study's (joint points, agreement, aborts, Pareto-optimal deals) and the
+share of proposals that claimed every item; every
 other game clembench's (Main Score, success, aborts)."""
 
 from __future__ import annotations
@@ -49,9 +50,12 @@ def _deal_figures(states: list[Any], model: str) -> tuple[tuple[str, ...], tuple
     agreement, agreement_se = mean_se([float(g.deal) for g in games])
     aborted = sum(g.aborted for g in games) / len(games)
     pareto = sum(g.pareto for g in games) / len(games)
+    # Proposals that claimed every item: the small models' way of making no deal.
+    took_all = sum(g.took_all for g in games) / max(1, sum(g.proposals for g in games))
     return (
-        ("joint points", "agreement", "aborted", "Pareto-optimal"),
-        (f"{joint:.2f} ± {joint_se:.2f}", f"{agreement:.0%} ± {agreement_se:.0%}", f"{aborted:.0%}", f"{pareto:.0%}"),
+        ("joint points", "agreement", "aborted", "Pareto-optimal", "took all"),
+        (f"{joint:.2f} ± {joint_se:.2f}", f"{agreement:.0%} ± {agreement_se:.0%}", f"{aborted:.0%}", f"{pareto:.0%}",
+         f"{took_all:.0%}"),
     )
 
 

@@ -1,6 +1,7 @@
 """The figures of the self-play study (Liao, Tomlin and Klein 2024) over a batch of games,
 per objective and model: mean scores, agreement and abort rates, the share of Pareto-optimal
-deals, and the length of the games in messages and tokens."""
+deals, and the length of the games in messages and tokens; and how often a proposal claims
+every item, the way a small model fails to make deals."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ class PlayedGame:
     messages: int
     # Tokens the players generated for the replies that counted (not the broken ones).
     tokens: int
+    # Proposals made, and how many of them claimed every item (no deal can follow).
+    proposals: int = 0
+    took_all: int = 0
 
 
 def played_game(state: DealState, model: str) -> PlayedGame:
@@ -51,6 +55,8 @@ def played_game(state: DealState, model: str) -> PlayedGame:
         pareto=deal and pareto_optimal(settings.counts, settings.values, proposals[0]),
         messages=messages,
         tokens=sum(a.completion_tokens for a in accepted),
+        proposals=len(proposals),
+        took_all=sum(1 for take in proposals.values() if tuple(take) == tuple(settings.counts)),
     )
 
 
@@ -67,6 +73,8 @@ class Row:
     agreement: float
     aborts: float
     pareto: float
+    # The share of proposals that claimed every item.
+    took_all: float
     messages: float
     tokens: float
 
@@ -92,6 +100,7 @@ def analyze(games: Iterable[PlayedGame]) -> list[Row]:
                 agreement=sum(g.deal for g in batch) / n,
                 aborts=sum(g.aborted for g in batch) / n,
                 pareto=sum(g.pareto for g in batch) / n,
+                took_all=sum(g.took_all for g in batch) / max(1, sum(g.proposals for g in batch)),
                 messages=sum(g.messages for g in batch) / n,
                 tokens=sum(g.tokens for g in batch) / n,
             )
@@ -101,9 +110,9 @@ def analyze(games: Iterable[PlayedGame]) -> list[Row]:
 
 HEADERS = (
     "objective", "model", "games", "score A", "score B", "score", "joint points",
-    "agreement", "aborted", "Pareto-optimal", "messages", "tokens",
+    "agreement", "aborted", "Pareto-optimal", "took all", "messages", "tokens",
 )
-RATES = ("agreement", "aborts", "pareto")
+RATES = ("agreement", "aborts", "pareto", "took_all")
 MEANS = ("score_a", "score_b", "score", "joint_points")
 
 
