@@ -37,9 +37,9 @@ QUICK = {"eval_games": 10, "games": 10, "iterations": 1, "time_steps": 20}
 DECODE_TOKENS, DECODE_REPEATS = 64, 5
 
 
-def _dictgame(*args: str, folder: Path) -> tuple[int, str, float, float, list[float]]:
+def _dictgame(*args: str, folder: Path) -> tuple[int, str, float, float, list[tuple[int, float]]]:
     """Run the command; returns (exit code, stdout, seconds, its peak resident MiB, the
-    moments its training steps were printed)."""
+    training steps printed, each with the moment it was printed)."""
     env = {**os.environ, "DICTGAME_CONFIG": str(folder / "config.toml"),
            "DICTGAME_LOG_DIR": str(folder / "logs"), "DICTGAME_DATA_DIR": str(folder / "data")}
     started = time.perf_counter()
@@ -52,8 +52,9 @@ def _dictgame(*args: str, folder: Path) -> tuple[int, str, float, float, list[fl
     assert process.stdout is not None
     for line in process.stdout:
         lines.append(line)
-        if line.startswith("step "):
-            steps.append(time.perf_counter())
+        step = re.match(r"step (\d+)/", line)
+        if step:  # a line every step on a terminal, about twenty in all otherwise
+            steps.append((int(step.group(1)), time.perf_counter()))
         if line.startswith(("==", "step", "Written", "The ", "Run ")) or "examples" in line:
             log("  " + line.rstrip())
     process.wait()
@@ -142,8 +143,9 @@ def measure(model: Path, n_threads: int, eval_games: int, games: int, iterations
         "finetune", "--data", str(data), "--base", str(model), "--out", str(folder / "timed.gguf"),
         "--steps", str(time_steps), folder=folder)
     # Fewer steps than 200: loading and writing once, plus 200 steps at the measured pace.
-    per_step = (steps[-1] - steps[0]) / (len(steps) - 1) if len(steps) > 1 else seconds
-    overhead = seconds - len(steps) * per_step
+    (first, at_first), (last, at_last) = (steps[0], steps[-1]) if steps else ((0, 0.0), (0, 0.0))
+    per_step = (at_last - at_first) / (last - first) if last > first else seconds
+    overhead = seconds - last * per_step
     result["timing"] = {"steps": time_steps, "exit": code, "seconds": rnd(seconds, 1),
                         "seconds_per_step": rnd(per_step, 1), "load_and_write_seconds": rnd(overhead, 1),
                         "peak_rss_mib": rnd(peak, 0),
