@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -120,15 +119,12 @@ def runs_examples(config: DictgameConfig, run_ids: list[int], keep: str) -> tupl
 
 
 def write_jsonl(examples: list[dict[str, Any]], out: Path) -> None:
-    """The examples written whole or not at all: a temporary file beside `out`, renamed."""
+    """The examples written whole or not at all."""
     from ..engine.core.finetune import jsonl_text
+    from ..engine.tuning import whole_file
 
-    temporary = out.with_name(f".{out.name}.part")
-    try:
+    with whole_file(out) as temporary:
         temporary.write_text(jsonl_text(examples), "utf-8")
-        os.replace(temporary, out)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def write_examples(config: DictgameConfig, run_ids: list[int], keep: str, out: Path) -> tuple[int, int]:

@@ -4,6 +4,11 @@ back as a GGUF file that llama.cpp loads. Needs the optional extra `dictgame[fin
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 
 class FinetuneError(ValueError):
     """The user's input cannot be fine-tuned on: the model, the data, or this machine's memory."""
@@ -26,3 +31,15 @@ def require_extra() -> None:
         raise MissingExtra(
             f"fine-tuning needs {', '.join(missing)}: pip install \"dictgame[finetune]\""
         )
+
+
+@contextmanager
+def whole_file(out: Path) -> Iterator[Path]:
+    """A temporary path beside `out` to write to; renamed to `out` only when the block ends
+    without an error, removed in every case: a stop or a failure leaves nothing half-written."""
+    temporary = out.with_name(f".{out.name}.part")
+    try:
+        yield temporary
+        os.replace(temporary, out)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -8,7 +8,6 @@ are those of llama.cpp's `convert_hf_to_gguf.py` for the architectures listed he
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import FinetuneError
+from . import FinetuneError, whole_file
 
 # Hugging Face module name -> GGUF tensor name, per layer.
 TENSOR_NAMES = {
@@ -98,8 +97,7 @@ def write_gguf(
         weight = base_weight(tensors[name]) + to_gguf_layout(delta, name, architecture, heads, kv_heads)
         changed[name] = _quantised(weight)
 
-    temporary = out.with_name(f".{out.name}.part")
-    try:
+    with whole_file(out) as temporary:
         writer = gguf.GGUFWriter(temporary, architecture)
         for field in reader.fields.values():
             if field.name == gguf.Keys.General.ARCHITECTURE or field.name.startswith(("GGUF.", METADATA_PREFIX)):
@@ -118,9 +116,6 @@ def write_gguf(
         for tensor in reader.tensors:
             writer.write_tensor_data(changed.get(tensor.name, (tensor.data, None))[0])
         writer.close()
-        os.replace(temporary, out)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _value_type(value: str | int | float) -> Any:
