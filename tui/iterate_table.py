@@ -43,19 +43,18 @@ def evaluation(game_name: str, iteration: int, model: str, states: list[Any], ex
 
 
 def _deal_figures(states: list[Any], model: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    from ..engine.games.dealnodeal.analysis import played_game
+    """`dictgame analyze`'s figures of the games (one objective, one model: one row), with
+    the standard errors of joint points and agreement."""
+    from ..engine.games.dealnodeal.analysis import analyze, played_game
 
     games = [played_game(state, model) for state in states]
-    joint, joint_se = mean_se([float(sum(g.points)) for g in games])
-    agreement, agreement_se = mean_se([float(g.deal) for g in games])
-    aborted = sum(g.aborted for g in games) / len(games)
-    pareto = sum(g.pareto for g in games) / len(games)
-    # Proposals that claimed every item: the small models' way of making no deal.
-    took_all = sum(g.took_all for g in games) / max(1, sum(g.proposals for g in games))
+    (row,) = analyze(games)
+    _, joint_se = mean_se([float(sum(g.points)) for g in games])
+    _, agreement_se = mean_se([float(g.deal) for g in games])
     return (
         ("joint points", "agreement", "aborted", "Pareto-optimal", "took all"),
-        (f"{joint:.2f} ± {joint_se:.2f}", f"{agreement:.0%} ± {agreement_se:.0%}", f"{aborted:.0%}", f"{pareto:.0%}",
-         f"{took_all:.0%}"),
+        (f"{row.joint_points:.2f} ± {joint_se:.2f}", f"{row.agreement:.0%} ± {agreement_se:.0%}", f"{row.aborts:.0%}",
+         f"{row.pareto:.0%}", f"{row.took_all:.0%}"),
     )
 
 
