@@ -17,17 +17,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlite_utils import Database
 
 from ..engine.core.game import EpisodeState, Game, GameStatus, Outcome
 from ..engine.core.records import MoveRecord
 from ..engine.core.settings import CommonSettings
-from ..engine.games import UnknownGame, game_for_settings, get_game
-from .errors import DamagedGame, GameInUse, GameNotFound, SaveFileError
+from ..engine.games import game_for_settings
+from .errors import GameInUse, GameNotFound, SaveFileError
 from .journal import Event, edit_event, move_events, status_event
 from .leases import GameLease, is_this_process, live_holder, release_lease, take_lease
 from .migrations import next_game_id
+from .replay import restored_state
 from .runs import EpisodeRow, attach_game
 from .save_file import open_save
 from .summaries import GameSummary, list_games
@@ -249,32 +250,7 @@ class GameStore:
                     "select seq, data_json from edits where game_id = ? order by seq", [game_id]
                 )
             )
-        try:
-            game = get_game(row["game"])
-        except UnknownGame as error:
-            raise DamagedGame(game_id, f"it is a game dictgame does not know ({error})") from None
-        settings = _parse(game_id, "its settings", lambda: game.settings_type.model_validate_json(
-            row["settings_json"]))
-        moves = [
-            _parse(game_id, f"move {m['move_index']}",
-                   lambda m=m: game.record_type.model_validate_json(m["record_json"]))
-            for m in move_rows
-        ]
-        edits = []
-        if game.edit_type is not None:
-            edit_type = game.edit_type
-            edits = [
-                _parse(game_id, f"edit {e['seq']}",
-                       lambda e=e: edit_type.model_validate_json(e["data_json"]))
-                for e in edit_rows
-            ]
-        try:
-            state = game.restore(settings, moves, edits)
-        except (ValueError, KeyError, TypeError) as error:
-            raise DamagedGame(game_id, f"its moves do not replay ({error})") from None
-        if row["status"] == GameStatus.ABORTED.value and not game.outcome(state).over:
-            state.aborted = row["outcome"].removeprefix("aborted: ") or "stopped"
-        return state
+        return restored_state(game_id, row, move_rows, edit_rows)
 
     def game_name(self, game_id: int) -> str:
         with self._lock:
@@ -417,11 +393,3 @@ def _rounds_played(state: EpisodeState[Any]) -> int:
     if isinstance(played, int):
         return played
     return state.moves[-1].round if state.moves else 0
-
-
-def _parse(game_id: int, what: str, parse: Any) -> Any:
-    try:
-        return parse()
-    except (ValidationError, ValueError) as error:
-        first = str(error).splitlines()[0]
-        raise DamagedGame(game_id, f"{what} cannot be read ({first})") from None
