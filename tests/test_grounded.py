@@ -203,7 +203,7 @@ def test_a_named_thing_in_plain_text_is_judged_by_the_move_rules() -> None:
     own = label(settings, 0, draw_scene(settings, 1).target)
     replies = iter(["It is a nice word", f"{own}!", json.dumps(own)])
     master = play(settings, lambda request: next(replies) if request.json_schema and "enum" in
-                  request.json_schema and "Your target" in request.messages[-1].content
+                  request.json_schema and "Your target" in request.messages[1].content
                   else oracle(settings)(request))
     first = master.state.moves[0]
     assert first.message == f"{own}!" and not first.violated

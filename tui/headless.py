@@ -91,11 +91,11 @@ class TranscriptPrinter:
                     f"    {self._name(seat)} {op.kind.value}s {op.foreign} = {op.meaning} "
                     f"({op.confidence:.2f})\n"
                 )
-            case ScenePicked(seat=seat, scene=scene, pick=pick):
+            case ScenePicked(seat=seat, scene=scene, pick=pick, meant=meant):
                 settings = self.state.settings
                 guess = label(settings, seat, pick) if pick else "nothing"
-                verdict = "right" if pick == scene.target else (
-                    f"wrong, meant {label(settings, seat, scene.target)}"
+                verdict = "right" if pick == meant else (
+                    f"wrong, meant {label(settings, seat, meant)}"
                 )
                 self._write(
                     f"    {self._name(seat)} guessed round {scene.round}: {guess}, {verdict}\n"

@@ -40,6 +40,9 @@ class Ask:
     reprompts: int | None = None
     # The game master's words when it asks again with feedback (`reprompt = "feedback"`).
     feedback: Callable[[str], str] | None = None
+    # Whether a broken answer is asked again with the feedback whatever the settings'
+    # `reprompt` says: for rules a player cannot guess from a plain second try.
+    always_feedback: bool = False
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,9 @@ class Referee:
             emit(AttemptFinished(seat, attempt))
             if attempt.violation is None:
                 return Answer(ask.step, value, False, tuple(attempts))
-            if self.settings.reprompt == "feedback" and ask.feedback is not None:
+            if ask.feedback is not None and (
+                self.settings.reprompt == "feedback" or ask.always_feedback
+            ):
                 asked = ask.feedback(attempt.violation)
                 follow_up = [
                     ChatMessage("user", ask.instruction),

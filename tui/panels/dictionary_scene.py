@@ -41,7 +41,7 @@ def scene_text(state: GameState) -> Text:
         text.append(f"{names[seat]} sees ", style="dim")
         for number, concept in enumerate(scene.views[seat], start=1):
             style = ""
-            if concept == scene.target:
+            if concept == move.meant_thing:
                 style = "bold green"
             elif seat == listener and concept == move.pick:
                 style = "bold red"

@@ -184,6 +184,25 @@ def check_operation(
     return None
 
 
+def read_operation(operation: Operation, dictionary: Dictionary) -> Operation:
+    """The operation a player's update means, whatever it is called: the lesson it states
+    lands if it can. Measured on the 1.5B Qwen (invented mode, 30 rounds), 17 of 30 updates
+    asked to `revise` or `confirm` a word not held yet and were refused, losing the round's
+    lesson; so a `revise` or `confirm` with a meaning of a word not held is an `add`, a
+    `confirm` with another meaning than the one held is a `revise`, and an `add` of a word
+    held is a `revise`. The person's edits are not read so: they keep their own rules."""
+    held = dictionary.get(operation.foreign)
+    kind, meaning = operation.kind, clean_word(operation.meaning)
+    if held is None and meaning and kind in (OperationKind.REVISE, OperationKind.CONFIRM):
+        kind = OperationKind.ADD
+    elif held is not None and kind is OperationKind.ADD:
+        kind = OperationKind.REVISE
+    elif (held is not None and kind is OperationKind.CONFIRM and meaning
+          and normalize(meaning) != normalize(held.meaning)):
+        kind = OperationKind.REVISE
+    return operation if kind is operation.kind else operation.model_copy(update={"kind": kind})
+
+
 def replay(history: Iterable[AppliedOperation], owner: int) -> Dictionary:
     """Rebuild one player's dictionary from the stored history."""
     dictionary = Dictionary()

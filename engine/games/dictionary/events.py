@@ -54,7 +54,9 @@ class ScenePicked:
     seat: int
     scene: Scene
     pick: str | None
+    # The thing the speaker's message named, which the guess is judged by.
+    meant: str
 
     @property
     def right(self) -> bool:
-        return self.pick == self.scene.target
+        return self.pick == self.meant

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from ...words import plural
 from .dictionary import DictionaryEntry, Source, normalized_pair
+from .learning import Learning, learning_of
 from .scenes import label
 from .scores import Scores, score
 from .state import GameState
@@ -45,6 +47,23 @@ def game_record(game_id: int, state: GameState) -> dict[str, Any]:
         "common": sorted(state.common),
         "scores": scores.model_dump(mode="json"),
         "ground_truth": ground_truth_record(state),
+        "learning": learning_record(state),
+    }
+
+
+def learning_record(state: GameState) -> dict[str, Any] | None:
+    """The ceiling and each player's four steps (`learning.py`); None in free mode."""
+    learning = learning_of(state)
+    if learning is None:
+        return None
+    thirds = []
+    for part in (1, 2, 3):
+        success, ceiling = learning.third(part)
+        thirds.append({"third": part, "success": success, "ceiling": ceiling})
+    return {
+        "rounds": [asdict(r) for r in learning.rounds],
+        "thirds": thirds,
+        "players": [asdict(seat) for seat in learning.seats],
     }
 
 
@@ -81,7 +100,7 @@ def game_markdown(game_id: int, state: GameState) -> str:
         flag = " *(move rule broken)*" if move.violated else ""
         if move.scene is not None:
             guess = label(settings, move.seat, move.pick) if move.pick else "nothing"
-            meant = label(settings, move.seat, move.scene.target)
+            meant = label(settings, move.seat, move.meant_thing or move.scene.target)
             verdict = "right" if move.guessed_right else f"wrong, meant {meant}"
             lines.append(f"*{player.name} guessed round {move.scene.round}: {guess} ({verdict})*")
         if move.message:
@@ -110,7 +129,36 @@ def game_markdown(game_id: int, state: GameState) -> str:
     curve = truth_curve(state)
     if curve:
         lines += ["## Ground truth per round", "", *truth_table(curve, settings.grounded), ""]
+    learning = learning_of(state)
+    if learning is not None:
+        lines += ["## Where learning is lost", "", *learning_lines(learning, state), ""]
     return "\n".join(lines)
+
+
+def _share(part: float | None) -> str:
+    return "-" if part is None else f"{part:.0%}"
+
+
+def learning_lines(learning: Learning, state: GameState) -> list[str]:
+    """The success of each third beside the ceiling's, then each player's four steps."""
+    thirds = [learning.third(part) for part in (1, 2, 3)]
+    lines = [
+        "success by thirds " + " / ".join(_share(s) for s, _ in thirds)
+        + "; ceiling " + " / ".join(_share(c) for _, c in thirds),
+    ]
+    for seat in learning.seats:
+        name = state.settings.players[seat.seat].name
+        reasons = ", ".join(f"{why} ×{count}" for why, count in seat.refused_reasons.items())
+        lines.append(
+            f"{name}: named its target {seat.named_target} of {seat.spoke}; "
+            f"guessed {seat.right} of {seat.guesses} right (ceiling {seat.ceiling:.1f}); "
+            f"heard word known {seat.heard_known} ({seat.entry_right} right), "
+            f"guess followed it {seat.followed} ({seat.followed_right} right); "
+            f"wrote {seat.writes_right} right, {seat.writes_wrong} wrong, "
+            f"removed {seat.removed_right} right; lesson kept {seat.lessons_kept} of "
+            f"{seat.lessons}; {seat.refused} refused" + (f" ({reasons})" if reasons else "")
+        )
+    return lines
 
 
 def _author(entry: DictionaryEntry, player: str) -> str:
@@ -179,6 +227,9 @@ def scores_lines(scores: Scores, state: GameState) -> list[str]:
     truth = truth_line(state)
     if truth is not None:
         lines.append(truth)
+    learning = learning_of(state)
+    if learning is not None:
+        lines += learning_lines(learning, state)
     return lines
 
 

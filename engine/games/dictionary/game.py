@@ -17,10 +17,11 @@ from ...backend import ChatMessage
 from ...core.game import PLAYING, Answer, Ask, Experiment, Game, Outcome, Result, Scores, Turn
 from ...core.memory import Retrieved
 from .asks import message_ask, prompt_book, update_ask
-from .dictionary import AppliedOperation, OperationKind, Source, check_operation
+from .dictionary import AppliedOperation, Source, check_operation, read_operation
 from .events import OperationApplied, OperationRejected, ScenePicked
 from .export import game_json, game_markdown, scores_lines
 from .grounded import grounded_turn, guess_of
+from .learning import learning_figures, learning_of
 from .memory import recall, reflections_of, with_memories
 from .records import MoveRecord, RejectedOperation
 from .rules import cut_to_limit
@@ -83,14 +84,16 @@ def apply(
     notices: list[Any] = []
     answered = {answer.step: answer for answer in answers}
     update = answered.get("update")
+    guess = guess_of(turn, answers, settings)
     if update is not None and update.value is not None:
         dictionary = state.dictionaries[seat].copy()
         partner_said = state.said_by(1 - seat)
-        for operation in update.value.operations:
-            if operation.kind is OperationKind.ADD and operation.foreign in dictionary:
-                # Recorded as what it does, so the history and transcript say "revise".
-                operation = operation.model_copy(update={"kind": OperationKind.REVISE})
+        for asked in update.value.operations:
+            # Recorded as what it does, so the history and transcript say what happened.
+            operation = read_operation(asked, dictionary)
             reason = check_operation(operation, dictionary, partner_said)
+            if reason is None and guess is not None and guess.lesson is not None:
+                reason = guess.lesson.contradiction(operation)
             if reason:
                 refused = RejectedOperation(operation=operation, reason=reason)
                 rejected.append(refused)
@@ -106,9 +109,8 @@ def apply(
             dictionary.apply(operation, Source.PLAYER, turn.round)
             applied.append(change)
             notices.append(OperationApplied(seat, change))
-    scene, pick = guess_of(turn, answers, settings)
-    if scene is not None:
-        notices.insert(0, ScenePicked(seat, scene, pick))
+    if guess is not None:
+        notices.insert(0, ScenePicked(seat, guess.scene, guess.pick, guess.meant))
     said = answered.get("reply") or answered.get("opening") or answered.get("describe")
     if said is None:
         opening = "" if settings.grounded else settings.opening
@@ -127,8 +129,9 @@ def apply(
         rejected=tuple(rejected),
         message=message,
         violated=said_violated or any(a.violated for a in answers if a.step != "reflect"),
-        scene=scene,
-        pick=pick,
+        scene=guess.scene if guess else None,
+        pick=guess.pick if guess else None,
+        meant=guess.meant if guess else None,
         started_at=started_at,
         finished_at=time.time(),
         retrieved=turn.retrieved,
@@ -152,9 +155,10 @@ def outcome(state: GameState) -> Outcome:
 
 
 def scores(state: GameState) -> Scores:
-    """The dictionaries' sizes and agreement, and their ground truth per round and at the
-    end. Main Score: the agreement in free mode; in grounded modes, where each entry can be
-    judged, the common dictionary's F1 (a common dictionary that is both full and right)."""
+    """The dictionaries' sizes and agreement, their ground truth per round and at the end,
+    and in grounded modes the ceiling and where each player's learning was lost. Main Score:
+    the agreement in free mode; in grounded modes, where each entry can be judged, the common
+    dictionary's F1 (a common dictionary that is both full and right)."""
     sizes = score(state)
     grounded = state.settings.grounded
     episode = {
@@ -171,6 +175,11 @@ def scores(state: GameState) -> Scores:
         episode.pop("Round Success", None)
         if grounded:
             main = 100 * final.common.f1
+    learning = learning_of(state)
+    if learning is not None:
+        episode.update(learning_figures(learning))
+        for taught in learning.rounds:
+            rounds.setdefault(taught.round, {})["Ceiling"] = round(taught.ceiling, 4)
     return Scores(episode=episode, rounds=rounds, main=round(main, 2))
 
 

@@ -12,10 +12,13 @@ in the scene, and a short prompt keeps a round cheap.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ...core.game import Answer, Ask, Turn
 from .asks import choose_ask, naming_ask, prompt_book, scene_update_ask
+from .lessons import Lesson, lesson_of
 from .records import MoveRecord
-from .scenes import Scene, draw_scene, label, view_words
+from .scenes import Scene, draw_scene, label, meant_concept, view_words
 from .settings import GameSettings
 from .state import GameState
 
@@ -31,11 +34,14 @@ def grounded_turn(state: GameState) -> Turn:
     things = view_words(settings, scene, seat)
     dictionary = state.dictionaries[seat].copy()
 
+    meant = meant_concept(settings, scene, 1 - seat, incoming)
+
     def then(answers: tuple[Answer, ...]) -> tuple[Ask, ...]:
         pick = answers[0].value
         picked = scene.views[seat][pick] if pick is not None else None
-        verdict = listener_verdict(settings, seat, scene, picked)
-        asks = [scene_update_ask(settings, seat, incoming, verdict, dictionary, things)]
+        verdict = listener_verdict(settings, seat, meant, picked)
+        lesson = lesson_of(settings, seat, scene, picked, incoming)
+        asks = [scene_update_ask(settings, seat, incoming, verdict, dictionary, things, lesson)]
         if move < settings.rounds:
             asks.append(describe_ask(state, seat, move + 1))
         return tuple(asks)
@@ -51,24 +57,24 @@ def describe_ask(state: GameState, seat: int, round_: int) -> Ask:
     number = scene.number_of(seat, scene.target)
     last = speaker_feedback(settings, state.records, seat)
     instruction = prompt_book(settings).describe(seat, things, number, last)
-    return naming_ask(settings, seat, instruction, things)
+    return naming_ask(settings, seat, instruction, things, number)
 
 
-def listener_verdict(settings: GameSettings, seat: int, scene: Scene, pick: str | None) -> str:
+def listener_verdict(settings: GameSettings, seat: int, meant: str, pick: str | None) -> str:
     """What the listener hears after its guess, per the `feedback` setting. A wrong guess is
     not repeated when the meant thing is revealed: measured on SmolLM2-135M, naming it made
     the model write the wrong guess into its dictionary as often as the right thing."""
     guessed = f'You guessed "{label(settings, seat, pick)}"' if pick else "You did not guess"
-    right = pick == scene.target
+    right = pick == meant
     if settings.feedback == "none":
         return f"{guessed}."
     if settings.feedback == "outcome":
         return f"{guessed}: right!" if right else (f"{guessed}: wrong." if pick else f"{guessed}.")
     partner = settings.players[1 - seat].name
-    meant = label(settings, seat, scene.target)
+    word = label(settings, seat, meant)
     if right:
-        return f'{guessed}: right! {partner} meant "{meant}".'
-    return f'The game master says: wrong; {partner} meant "{meant}".'
+        return f'{guessed}: right! {partner} meant "{word}".'
+    return f'The game master says: wrong; {partner} meant "{word}".'
 
 
 def speaker_feedback(settings: GameSettings, records: list[MoveRecord], seat: int) -> str | None:
@@ -81,18 +87,30 @@ def speaker_feedback(settings: GameSettings, records: list[MoveRecord], seat: in
         return None
     said = records[-2].message
     partner = settings.players[1 - seat].name
-    right = guessed.pick == guessed.scene.target
+    right = bool(guessed.guessed_right)
     if right or settings.feedback == "outcome" or guessed.pick is None:
         return f'Last round {partner} understood your "{said}" {"right" if right else "wrong"}.'
     took = label(settings, seat, guessed.pick)
     return f'Last round {partner} took your "{said}" for "{took}": wrong.'
 
 
-def guess_of(turn: Turn, answers: tuple[Answer, ...], settings: GameSettings) -> tuple[Scene | None, str | None]:
-    """The scene a move decided and the concept its player guessed (None: no valid guess)."""
+@dataclass(frozen=True)
+class Guess:
+    """A grounded move's round: its scene, the thing the speaker's message named (which the
+    guess is judged by), the thing guessed (None: no valid guess), and the verdict's lesson."""
+
+    scene: Scene
+    meant: str
+    pick: str | None
+    lesson: Lesson | None
+
+
+def guess_of(turn: Turn, answers: tuple[Answer, ...], settings: GameSettings) -> Guess | None:
+    """The round a move decided, or None for a move that guessed nothing."""
     chosen = next((a for a in answers if a.step == "choose"), None)
-    if chosen is None:
-        return None, None
+    if chosen is None or turn.incoming is None:
+        return None
     scene = draw_scene(settings, turn.round)
     pick = None if chosen.violated or chosen.value is None else scene.views[turn.seat][chosen.value]
-    return scene, pick
+    meant = meant_concept(settings, scene, 1 - turn.seat, turn.incoming)
+    return Guess(scene, meant, pick, lesson_of(settings, turn.seat, scene, pick, turn.incoming))

@@ -96,6 +96,10 @@ class PromptBook:
     def reprompt(self, seat: int, violation: str, instruction: str) -> str:
         return self._render("reprompt.j2", seat, violation=violation, instruction=instruction)
 
+    def update_reprompt(self, seat: int, violation: str, instruction: str) -> str:
+        return self._render("update_reprompt.j2", seat, violation=violation,
+                            instruction=instruction)
+
 
 def example_word(dictionary: Dictionary, incoming: str) -> str:
     """A word of the partner's message for the update's example: small models copy examples,

@@ -32,8 +32,16 @@ class MoveRecord(CoreMoveRecord):
     # valid guess).
     scene: Scene | None = None
     pick: str | None = None
+    # The thing the speaker's message named, which the guess is judged by (the target
+    # where it named none); None in saves made before it was recorded: the target.
+    meant: str | None = None
+
+    @property
+    def meant_thing(self) -> str | None:
+        """The thing this move's guess was judged by; None for a move that guessed nothing."""
+        return None if self.scene is None else self.meant or self.scene.target
 
     @property
     def guessed_right(self) -> bool | None:
         """Whether the guess was right; None for a move that guessed nothing."""
-        return None if self.scene is None else self.pick == self.scene.target
+        return None if self.scene is None else self.pick == self.meant_thing

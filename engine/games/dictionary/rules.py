@@ -31,13 +31,15 @@ def update_schema(
     max_operations: int,
     words: list[str] | None = None,
     meanings: list[str] | None = None,
+    kinds: list[OperationKind] | None = None,
 ) -> dict[str, Any]:
     """The bounded JSON schema a dictionary update is generated under.
 
     Bounds on the number of operations and on string lengths make every update end
     within a known token budget, so it always parses. In grounded modes the game master
     knows what an entry can be: a word the partner used (or one already held) and, as its
-    meaning, one of the listener's things; `words` and `meanings` bound them so.
+    meaning, one of the listener's things; `words` and `meanings` bound them so, and `kinds`
+    the operations offered (None: all).
     """
     word: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": MAX_WORD_CHARS}
     meaning: dict[str, Any] = {"type": "string", "maxLength": MAX_WORD_CHARS}
@@ -54,7 +56,7 @@ def update_schema(
                 "items": {
                     "type": "object",
                     "properties": {
-                        "op": {"enum": [k.value for k in OperationKind]},
+                        "op": {"enum": [k.value for k in (kinds or OperationKind)]},
                         "word": word,
                         "meaning": meaning,
                         "confidence": {"enum": list(CONFIDENCE_LEVELS)},

@@ -11,7 +11,7 @@ import random
 
 from pydantic import BaseModel, ConfigDict
 
-from .concepts import concept_bank, language_code
+from .concepts import concept_bank, ground_form, language_code
 from .settings import GameSettings
 
 
@@ -70,3 +70,23 @@ def lexicon_words(settings: GameSettings, seat: int) -> tuple[str, ...]:
     """Every word a player of an invented language may say."""
     assert settings.lexicons is not None
     return settings.lexicons[seat]
+
+
+def named_concept(settings: GameSettings, scene: Scene, seat: int, message: str) -> str | None:
+    """Which of the scene's things a player's message names in its own words: the thing whose
+    word the message is, else the one thing whose word occurs in it; None if no single one."""
+    code = language_of(settings, seat)
+    said = ground_form(message, code)
+    words = {concept: ground_form(label(settings, seat, concept), code) for concept in scene.views[seat]}
+    exact = [concept for concept, word in words.items() if word == said]
+    if exact:
+        return exact[0]
+    inside = [concept for concept, word in words.items() if word and f" {word} " in f" {said} "]
+    return inside[0] if len(inside) == 1 else None
+
+
+def meant_concept(settings: GameSettings, scene: Scene, speaker: int, message: str) -> str:
+    """The thing a round is judged by: the one the speaker's message named (so a misnamed
+    target teaches the listener a true pair, and the misnaming counts against the speaker),
+    or the target where the message names none of the scene's things."""
+    return named_concept(settings, scene, speaker, message) or scene.target
