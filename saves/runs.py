@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..engine.core.provenance import pair_name, seat_names
 from .errors import SaveFileError
 
 if TYPE_CHECKING:
@@ -46,6 +47,9 @@ class RunSummary:
     arguments: dict[str, Any]
     episodes: int
     done: int
+    # Who played the run's games: each set of players (a pair name) and how many games it
+    # played; more than one is a run that mixes players.
+    players: dict[str, int]
 
 
 def _now() -> str:
@@ -142,9 +146,21 @@ def list_runs(store: GameStore) -> list[RunSummary]:
                 arguments=json.loads(row["arguments_json"]),
                 episodes=len(played),
                 done=sum(1 for e in played if e.status in ("finished", "aborted")),
+                players=run_players(store, played),
             )
         )
     return summaries
+
+
+def run_players(store: GameStore, played: list[EpisodeRow]) -> dict[str, int]:
+    """Each set of players that played games of a run (engine/core/provenance.py), with how
+    many games it played."""
+    counts: dict[str, int] = {}
+    for episode in played:
+        if episode.game_id is not None:
+            pair = pair_name(seat_names(store.seat_histories(episode.game_id)))
+            counts[pair] = counts.get(pair, 0) + 1
+    return counts
 
 
 def attach_game(store: GameStore, episode: EpisodeRow, game_id: int) -> None:

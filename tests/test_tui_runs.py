@@ -84,7 +84,7 @@ async def test_runs_screen_lists_every_run_with_its_figures_and_escape_goes_back
         table = screen.query_one("#run-table", DataTable)
         rows = [[str(cell) for cell in table.get_row_at(n)] for n in range(table.row_count)]
         assert [row[:2] for row in rows] == [["2", "Hello Game"], ["1", "Deal or No Deal"]]
-        assert rows[1][2] == "coop · embedded" and rows[0][2] == "en · embedded"
+        assert rows[1][2] == "coop · scripted" and rows[0][2] == "en · scripted"
         for row in rows:  # every episode played: "5 of 5"
             done, _, episodes = row[3].split()
             assert done == episodes and int(done) > 0

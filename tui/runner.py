@@ -21,7 +21,7 @@ from ..engine.games import get_game
 from ..saves import GameStore
 from ..saves.runs import EpisodeRow, episodes, run_arguments
 from .config import DictgameConfig
-from .players import Seats, seat_players
+from .players import Seats, seat_players, seat_provenance
 
 DONE = ("finished", "aborted")
 
@@ -156,9 +156,10 @@ def _play_episode(
     state, game_id = _episode_state(store, game, episode, config, arguments)
     with seats.seats(state.settings) as players, store.acquire(game_id):
         master = GameMaster(state, players, game)
+        who = seat_provenance(seats.backend, state.settings, seats.config, game)
         # Signals reach only the main thread, which waits for this one: a move's commit is
         # never cut short, so it needs no `held_signals` (which only the main thread may use).
-        if play(master, store.saver(game_id), cancel=stop) != "finished":
+        if play(master, store.saver(game_id, who), cancel=stop) != "finished":
             return None
     return f"game {game_id}: {master.outcome.result.value}"
 

@@ -92,11 +92,12 @@ class RunsScreen(Screen[None]):
 
     def _cells(self, run: RunSummary) -> list[str]:
         experiment = run.arguments.get("experiment") or "all"
-        models = run.arguments.get("models") or []
-        played = ", ".join(sorted({(m.rsplit("/", 1)[-1] or "embedded") for m in models}))
+        # Who played its games as they recorded it; a run that mixes players names each.
+        played = ", ".join(sorted(run.players)) if len(run.players) < 2 else \
+            "mixed: " + ", ".join(f"{pair} ({n})" for pair, n in sorted(run.players.items()))
         tuned = [p.name for p in tuned_models(self.dictgame.config, run.id)] + self._written.get(run.id, [])
         return [
-            str(run.id), game_summary.game_title(run.game), f"{experiment} · {played or 'embedded'}",
+            str(run.id), game_summary.game_title(run.game), f"{experiment} · {played or 'none yet'}",
             f"{run.done} of {run.episodes}", game_summary.last_played(run.created), ", ".join(tuned) or "-",
         ]
 

@@ -166,6 +166,7 @@ def played_episodes(config: DictgameConfig, run_ids: list[int]) -> list[Any]:
                         experiment=episode.experiment,
                         instance=episode.instance,
                         state=store.load_game(episode.game_id),
+                        players=store.seat_histories(episode.game_id),
                     )
                 )
     return played
@@ -177,6 +178,7 @@ def command_records(args: argparse.Namespace, config: DictgameConfig) -> int:
     episodes = played_episodes(config, [args.run_id])
     written = write_records(episodes, args.out)
     print(f"{len(written)} episodes written as clembench records under {args.out}")
+    note_mixed(config, [args.run_id])
     return 0
 
 
@@ -186,10 +188,7 @@ def command_eval(args: argparse.Namespace, config: DictgameConfig) -> int:
     episodes = played_episodes(config, args.run_ids)
     rows = evaluate(episodes)
     print(table_text(rows))
-    unfinished = unfinished_count(config, args.run_ids)
-    if unfinished:
-        print(f"({unfinished} episode{'s' if unfinished != 1 else ''} not played to the end yet "
-              "are left out; finish them with dictgame run --resume RUN_ID)")
+    note_unfinished(config, args.run_ids)
     if args.csv is not None:
         Path(args.csv).write_text(csv_text(rows), "utf-8")
         print(f"Written to {args.csv}")
@@ -197,10 +196,24 @@ def command_eval(args: argparse.Namespace, config: DictgameConfig) -> int:
 
 
 def note_unfinished(config: DictgameConfig, run_ids: list[int]) -> None:
+    """Lines for the episodes left out, and for runs that mix players."""
+    note_mixed(config, run_ids)
     unfinished = unfinished_count(config, run_ids)
     if unfinished:
         print(f"({unfinished} episode{'s' if unfinished != 1 else ''} not played to the end yet "
               "are left out; finish them with dictgame run --resume RUN_ID)")
+
+
+def note_mixed(config: DictgameConfig, run_ids: list[int]) -> None:
+    """A line for each run whose games were not all played by the same players."""
+    from ..engine.core.provenance import mixture_note
+    from ..saves.runs import episodes, run_players
+
+    with open_store(config) as store:
+        for run_id in run_ids:
+            note = mixture_note(f"run {run_id}", run_players(store, episodes(store, run_id)))
+            if note is not None:
+                print(f"({note})")
 
 
 def unfinished_count(config: DictgameConfig, run_ids: list[int]) -> int:
