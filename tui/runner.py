@@ -18,7 +18,8 @@ from ..engine.backend import Backend, CancelToken
 from ..engine.core.episode import GameMaster, play
 from ..engine.core.game import Game
 from ..engine.games import get_game
-from ..saves import GameStore
+from ..engine.core.instances import InstancesError, check_instance
+from ..saves import DamagedRun, GameStore
 from ..saves.runs import EpisodeRow, episodes, run_arguments
 from .config import DictgameConfig
 from .players import Seats, seat_players, seat_provenance
@@ -171,7 +172,14 @@ def _episode_state(
     """The episode's game: resumed where it was cut short, or created now."""
     if episode.game_id is not None:
         return store.load_game(episode.game_id), episode.game_id
-    seed = int(arguments.get("seed") or 0) + episode.seq
+    seed = arguments.get("seed") or 0
+    if not isinstance(seed, int):
+        raise DamagedRun(episode.run_id, f"its seed {seed!r} is not a whole number")
+    try:  # checked when the run was stored: an instance that fails now was damaged since
+        check_instance(game, episode.instance, f"the instance of its episode {episode.seq}")
+    except InstancesError as error:
+        raise DamagedRun(episode.run_id, str(error)) from None
+    seed += episode.seq
     settings = config.game_settings(seed, game.name, episode.instance)
     game_id = store.create_game(settings, game, episode.instance, episode=episode)
     return game.new_state(settings), game_id

@@ -80,7 +80,7 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
         print("dictgame: a run plays models only; play with a person in a seat with "
               "dictgame play --headless --seat-a human", file=sys.stderr)
         return 2
-    from ..engine.core.instances import pick, read_instances
+    from ..engine.core.instances import check_instance, pick, read_instances
     from ..engine.games import get_game
     from ..saves.runs import create_run, find_run
     from ..saves.runs import run_arguments as stored_arguments
@@ -110,8 +110,10 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
                     for experiment in pick(experiments, args.experiment)
                     for number, instance in enumerate(repeated(experiment.instances, args.runs))
                 ]
-                # Fail on a bad instance before anything is stored.
-                for number, (_, instance) in enumerate(episodes):
+                # Fail on a bad instance (another game's, fields missing) before anything is stored.
+                source = f"instances file {args.instances}" if args.instances else game.name
+                for number, (experiment, instance) in enumerate(episodes):
+                    check_instance(game, instance, f"{source}: {experiment} instance {instance['game_id']}")
                     config.game_settings(arguments["seed"] + number, game.name, instance)
                 run_id = create_run(store, game.name, arguments, episodes)
                 print(f"Run {run_id}: {len(episodes)} episodes of {game.title}", flush=True)
@@ -141,6 +143,9 @@ def command_runs(args: argparse.Namespace, config: DictgameConfig) -> int:
         return 0
     print(f"{'id':>4}  {'game':<12} {'episodes':>9}  {'experiment':<20} created")
     for run in runs:
+        if run.damaged:
+            print(f"{run.id:>4}  {run.game:<12} damaged: {run.damaged}")
+            continue
         experiment = run.arguments.get("experiment") or "all"
         print(f"{run.id:>4}  {run.game:<12} {run.done:>4}/{run.episodes:<4}  {experiment:<20} {run.created[:16]}")
     return 0

@@ -57,6 +57,47 @@ def read_instances(path: Path) -> list[Experiment]:
     return experiments
 
 
+def check_instance(game: Game[Any], instance: object, label: str) -> dict[str, Any]:
+    """The instance, if `game` can play it; else InstancesError in one line naming `label`.
+
+    Another game's instance shares none of the fields this game's own generator writes (all
+    have a game_id and a seed); an instance missing a field the game needs, or holding one of
+    the wrong kind, is refused by the game's settings.
+    """
+    if not isinstance(instance, dict):
+        raise InstancesError(f"{label}: an instance is a JSON object, not {type(instance).__name__}")
+    if not isinstance(instance.get("game_id", 0), int):
+        raise InstancesError(f"{label}: its game_id is not a whole number")
+    common = {"game_id", "seed"}
+    own = {field for e in game.experiments(0) for i in e.instances for field in i} - common
+    fields = set(instance) - common
+    if own and fields and not fields & own:
+        raise InstancesError(
+            f"{label}: not an instance of {game.title} (it has {', '.join(sorted(fields))}; "
+            f"{game.title}'s have {', '.join(sorted(own))}): another game's instances? write "
+            f"this game's with: dictgame instances {game.name} --out FILE"
+        )
+    try:
+        game.settings_for(dict(instance), {})
+    except (ValueError, KeyError, TypeError) as error:
+        raise InstancesError(f"{label}: {game.title} cannot play it ({one_line(error)})") from None
+    return instance
+
+
+def one_line(error: Exception) -> str:
+    """An error in one line: pydantic's first problem with where it is, else the message's
+    first line."""
+    if isinstance(error, KeyError) and error.args:
+        return f"no {error.args[0]}"
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "value"
+        return f"{where}: {first.get('msg', 'invalid')}"
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
 def pick(experiments: list[Experiment], name: str | None) -> list[Experiment]:
     """One experiment by name, or all of them."""
     if name is None:
