@@ -352,3 +352,65 @@ def test_clem_eval_reads_our_records_and_finds_the_same_figures(
         else:
             assert same(row.played, number(line[f"{game}, % Played"])), (model, game)
             assert same(row.quality, number(line[f"{game}, Quality Score"])), (model, game)
+
+
+# The real embedded model in a short run of each game: the first two instances of an
+# experiment (Dictionary Discovery one round long), as `dictgame run` plays them.
+REAL_RUNS = {
+    "dictionary": ("english-spanish", ["--rounds", "1"]),
+    "hellogame": ("en", []),
+    "firstlast": ("weather", []),
+    "dealnodeal": ("self", []),
+}
+
+
+def dictgame(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(Path(sys.executable).parent / "dictgame"), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=1800)
+
+
+@pytest.mark.slow
+@pytest.mark.real_model
+def test_clem_eval_of_all_four_games_played_by_the_real_model_matches_dictgame_eval(
+    clem: Path, tmp_path: Path
+) -> None:
+    """Records of every game, played by the embedded model on llama.cpp (not scripted players),
+    read by clemcore's own `clem eval`: every figure it prints is the one `dictgame eval` prints."""
+    db, results = str(tmp_path / "games.db"), tmp_path / "results"
+    for run_id, (game, (experiment, flags)) in enumerate(REAL_RUNS.items(), start=1):
+        made = dictgame("instances", game, "--out", str(tmp_path / f"{game}.json"), cwd=tmp_path)
+        assert made.returncode == 0, made.stderr
+        document = json.loads((tmp_path / f"{game}.json").read_text("utf-8"))
+        (chosen,) = [e for e in document["experiments"] if e["name"] == experiment]
+        chosen["game_instances"] = chosen["game_instances"][:2]
+        document["experiments"] = [chosen]
+        (tmp_path / f"{game}.json").write_text(json.dumps(document), "utf-8")
+        played = dictgame("run", "--game", game, "--instances", str(tmp_path / f"{game}.json"),
+                          *flags, "--db", db, cwd=tmp_path)
+        assert played.returncode == 0, played.stderr
+        recorded = dictgame("records", str(run_id), "--out", str(results), "--db", db, cwd=tmp_path)
+        assert recorded.returncode == 0, recorded.stderr
+    ours = tmp_path / "ours.csv"
+    evaluated = dictgame("eval", "1", "2", "3", "4", "--csv", str(ours), "--db", db, cwd=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr
+    rows = {(r["model"], r["game"]): r for r in csv.DictReader(ours.read_text("utf-8").splitlines())}
+    assert {game for _, game in rows} == {*REAL_RUNS, "all"}
+    assert {model for model, _ in rows} == {"SmolLM2-135M-Instruct.Q4_1"}, "not the embedded model"
+
+    done = subprocess.run([str(clem), "eval", "-r", str(results)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with (results / "results.csv").open(encoding="utf-8") as table:
+        theirs = {line[""]: line for line in csv.DictReader(table)}
+    assert set(theirs) == {model for model, _ in rows}
+    compared = 0
+    for (model, game), row in rows.items():
+        line = theirs[model]
+        pairs = ([("% played", "all, Average % Played"), ("quality score", "all, Average Quality Score"),
+                  ("clemscore", "-, clemscore")] if game == "all" else
+                 [("% played", f"{game}, % Played"), ("quality score", f"{game}, Quality Score")])
+        for ours_column, their_column in pairs:
+            assert same(number(row[ours_column]), number(line[their_column])), (model, game, ours_column)
+            compared += 1
+    print(f"{compared} figures of {len(rows)} rows the same in clem eval and dictgame eval:")
+    print(evaluated.stdout)
