@@ -69,6 +69,9 @@ class ScriptedSession:
 class ScriptedBackend:
     """Every session answers through `responder` (by default, the phrasebook players)."""
 
+    # What a game records as the backend of the seats it plays (engine/core/provenance.py).
+    kind = "scripted"
+
     def __init__(self, responder: Responder | None = None, token_delay: float = 0.0) -> None:
         self.responder = responder or scripted_player
         self.token_delay = token_delay

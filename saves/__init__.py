@@ -3,13 +3,14 @@
 The engine never imports SQLite; this package is the only place that knows the schema.
 """
 
-from .errors import DamagedGame, GameInUse, GameNotFound, SaveFileError
+from .errors import DamagedGame, DamagedRun, GameInUse, GameNotFound, SaveFileError
 from .leases import GameLease
 from .runs import RunNotFound
 from .store import GameStore, GameSummary
 
 __all__ = [
     "DamagedGame",
+    "DamagedRun",
     "RunNotFound",
     "GameInUse",
     "GameLease",

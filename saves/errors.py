@@ -57,3 +57,19 @@ class DamagedGame(Exception):
             f"saved game {self.game_id} is damaged: {self.problem}; other games in the file "
             f"still work (dictgame list), and `dictgame delete {self.game_id}` removes it"
         )
+
+
+class DamagedRun(Exception):
+    """A stored run whose rows no longer parse (its arguments, an episode's instance); the
+    file is left untouched, other runs and games work."""
+
+    def __init__(self, run_id: int, problem: str) -> None:
+        super().__init__(run_id, problem)
+        self.run_id = run_id
+        self.problem = problem
+
+    def __str__(self) -> str:
+        return (
+            f"run {self.run_id} is damaged: {self.problem}; its games still open one by one "
+            "(dictgame list), other runs still work (dictgame runs)"
+        )

@@ -268,6 +268,37 @@ def m004_game_ids_never_reused(db: Database) -> None:
     db.table("id_sequence").insert({"name": "games", "last": highest})
 
 
+@migrations()
+def m005_seat_players(db: Database) -> None:
+    """Who really played each seat, from which move on (engine/core/provenance.py). Saves
+    from before say only what the settings named: a person and the game's own player are
+    known, a server's model by name; which backend played a model seat, or whether its file
+    was played at all, is not known and stays `unknown`, never guessed."""
+    db.table("seat_players").create(
+        {"game_id": int, "seat": int, "from_move": int, "player_json": str},
+        pk=("game_id", "seat", "from_move"),
+        foreign_keys=[_belongs_to_game("seat_players")],
+        not_null={"game_id", "seat", "from_move", "player_json"},
+    )
+    for row in list(db.query("select game_id, seat, model from players")):
+        model = row["model"]
+        player: dict[str, str] = {"kind": "unknown"}
+        if model == "human":
+            player = {"kind": "person"}
+        elif model == "programmatic":
+            player = {"kind": "programmatic"}
+        elif isinstance(model, str) and model.startswith("server:"):
+            player = {"kind": "server"}
+            if model[len("server:"):]:
+                player["model"] = model[len("server:"):]
+        elif model:
+            player["configured"] = model
+        db.table("seat_players").insert(
+            {"game_id": row["game_id"], "seat": row["seat"], "from_move": 0,
+             "player_json": json.dumps(player, ensure_ascii=False)}
+        )
+
+
 def next_game_id(db: Database) -> int:
     """Take the next game id (inside the caller's transaction)."""
     db.execute(

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .errors import SaveFileError
+from ..engine.core.provenance import pair_name, seat_names
+from .errors import DamagedRun, SaveFileError
 
 if TYPE_CHECKING:
     from .store import GameStore
@@ -46,6 +47,11 @@ class RunSummary:
     arguments: dict[str, Any]
     episodes: int
     done: int
+    # Who played the run's games: each set of players (a pair name) and how many games it
+    # played; more than one is a run that mixes players.
+    players: dict[str, int]
+    # Why the run cannot be read (DamagedRun), if it cannot.
+    damaged: str | None = None
 
 
 def _now() -> str:
@@ -112,7 +118,7 @@ def episodes(store: GameStore, run_id: int) -> list[EpisodeRow]:
             run_id=row["run_id"],
             seq=row["seq"],
             experiment=row["experiment"],
-            instance=json.loads(row["instance_json"]),
+            instance=_instance(run_id, row["seq"], row["instance_json"]),
             game_id=row["game_id"],
             status=row["status"],
         )
@@ -120,11 +126,30 @@ def episodes(store: GameStore, run_id: int) -> list[EpisodeRow]:
     ]
 
 
+def _instance(run_id: int, seq: int, text: str) -> dict[str, Any]:
+    """An episode's stored instance: a JSON object with its whole-number game_id."""
+    try:
+        instance = json.loads(text)
+    except ValueError:
+        instance = None
+    if not isinstance(instance, dict) or not isinstance(instance.get("game_id"), int):
+        raise DamagedRun(run_id, f"the instance of its episode {seq} cannot be read")
+    return instance
+
+
 def run_arguments(store: GameStore, run_id: int) -> dict[str, Any]:
+    """What the run was started with; its game's name at least, or it is damaged."""
     with store._lock:
-        for row in store._db.query("select arguments_json from runs where id = ?", [run_id]):
-            return dict(json.loads(row["arguments_json"]))
-    raise RunNotFound(run_id)
+        rows = list(store._db.query("select arguments_json from runs where id = ?", [run_id]))
+    if not rows:
+        raise RunNotFound(run_id)
+    try:
+        arguments = json.loads(rows[0]["arguments_json"])
+    except ValueError:
+        arguments = None
+    if not isinstance(arguments, dict) or not isinstance(arguments.get("game"), str):
+        raise DamagedRun(run_id, "its arguments cannot be read")
+    return arguments
 
 
 def list_runs(store: GameStore) -> list[RunSummary]:
@@ -132,19 +157,37 @@ def list_runs(store: GameStore) -> list[RunSummary]:
         rows = list(store._db.query("select * from runs order by id desc"))
     summaries = []
     for row in rows:
-        played = episodes(store, row["id"])
+        try:
+            arguments, played = run_arguments(store, row["id"]), episodes(store, row["id"])
+        except DamagedRun as damaged:  # listed as damaged: the other runs still list
+            arguments, played, problem = {}, [], damaged.problem
+        else:
+            problem = ""
         summaries.append(
             RunSummary(
                 id=row["id"],
                 game=row["game"],
                 created=row["created"],
                 updated=row["updated"],
-                arguments=json.loads(row["arguments_json"]),
+                arguments=arguments,
                 episodes=len(played),
                 done=sum(1 for e in played if e.status in ("finished", "aborted")),
+                players=run_players(store, played),
+                damaged=problem or None,
             )
         )
     return summaries
+
+
+def run_players(store: GameStore, played: list[EpisodeRow]) -> dict[str, int]:
+    """Each set of players that played games of a run (engine/core/provenance.py), with how
+    many games it played."""
+    counts: dict[str, int] = {}
+    for episode in played:
+        if episode.game_id is not None:
+            pair = pair_name(seat_names(store.seat_histories(episode.game_id)))
+            counts[pair] = counts.get(pair, 0) + 1
+    return counts
 
 
 def attach_game(store: GameStore, episode: EpisodeRow, game_id: int) -> None:

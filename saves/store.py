@@ -10,7 +10,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlite_utils import Database
 
 from ..engine.core.game import EpisodeState, Game, GameStatus, Outcome
+from ..engine.core.provenance import SeatHistory, SeatPlayer
 from ..engine.core.records import MoveRecord
 from ..engine.core.settings import CommonSettings
 from ..engine.games import game_for_settings
@@ -31,6 +32,7 @@ from .migrations import next_game_id
 from .replay import restored_state
 from .runs import EpisodeRow, attach_game
 from .save_file import open_save
+from .seat_players import insert_players, record_players, seat_histories
 from .summaries import GameSummary, list_games
 
 log = logging.getLogger(__name__)
@@ -117,17 +119,7 @@ class GameStore:
                 .last_pk
             )
             assert game_id is not None  # an INTEGER primary key is always assigned
-            self._db.table("players").insert_all(
-                {
-                    "game_id": game_id,
-                    "seat": seat,
-                    "name": player.name,
-                    "language": getattr(player, "language", ""),
-                    "model": "human" if player.human
-                    else player.model if game.seats[seat] == "model" else "programmatic",
-                }
-                for seat, player in enumerate(settings.players)
-            )
+            insert_players(self._db, int(game_id), settings, game)
             if episode is not None:
                 attach_game(self, episode, int(game_id))
         return int(game_id)
@@ -224,8 +216,12 @@ class GameStore:
             if cursor.rowcount == 0:
                 raise GameNotFound(game_id)
 
-    def saver(self, game_id: int) -> StoredGame:
-        """The episode loop's way into this file for one game."""
+    def saver(self, game_id: int, players: Sequence[SeatPlayer] | None = None) -> StoredGame:
+        """The episode loop's way into this file for one game; `players`, who plays each seat
+        from the next move on, is recorded with the game (none given: not known)."""
+        if players is not None:
+            with self._lock, self._transaction():
+                record_players(self._db, self._game_row(game_id), players)
         return StoredGame(self, game_id)
 
     # -- reading ---------------------------------------------------------------------
@@ -251,6 +247,12 @@ class GameStore:
                 )
             )
         return restored_state(game_id, row, move_rows, edit_rows)
+
+    def seat_histories(self, game_id: int) -> tuple[SeatHistory, ...]:
+        """Who really played each seat of a game, from which move on."""
+        with self._lock:
+            self._game_row(game_id)
+            return seat_histories(self._db, game_id)
 
     def game_name(self, game_id: int) -> str:
         with self._lock:

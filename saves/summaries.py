@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlite_utils import Database
 
 from ..engine.core.game import GameStatus
+from .seat_players import seat_histories
 
 
 class GameSummary(BaseModel):
@@ -22,7 +23,10 @@ class GameSummary(BaseModel):
     # What the game is about in a few words ("English / Spanish", a topic, a name).
     summary: str
     player_names: tuple[str, str]
+    # The model each seat's settings named (None: the default), and who really played it
+    # (engine/core/provenance.py: a file's name, a server's model, scripted, mixed, unknown).
     models: tuple[str | None, str | None]
+    played_by: tuple[str, ...]
     status: GameStatus
     outcome: str
     moves_played: int
@@ -51,6 +55,10 @@ def list_games(db: Database) -> list[GameSummary]:
             summary=game["summary"],
             player_names=tuple(p["name"] for p in players[game["id"]]),
             models=tuple(p["model"] for p in players[game["id"]]),
+            played_by=tuple(
+                "programmatic" if p["model"] == "programmatic" else history.name
+                for p, history in zip(players[game["id"]], seat_histories(db, game["id"]))
+            ),
             status=game["status"],
             outcome=game["outcome"],
             moves_played=game["moves_played"],

@@ -13,6 +13,7 @@ def isolated_locations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DICTGAME_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("DICTGAME_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("DICTGAME_LOG_DIR", str(home / "logs"))
+    monkeypatch.setenv("DICTGAME_CACHE_DIR", str(home / "cache"))
     for name in ("DICTGAME_DB", "DICTGAME_BACKEND", "DICTGAME_MODEL", "DICTGAME_SEED", "DICTGAME_THEME"):
         monkeypatch.delenv(name, raising=False)
     return home

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from unprivileged import unprivileged_command
+
 from dictgame.models import embedded_model_path
 from dictgame.saves import GameStore
 
@@ -130,13 +132,17 @@ def test_a_second_process_cannot_play_a_game_that_is_open(tmp_path: Path) -> Non
         first.wait()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write to read-only files")
 def test_read_only_database(tmp_path: Path) -> None:
+    """Run without root's power over files (tests/unprivileged.py), so it holds in CI too."""
     db = tmp_path / "games.db"
     assert dictgame("play", "--headless", "--rounds", "1", "--db", str(db), env=SCRIPTED).returncode == 0
     db.chmod(0o444)
     before = db.read_bytes()
-    assert_clean_failure(dictgame("play", "--headless", "--rounds", "1", "--db", str(db), env=SCRIPTED), str(db))
+    refused = subprocess.run(
+        unprivileged_command([DICTGAME, "play", "--headless", "--rounds", "1", "--db", str(db)]),
+        capture_output=True, text=True, timeout=120, env={**os.environ, **SCRIPTED},
+    )
+    assert_clean_failure(refused, str(db))
     assert db.read_bytes() == before
 
 

@@ -22,6 +22,7 @@ from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.core.evaluation import Row, csv_text, evaluate, table_text
 from dictgame.engine.core.game import Game, Result
 from dictgame.engine.core.instances import generate
+from dictgame.engine.core.provenance import SeatHistory, SeatPlayer
 from dictgame.engine.games.dictionary import DICTIONARY
 from dictgame.engine.scripted import Responder, ScriptedBackend, phrasebook_player
 
@@ -38,23 +39,35 @@ def silent(request: GenerationRequest) -> str:
     return ""
 
 
+SCRIPTED = SeatPlayer(kind="scripted")
+
+
+def gguf(name: str) -> SeatPlayer:
+    """A model file as a game records its player (the writer names players as recorded)."""
+    return SeatPlayer(kind="llama.cpp", model=name, sha256="0" * 64, chat_format="template")
+
+
+def histories(*players: SeatPlayer) -> tuple[SeatHistory, ...]:
+    return tuple(SeatHistory(spells=((0, player),)) for player in players)
+
+
 def play(
     experiment: str,
     number: int,
     *,
     game: Game[Any] = DICTIONARY,
-    models: tuple[str | None, str | None] = (None, None),
+    players: tuple[SeatPlayer, SeatPlayer] = (SCRIPTED, SCRIPTED),
     responders: tuple[Responder, Responder] = (phrasebook_player, phrasebook_player),
     **settings: Any,
 ) -> PlayedEpisode:
     instance = INSTANCES[experiment][number]
-    given = {"rounds": 2, "models": models, **settings}
+    given = {"rounds": 2, **settings}
     state = game.new_state(game.settings_for(instance, given))
     sessions = tuple(ScriptedBackend(r).session(Path("unused")) for r in responders)
     master = GameMaster(state, sessions, game)
     while not master.over:
         master.play_next_move()
-    return PlayedEpisode(game, experiment, instance, state)
+    return PlayedEpisode(game, experiment, instance, state, histories(*players))
 
 
 def aborted(experiment: str, number: int, **kwargs: Any) -> PlayedEpisode:
@@ -63,14 +76,15 @@ def aborted(experiment: str, number: int, **kwargs: Any) -> PlayedEpisode:
 
 @pytest.fixture(scope="module")
 def episodes() -> list[PlayedEpisode]:
-    """Three model pairs; one pair played two games; some episodes aborted."""
+    """Three pairs of players (the scripted one and two of model files); one pair played two
+    games; some episodes aborted."""
     return [
         *(play("english-spanish", n) for n in range(3)),
         aborted("english-french", 0),
         *(play("spanish-french", n, game=ECHO) for n in range(2)),
-        *(play("english-french", n, models=("m/alpha.gguf", "m/beta.gguf")) for n in range(2)),
-        aborted("english-spanish", 0, models=("m/gamma.gguf", "m/gamma.gguf")),
-        play("english-spanish", 1, game=ECHO, models=("m/gamma.gguf", "m/gamma.gguf")),
+        *(play("english-french", n, players=(gguf("alpha.gguf"), gguf("beta.gguf"))) for n in range(2)),
+        aborted("english-spanish", 0, players=(gguf("gamma.gguf"), gguf("gamma.gguf"))),
+        play("english-spanish", 1, game=ECHO, players=(gguf("gamma.gguf"), gguf("gamma.gguf"))),
     ]
 
 
@@ -81,10 +95,10 @@ def read(path: Path) -> Any:
 def test_records_follow_clemcores_layout(episodes: list[PlayedEpisode], tmp_path: Path) -> None:
     written = write_records(episodes, tmp_path)
     assert [p.relative_to(tmp_path).as_posix() for p in written[:4]] == [
-        "SmolLM2-135M-Instruct/dictionary/english-spanish/instance_00000",
-        "SmolLM2-135M-Instruct/dictionary/english-spanish/instance_00001",
-        "SmolLM2-135M-Instruct/dictionary/english-spanish/instance_00002",
-        "SmolLM2-135M-Instruct/dictionary/english-french/instance_00000",
+        "scripted/dictionary/english-spanish/instance_00000",
+        "scripted/dictionary/english-spanish/instance_00001",
+        "scripted/dictionary/english-spanish/instance_00002",
+        "scripted/dictionary/english-french/instance_00000",
     ]
     for episode, folder in zip(episodes, written):
         asked = {f"player_{m.seat + 1}.requests.json" for m in episode.state.moves if m.attempts}
@@ -160,23 +174,23 @@ def test_requests_hold_the_prompt_each_player_was_sent(tmp_path: Path) -> None:
 
 
 def test_model_pair_folders_are_named_as_clem_run_names_them() -> None:
+    """From who the game recorded as playing each seat, never from the model a setting named."""
     state = DICTIONARY.new_state(DICTIONARY.settings_for(INSTANCES["english-spanish"][0], {}))
 
-    def pair(game: Game[Any], models: tuple[str | None, str | None]) -> str:
-        players = tuple(p.model_copy(update={"model": m})
-                        for p, m in zip(state.settings.players, models))
-        settings = state.settings.model_copy(update={"players": players})
-        return PlayedEpisode(game, "e", {"game_id": 0}, game.new_state(settings)).pair
+    def pair(game: Game[Any], players: tuple[SeatPlayer, SeatPlayer]) -> str:
+        return PlayedEpisode(game, "e", {"game_id": 0}, state, histories(*players)).pair
 
-    assert pair(DICTIONARY, (None, None)) == "SmolLM2-135M-Instruct"
-    assert pair(DICTIONARY, ("/m/a.Q4_K_M.gguf", "b.gguf")) == "a.Q4_K_M--b"
-    assert pair(DICTIONARY, ("/x/same.gguf", "/y/same.gguf")) == "same"
+    assert pair(DICTIONARY, (SCRIPTED, SCRIPTED)) == "scripted"
+    assert pair(DICTIONARY, (gguf("a.Q4_K_M.gguf"), gguf("b.gguf"))) == "a.Q4_K_M--b"
+    assert pair(DICTIONARY, (gguf("same.gguf"), gguf("same.gguf"))) == "same"
     # Models a server played, by the server's name: a file's path, or a hub name.
-    assert pair(DICTIONARY, ("server:/m/a.gguf", "a.gguf")) == "a"
-    assert pair(DICTIONARY, ("server:Qwen/Qwen2.5-7B-Instruct", None)) == (
-        "Qwen2.5-7B-Instruct--SmolLM2-135M-Instruct")
+    assert pair(DICTIONARY, (SeatPlayer(kind="server", model="/m/a.gguf"), gguf("a.gguf"))) == "a"
+    assert pair(DICTIONARY, (SeatPlayer(kind="server", model="Qwen/Qwen2.5-7B-Instruct"), SCRIPTED)) == (
+        "Qwen2.5-7B-Instruct--scripted")
+    assert pair(DICTIONARY, (SeatPlayer(kind="unknown", configured="a.gguf"), gguf("a.gguf"))) == (
+        "unknown--a")
     one_player = dataclasses.replace(DICTIONARY, seats=("model", "programmatic"))
-    assert pair(one_player, ("/m/a.gguf", "/m/b.gguf")) == "a"
+    assert pair(one_player, (gguf("a.gguf"), gguf("b.gguf"))) == "a"
 
 
 def test_a_programmatic_player_is_recorded_but_makes_no_model_requests(tmp_path: Path) -> None:
@@ -188,7 +202,7 @@ def test_a_programmatic_player_is_recorded_but_makes_no_model_requests(tmp_path:
     )
     episode = play("english-spanish", 2, game=one_player, opening="Hello friend")
     (folder,) = write_records([episode], tmp_path)
-    assert folder.relative_to(tmp_path).parts[:2] == ("SmolLM2-135M-Instruct", "dictionary-solo")
+    assert folder.relative_to(tmp_path).parts[:2] == ("scripted", "dictionary-solo")
     interactions = read(folder / "interactions.json")
     assert interactions["players"]["Player 2"]["model_name"] == "programmatic"
     first = interactions["turns"][0][0]
@@ -205,7 +219,8 @@ def test_unfinished_episodes_are_neither_recorded_nor_counted(tmp_path: Path) ->
     state = DICTIONARY.new_state(DICTIONARY.settings_for(INSTANCES["english-spanish"][0], {}))
     backend = ScriptedBackend()
     GameMaster(state, (backend.session(Path("a")), backend.session(Path("b")))).play_next_move()
-    unfinished = PlayedEpisode(DICTIONARY, "english-spanish", {"game_id": 0}, state)
+    unfinished = PlayedEpisode(DICTIONARY, "english-spanish", {"game_id": 0}, state,
+                               histories(SCRIPTED, SCRIPTED))
     assert write_records([unfinished], tmp_path) == [] and evaluate([unfinished]) == []
     assert not any(tmp_path.iterdir())
 
@@ -224,7 +239,7 @@ def rows_by(rows: list[Row]) -> dict[tuple[str, str], Row]:
 
 def test_evaluation_counts_aborted_episodes_as_not_played(episodes: list[PlayedEpisode]) -> None:
     rows = rows_by(evaluate(episodes))
-    smol = rows["SmolLM2-135M-Instruct", "dictionary"]
+    smol = rows["scripted", "dictionary"]
     mains = [e.game.scores(e.state).main for e in episodes[:3]]
     assert (smol.episodes, smol.played) == (4, 75.0)
     assert smol.quality == pytest.approx(sum(mains) / 3, abs=0.005)
@@ -232,8 +247,8 @@ def test_evaluation_counts_aborted_episodes_as_not_played(episodes: list[PlayedE
     agreements = [e.game.scores(e.state).episode["Agreement"] for e in episodes[:3]]
     assert smol.figures["Agreement"] == pytest.approx(sum(agreements) / 3, abs=1e-4)
 
-    everything = rows["SmolLM2-135M-Instruct", "all"]
-    echo = rows["SmolLM2-135M-Instruct", "dictionary-echo"]
+    everything = rows["scripted", "all"]
+    echo = rows["scripted", "dictionary-echo"]
     assert everything.played == (75.0 + 100.0) / 2
     assert everything.quality == pytest.approx((smol.quality + echo.quality) / 2, abs=0.005)
 
@@ -337,3 +352,65 @@ def test_clem_eval_reads_our_records_and_finds_the_same_figures(
         else:
             assert same(row.played, number(line[f"{game}, % Played"])), (model, game)
             assert same(row.quality, number(line[f"{game}, Quality Score"])), (model, game)
+
+
+# The real embedded model in a short run of each game: the first two instances of an
+# experiment (Dictionary Discovery one round long), as `dictgame run` plays them.
+REAL_RUNS = {
+    "dictionary": ("english-spanish", ["--rounds", "1"]),
+    "hellogame": ("en", []),
+    "firstlast": ("weather", []),
+    "dealnodeal": ("self", []),
+}
+
+
+def dictgame(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(Path(sys.executable).parent / "dictgame"), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=1800)
+
+
+@pytest.mark.slow
+@pytest.mark.real_model
+def test_clem_eval_of_all_four_games_played_by_the_real_model_matches_dictgame_eval(
+    clem: Path, tmp_path: Path
+) -> None:
+    """Records of every game, played by the embedded model on llama.cpp (not scripted players),
+    read by clemcore's own `clem eval`: every figure it prints is the one `dictgame eval` prints."""
+    db, results = str(tmp_path / "games.db"), tmp_path / "results"
+    for run_id, (game, (experiment, flags)) in enumerate(REAL_RUNS.items(), start=1):
+        made = dictgame("instances", game, "--out", str(tmp_path / f"{game}.json"), cwd=tmp_path)
+        assert made.returncode == 0, made.stderr
+        document = json.loads((tmp_path / f"{game}.json").read_text("utf-8"))
+        (chosen,) = [e for e in document["experiments"] if e["name"] == experiment]
+        chosen["game_instances"] = chosen["game_instances"][:2]
+        document["experiments"] = [chosen]
+        (tmp_path / f"{game}.json").write_text(json.dumps(document), "utf-8")
+        played = dictgame("run", "--game", game, "--instances", str(tmp_path / f"{game}.json"),
+                          *flags, "--db", db, cwd=tmp_path)
+        assert played.returncode == 0, played.stderr
+        recorded = dictgame("records", str(run_id), "--out", str(results), "--db", db, cwd=tmp_path)
+        assert recorded.returncode == 0, recorded.stderr
+    ours = tmp_path / "ours.csv"
+    evaluated = dictgame("eval", "1", "2", "3", "4", "--csv", str(ours), "--db", db, cwd=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr
+    rows = {(r["model"], r["game"]): r for r in csv.DictReader(ours.read_text("utf-8").splitlines())}
+    assert {game for _, game in rows} == {*REAL_RUNS, "all"}
+    assert {model for model, _ in rows} == {"SmolLM2-135M-Instruct.Q4_1"}, "not the embedded model"
+
+    done = subprocess.run([str(clem), "eval", "-r", str(results)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with (results / "results.csv").open(encoding="utf-8") as table:
+        theirs = {line[""]: line for line in csv.DictReader(table)}
+    assert set(theirs) == {model for model, _ in rows}
+    compared = 0
+    for (model, game), row in rows.items():
+        line = theirs[model]
+        pairs = ([("% played", "all, Average % Played"), ("quality score", "all, Average Quality Score"),
+                  ("clemscore", "-, clemscore")] if game == "all" else
+                 [("% played", f"{game}, % Played"), ("quality score", f"{game}, Quality Score")])
+        for ours_column, their_column in pairs:
+            assert same(number(row[ours_column]), number(line[their_column])), (model, game, ours_column)
+            compared += 1
+    print(f"{compared} figures of {len(rows)} rows the same in clem eval and dictgame eval:")
+    print(evaluated.stdout)

@@ -13,6 +13,7 @@ import pytest
 from test_cli import SCRIPTED, assert_clean_failure, dictgame
 
 from dictgame.engine.core.episode import GameMaster, play
+from dictgame.engine.core.provenance import SeatPlayer
 from dictgame.engine.games.dealnodeal import DEALNODEAL
 from dictgame.engine.games.dealnodeal.analysis import PlayedGame, analyze, table_text
 from dictgame.engine.games.dealnodeal.scripted import negotiator
@@ -40,6 +41,9 @@ EVEN = proposals({"books": 0, "hats": 2, "balls": 2}, {"books": 1, "hats": 0, "b
 GREEDY = proposals({"books": 1, "hats": 2, "balls": 3}, {"books": 0, "hats": 0, "balls": 0})
 
 
+SCRIPTED_PLAYER = SeatPlayer(kind="scripted")
+
+
 def stored_run(db: Path, objective: str, scripts: list[Responder | list[str]]) -> int:
     """A run of scripted games on one instance, stored as `dictgame run` stores its runs."""
     instance = {**INSTANCE, "objective": objective}
@@ -53,7 +57,8 @@ def stored_run(db: Path, objective: str, scripts: list[Responder | list[str]]) -
             game_id = store.create_game(settings, DEALNODEAL, row.instance, episode=row)
             responder = script if callable(script) else replies_in_order(script)
             session = ScriptedBackend(responder).session(Path("a"))
-            play(GameMaster(DEALNODEAL.new_state(settings), (session, session), DEALNODEAL), store.saver(game_id))
+            play(GameMaster(DEALNODEAL.new_state(settings), (session, session), DEALNODEAL),
+                 store.saver(game_id, (SCRIPTED_PLAYER, SCRIPTED_PLAYER)))
     return run_id
 
 
@@ -85,7 +90,8 @@ def test_analysis_per_objective_matches_the_figures_worked_out_by_hand(study: Pa
         "pareto_optimal": "1.0000", "messages": "4.0000",
         "took_all": "0.2500",  # GREEDY's first of four proposals
     }
-    assert rows["self"]["model"] == "SmolLM2-135M-Instruct"
+    # Named by who played, as the games recorded it (the scripted backend), not by a model.
+    assert rows["self"]["model"] == "scripted"
     # The scripted backend counts a word as a token: the words of the replies that counted.
     even_words = sum(len(text.split()) for text in EVEN)
     assert float(rows["comp"]["tokens"]) == (even_words + sum(len(t.split()) for t in GREEDY)) / 2

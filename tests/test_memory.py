@@ -173,10 +173,13 @@ def test_memory_is_off_unless_asked() -> None:
 
 
 @pytest.mark.real_model
-def test_needle_on_the_real_model_in_a_2048_token_context(tmp_path: Path) -> None:
-    """150 rounds: the phrasebook plays the first 299 moves (the claim is about the prompt
-    the game master builds), then SmolLM2-135M plays Bruno's last move, when "lighthouse",
-    learned in round 2, comes back."""
+def test_after_150_scripted_rounds_the_round_2_needle_is_in_the_prompt_the_real_model_answers(
+    tmp_path: Path,
+) -> None:
+    """150 rounds in a 2048-token context: the phrasebook plays the first 299 moves, so what
+    is retrieved is decided before the real model plays; this proves the prompt the game
+    master builds (the round-2 entry in it, within the context) and that SmolLM2-135M answers
+    it, not that the model's own messages are retrieved (the next test)."""
     from dictgame.engine.players.llama.backend import LlamaBackend
     from dictgame.models import embedded_model_path
 
@@ -205,6 +208,42 @@ def test_needle_on_the_real_model_in_a_2048_token_context(tmp_path: Path) -> Non
     assert f"[{learned.id}] (move {learned.move}) " in record.attempts[0].instruction
     assert learned.id in [r.id for r in stored.retrieved]
     assert "lighthouse" not in " ".join(m.content for m in real.conversation(1))
+
+
+@pytest.mark.real_model
+def test_a_game_the_real_model_plays_whole_retrieves_its_own_early_moves_beyond_the_window() -> None:
+    """SmolLM2-135M plays every move of a 6-round game (its own messages and updates; about
+    a minute on two busy cores) with a window of recent exchanges too small to hold the
+    first rounds: late prompts quote memories of moves the window no longer shows, each as
+    stored with the move that retrieved it."""
+    from dictgame.engine.players.llama.backend import LlamaBackend
+    from dictgame.models import embedded_model_path
+
+    settings = GameSettings(rounds=6, seed=SEED, words_per_message=6,
+                            memory=MemorySettings(recent_tokens=50))
+    llama = LlamaBackend(n_ctx=2048, n_threads=1)
+    try:
+        model = llama.session(Path(embedded_model_path()))
+        master = GameMaster(GameState(settings), (model, model))
+        while master.state.status is GameStatus.PLAYING:
+            master.play_next_move()
+    finally:
+        llama.close()
+    state = master.state
+    assert state.moves_played == 12
+    assert all(a.model for record in state.records for a in record.attempts)
+    beyond = []
+    for record in state.records[-2:]:  # each player's last move: its prompt is still known
+        memories = {m.id: m for m in state.memories[record.seat].memories}
+        shown = " ".join(m.content for m in master.conversation(record.seat))
+        for retrieved in record.retrieved:
+            memory = memories[retrieved.id]
+            assert f"[{memory.id}] (move {memory.move})" in record.attempts[0].instruction
+            early = state.records[memory.move].message.strip() if memory.move < 4 else None
+            if early and early not in shown:
+                beyond.append((record.move_index, memory.move, memory.text))
+    print(f"{len(beyond)} retrievals of moves the recent window no longer showed: {beyond[:3]}")
+    assert beyond, "no late prompt retrieved an early move beyond the recent window"
 
 
 def test_the_memory_flag_plays_a_headless_game_that_remembers(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from unprivileged import without_privileges
 
 from dictgame.models import (
     FoundModel,
@@ -214,13 +215,17 @@ def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
         read_model_info(path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
 def test_unreadable_file(tmp_path: Path) -> None:
+    """Run without root's power over files (tests/unprivileged.py), so it holds in CI too."""
     path = tmp_path / "locked.gguf"
     path.write_bytes(gguf_file([kv_string("general.architecture", "llama")]))
     path.chmod(0)
-    with pytest.raises(ModelFileError, match="permission denied"):
-        read_model_info(path)
+
+    def refused() -> None:
+        with pytest.raises(ModelFileError, match="permission denied"):
+            read_model_info(path)
+
+    without_privileges(refused)
 
 
 @pytest.mark.parametrize(

@@ -182,10 +182,12 @@ def test_the_runner_plays_a_run_of_the_new_game_and_records_it(tmp_path: Path) -
         played = play_run(store, run_id, config, ScriptedBackend(counter), io.StringIO())
         rows = episodes(store, run_id)
         states = [store.load_game(row.game_id) for row in rows if row.game_id is not None]
+        players = [store.seat_histories(row.game_id) for row in rows if row.game_id is not None]
     assert played == 3 and [row.status for row in rows] == ["finished"] * 3
     assert [s.settings.start for s in states] == [i["start"] for i in instances]
     written = write_records(
-        [PlayedEpisode(COUNTING, "small", row.instance, state) for row, state in zip(rows, states)],
+        [PlayedEpisode(COUNTING, "small", row.instance, state, seats)
+         for row, state, seats in zip(rows, states, players)],
         tmp_path / "results",
     )
     assert len(written) == 3 and all((folder / "scores.json").exists() for folder in written)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from unprivileged import without_privileges
 
 from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind, Source
@@ -410,14 +411,19 @@ def test_a_folder_is_not_a_save_file(tmp_path: Path) -> None:
         GameStore.open(tmp_path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
 def test_a_save_in_a_read_only_folder_is_refused(tmp_path: Path) -> None:
+    """Run without root's power over files (tests/unprivileged.py), so it holds in CI too."""
     folder = tmp_path / "locked"
     folder.mkdir()
     folder.chmod(0o500)
-    try:
+
+    def refused() -> None:
         with pytest.raises(SaveFileError, match="cannot be opened|cannot be used"):
             GameStore.open(folder / "games.db")
+
+    try:
+        without_privileges(refused)
+        assert not (folder / "games.db").exists()
     finally:
         folder.chmod(0o700)
 

@@ -5,6 +5,7 @@ step or two, on the scripted players' games), cancelled or not."""
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 import test_tui_support as support
@@ -84,7 +85,7 @@ async def test_runs_screen_lists_every_run_with_its_figures_and_escape_goes_back
         table = screen.query_one("#run-table", DataTable)
         rows = [[str(cell) for cell in table.get_row_at(n)] for n in range(table.row_count)]
         assert [row[:2] for row in rows] == [["2", "Hello Game"], ["1", "Deal or No Deal"]]
-        assert rows[1][2] == "coop · embedded" and rows[0][2] == "en · embedded"
+        assert rows[1][2] == "coop · scripted" and rows[0][2] == "en · scripted"
         for row in rows:  # every episode played: "5 of 5"
             done, _, episodes = row[3].split()
             assert done == episodes and int(done) > 0
@@ -96,6 +97,27 @@ async def test_runs_screen_lists_every_run_with_its_figures_and_escape_goes_back
         assert figures.startswith("Run 1: ") and "% played" in figures and "clemscore" in figures
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
+
+
+async def test_a_damaged_run_is_listed_as_damaged_and_the_others_still_show(config: DictgameConfig) -> None:
+    played_run(config, "hellogame", "en")
+    played_run(config, "firstlast", "animals")
+    with sqlite3.connect(config.db) as connection:  # run 1's arguments edited by hand, or worse
+        connection.execute("update runs set arguments_json = '{broken' where id = 1")
+        connection.execute("update moves set record_json = '{broken' where game_id = "
+                           "(select min(game_id) from episodes where run_id = 2)")
+    app = DictgameApp(config, backend=ScriptedBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_runs(pilot)
+        table = screen.query_one("#run-table", DataTable)
+        rows = {str(table.get_row_at(n)[0]): [str(c) for c in table.get_row_at(n)]
+                for n in range(table.row_count)}
+        assert rows["1"][2] == "damaged: its arguments cannot be read"
+        assert rows["2"][2] == "animals · scripted"
+        # Run 2's figures cannot be computed (one of its games is damaged): said in one line.
+        assert text(screen, "#run-figures").startswith("Run 2: Saved game ")
+        await choose_run(pilot, screen, 1)
+        assert "Run 1 is damaged" in text(screen, "#run-figures")
 
 
 async def test_a_run_with_nothing_the_filter_keeps_says_so_in_one_line(config: DictgameConfig) -> None:

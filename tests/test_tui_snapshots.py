@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from dictgame.engine.core.episode import GameMaster
+from dictgame.engine.core.provenance import SeatPlayer
 from dictgame.engine.games.dictionary.settings import GameSettings, PlayerSettings
 from dictgame.engine.games.dictionary.state import GameState
 from dictgame.engine.scripted import ScriptedBackend
@@ -60,6 +61,8 @@ def played_games(config: DictgameConfig) -> None:
             )
             settings = GameSettings(players=players, rounds=3, seed=seed)
             game_id = store.create_game(settings)
+            # Who played: the scripted backend (whatever model Bruno's settings name).
+            store.saver(game_id, (SeatPlayer(kind="scripted"), SeatPlayer(kind="scripted")))
             state = GameState(settings)
             master = GameMaster(state, (backend.session(Path("a")), backend.session(Path("b"))))
             for _ in range(moves):

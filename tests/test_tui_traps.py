@@ -366,7 +366,10 @@ async def test_adding_a_word_already_held_says_so_and_offers_to_edit_it(
 async def test_pane_titles_fit_their_pane(
     config: DictgameConfig, size: tuple[int, int], model_shown: bool
 ) -> None:
-    named = config.model_copy(update={"backend": "llama"})  # panes name the model file
+    # Long names, so that at 80x24 a pane has no room for who plays it (the scripted players:
+    # the panes name who really plays, whatever model the configuration names).
+    named = config.model_copy(update={"backend": "llama", "name_a": "Alice Wilhelmina Hohenzollern",
+                                      "name_b": "Bruno Maximilian Castellanos"})
     app = DictgameApp(named, new_game=named.game_settings(seed=7), backend=ScriptedBackend())
     async with app.run_test(size=size) as pilot:
         screen = app.screen
@@ -375,5 +378,5 @@ async def test_pane_titles_fit_their_pane(
         for pane in screen.panes:
             title = str(pane.border_title)
             assert len(title) <= pane.size.width - 6
-            assert ("SmolLM2" in title) is model_shown
-            assert "SmolLM2" in str(pane.tooltip)
+            assert ("scripted" in title) is model_shown
+            assert str(pane.tooltip).endswith(" · scripted") and "SmolLM2" not in str(pane.tooltip)

@@ -244,7 +244,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from ..engine.tuning import FinetuneError
     from ..engine.versions import UnsupportedLlamaCpp
     from ..models import ModelFileError
-    from ..saves import DamagedGame, GameInUse, GameNotFound, RunNotFound, SaveFileError
+    from ..saves import DamagedGame, DamagedRun, GameInUse, GameNotFound, RunNotFound, SaveFileError
 
     errors: list[type[Exception]] = [
         NoTerminal,
@@ -255,6 +255,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
         GameNotFound,
         GameInUse,
         DamagedGame,
+        DamagedRun,
         RunNotFound,
         ContextOverflowError,
         InstancesError,

@@ -67,7 +67,7 @@ def play_headless(
     from ..engine.games import game_for_settings
     from .headless import play_to_end
     from .person import TerminalPerson
-    from .players import SeatError, open_backend, seat_players
+    from .players import SeatError, open_backend, seat_players, seat_provenance
 
     game = game_for_settings(settings)
 
@@ -81,6 +81,7 @@ def play_headless(
             # read or loaded leaves nothing behind.
             try:
                 sessions = seat_players(backend, settings, config, game, person)
+                players = seat_provenance(backend, settings, config, game)
             except SeatError as error:
                 print(f"dictgame: {error}", file=sys.stderr)
                 return 2
@@ -89,7 +90,8 @@ def play_headless(
                 state = game.new_state(settings)
             print(f"Game {game_id}: {game.title}: {describe(settings, game)}", flush=True)
             with store.acquire(game_id), server_failures(f"dictgame resume {game_id} --headless"):
-                play_to_end(GameMaster(state, sessions, game), store.saver(game_id), game_id, sys.stdout)
+                play_to_end(GameMaster(state, sessions, game), store.saver(game_id, players), game_id,
+                            sys.stdout)
         except KeyboardInterrupt as stop:
             return stopped(stop, game_id=game_id, before_game=game_id is None)
         except ServerStopped as stop:
@@ -131,7 +133,8 @@ def command_export(args: argparse.Namespace, config: DictgameConfig) -> int:
 
     with open_store(config) as store:
         state = store.load_game(args.game_id)
-    sys.stdout.write(export_text(game_of(state), args.game_id, state, args.format) + "\n")
+        players = store.seat_histories(args.game_id)
+    sys.stdout.write(export_text(game_of(state), args.game_id, state, args.format, players) + "\n")
     return 0
 
 

@@ -6,6 +6,7 @@ may have been kept on purpose.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from ..engine.core.export import export_text
 from ..engine.core.game import EpisodeState
+from ..engine.core.provenance import SeatHistory
 from ..engine.games import game_of
 from ..engine.words import sentence
 from .actions import bindings
@@ -29,23 +31,28 @@ def export_paths(game_id: int, folder: Path) -> tuple[Path, Path]:
     return folder / f"dictgame-{game_id}.md", folder / f"dictgame-{game_id}.json"
 
 
-def write_export(game_id: int, state: EpisodeState[Any], folder: Path) -> tuple[Path, Path]:
+def write_export(
+    game_id: int, state: EpisodeState[Any], folder: Path, players: Sequence[SeatHistory]
+) -> tuple[Path, Path]:
     """Write `dictgame-<id>.md` and `dictgame-<id>.json` into `folder`; returns both paths."""
     folder.mkdir(parents=True, exist_ok=True)
     markdown, record = export_paths(game_id, folder)
     game = game_of(state)
-    markdown.write_text(export_text(game, game_id, state, "markdown") + "\n", "utf-8")
-    record.write_text(export_text(game, game_id, state, "json") + "\n", "utf-8")
+    markdown.write_text(export_text(game, game_id, state, "markdown", players) + "\n", "utf-8")
+    record.write_text(export_text(game, game_id, state, "json", players) + "\n", "utf-8")
     return markdown, record
 
 
 class ExportModal(ModalScreen[tuple[Path, Path] | None]):
     BINDINGS = bindings("export")
 
-    def __init__(self, game_id: int, state: EpisodeState[Any], db_path: Path) -> None:
+    def __init__(
+        self, game_id: int, state: EpisodeState[Any], db_path: Path, players: Sequence[SeatHistory]
+    ) -> None:
         super().__init__()
         self.game_id = game_id
         self.state = state
+        self.players = players
         self.default_folder = db_path.expanduser().resolve().parent
 
     def compose(self) -> ComposeResult:
@@ -84,7 +91,7 @@ class ExportModal(ModalScreen[tuple[Path, Path] | None]):
 
     def _write(self, folder: Path) -> None:
         try:
-            written = write_export(self.game_id, self.state, folder)
+            written = write_export(self.game_id, self.state, folder, self.players)
         except OSError as error:
             message = self.query_one("#export-error", Static)
             message.update(Text(sentence(f"cannot write to {folder}: {error.strerror or error}")))

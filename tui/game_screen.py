@@ -30,6 +30,7 @@ from ..engine.backend import CancelToken
 from ..engine.core.episode import GameMaster, play
 from ..engine.core.events import MoveFinished, TextStreamed
 from ..engine.core.game import EpisodeState
+from ..engine.core.provenance import SeatPlayer
 from ..engine.games import game_of
 from ..engine.words import sentence
 from ..saves import GameInUse
@@ -46,7 +47,7 @@ from .new_game_screen import NewGameScreen
 from .panels import GamePanel, panel_for
 from .people import hidden_move, private_step
 from .person_turn import PersonTurn
-from .players import Seats, seat_players
+from .players import Seats, seat_players, seat_provenance
 from .status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -75,6 +76,8 @@ class GameScreen(Screen[None]):
         # turns it off): a new game does, a saved game opens paused unless configured.
         self.play_when_seated = play_at_once
         self.master: GameMaster | None = None
+        # Who plays each seat once seated, recorded with the game's moves.
+        self.players: tuple[SeatPlayer, SeatPlayer] | None = None
         self._lease: GameLease | None = None
         self._holder: str | None = None
         self._token: CancelToken | None = None
@@ -156,6 +159,7 @@ class GameScreen(Screen[None]):
                 sessions = seat_players(
                     app.backend(), settings, app.config, self.game, self.person_turn.sessions.__getitem__
                 )
+                self.players = seat_provenance(app.backend(), settings, app.config, self.game)
         except Exception as error:
             log.exception("cannot seat the players")
             self._from_thread(self._seating_failed, error)
@@ -183,6 +187,9 @@ class GameScreen(Screen[None]):
             self._lease = self.dictgame.store.acquire(self.game_id)
             self.dictgame.last_opened = self.game_id
         self.master = GameMaster(self.state, sessions, self.game)
+        for seat, pane in enumerate(self.panes):  # who really plays, now that it is known
+            if self.players is not None:
+                pane.set_title(seat_title(self.state, seat, self.players[seat].kind == "scripted"))
         if self.play_when_seated:
             self._start(moves=None)
         else:
@@ -221,7 +228,7 @@ class GameScreen(Screen[None]):
         with app.generation_lock:
             try:
                 stop = play(
-                    master, app.store.saver(game_id), on_event=self._post, cancel=token,
+                    master, app.store.saver(game_id, self.players), on_event=self._post, cancel=token,
                     moves=moves,
                 )
                 ended = PlayEnded(token, stop)
@@ -395,7 +402,10 @@ class GameScreen(Screen[None]):
 
     def action_export(self) -> None:
         if self.game_id is not None:
-            self.app.push_screen(ExportModal(self.game_id, self.state, self.dictgame.config.db))
+            self.app.push_screen(ExportModal(
+                self.game_id, self.state, self.dictgame.config.db,
+                self.dictgame.store.seat_histories(self.game_id),
+            ))
 
     def action_memory(self) -> None:
         self.app.push_screen(MemoryInspector(self.state))

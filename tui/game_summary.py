@@ -1,6 +1,7 @@
 """A saved game in one line, the same on the home screen and in `dictgame list`: which game,
 what about, who plays, which round (as the game screen counts it), how it stands, when it was
-last played (to the minute, local time), on which models."""
+last played (to the minute, local time), played by whom (as the game recorded it, never the
+model a setting named)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from datetime import datetime
 
 from ..engine.games import UnknownGame, get_game
 from ..saves import GameSummary
-from .model_names import model_title
 
 # Column titles, in order; the players and models come last: a narrow terminal cuts those
 # first, never the date. The game is named as `--game` names it.
@@ -52,9 +52,7 @@ def outcome(game: GameSummary) -> str:
 
 
 def cells(game: GameSummary) -> tuple[str, ...]:
-    models = " / ".join(
-        dict.fromkeys("programmatic" if m == "programmatic" else model_title(m) for m in game.models)
-    )
+    models = " / ".join(dict.fromkeys(game.played_by))
     return (
         str(game.id),
         game.game,

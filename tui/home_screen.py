@@ -123,7 +123,9 @@ class HomeScreen(Screen[None]):
         except (GameNotFound, SaveFileError, DamagedGame) as error:
             self.notify(sentence(str(error)), severity="error", markup=False)
             return
-        self.app.push_screen(ExportModal(game_id, state, self.dictgame.config.db))
+        self.app.push_screen(ExportModal(
+            game_id, state, self.dictgame.config.db, self.dictgame.store.seat_histories(game_id)
+        ))
 
     @on(Button.Pressed, "#delete")
     def action_delete(self) -> None:

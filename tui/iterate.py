@@ -54,10 +54,14 @@ def _instances_per_repeat(game_name: str, experiment: str | None) -> int:
     return sum(len(e.instances) for e in pick(get_game(game_name).experiments(EVAL_SEED), experiment))
 
 
-def _states(config: DictgameConfig, run_id: int) -> list[Any]:
+def _played(config: DictgameConfig, run_id: int) -> tuple[str, list[Any]]:
+    """Who played a run's finished games as the games recorded it (`mixed` if not one set
+    of players: never the model the loop asked for), and their states."""
     from .study_commands import played_episodes
 
-    return [e.state for e in played_episodes(config, [run_id])]
+    played = played_episodes(config, [run_id])
+    pairs = {e.pair for e in played}
+    return (pairs.pop() if len(pairs) == 1 else "mixed"), [e.state for e in played]
 
 
 def _check(args: argparse.Namespace) -> str | None:
@@ -96,7 +100,8 @@ def command_iterate(args: argparse.Namespace, config: DictgameConfig) -> int:
             code, run_id = _play(config, args, model, EVAL_SEED, args.eval_games)
             if code:
                 return code
-            rows.append(evaluation(args.game, iteration, model.stem, _states(config, run_id), trained_on))
+            played_by, states = _played(config, run_id)
+            rows.append(evaluation(args.game, iteration, played_by, states, trained_on))
             if iteration == args.iterations:
                 break
             tuned = args.dir / f"iteration-{iteration + 1}.gguf"

@@ -41,3 +41,11 @@ def log_file() -> Path:
 def ui_state_file() -> Path:
     """What the UI remembers between runs (the chosen theme); not the user's config file."""
     return data_dir() / "ui-state.json"
+
+
+def digest_cache() -> Path:
+    """Model files' sha256 by path, size and time (models/digest.py): kept so a game starts
+    at once; deleting it only costs one read of each model file."""
+    return _overridable(
+        "DICTGAME_CACHE_DIR", platformdirs.user_cache_path(APP_NAME)
+    ) / "model-sha256.json"

@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, Any
 from ..engine.backend import Backend, LoadProgressCallback, PlayerSession
 from ..engine.core.game import Game
 from ..engine.core.settings import CommonSettings, served_model
+from ..engine.core.provenance import SeatPlayer
 from ..models import ModelInfo, resolve_model
+from ..models.digest import file_sha256
+from . import locations
 from .config import ConfigError, DictgameConfig
 
 if TYPE_CHECKING:  # the server client is imported only when a seat plays through a server
@@ -179,6 +182,46 @@ def player_models(
         for player, kind in zip(settings.players, kinds, strict=True)
     )
     return first, second
+
+
+def seat_provenance(
+    backend: Backend, settings: CommonSettings, config: DictgameConfig,
+    game: Game[Any] | None = None,
+) -> tuple[SeatPlayer, SeatPlayer]:
+    """Who plays each seat, as `seat_players` seats them on `backend`, for the game to record:
+    the backend that really answers, the model file and its sha256 (cached, models/digest.py)
+    or the server, the chat format."""
+    kinds = game.seats if game is not None else ("model", "model")
+    models = player_models(settings, config, game)
+    players: list[SeatPlayer] = []
+    for seat, kind in enumerate(kinds):
+        player = settings.players[seat]
+        served = served_model(player.model)
+        model = models[seat]
+        if kind != "model":
+            players.append(SeatPlayer(kind="programmatic"))
+        elif player.human:
+            players.append(SeatPlayer(kind="person"))
+        elif served is not None:
+            players.append(SeatPlayer(
+                kind="server", model=served or None,
+                url=" ".join(config.base_urls_for(seat)) or None, chat_format="server",
+            ))
+        elif (local := _local_kind(backend)) != "llama.cpp" or model is None:
+            players.append(SeatPlayer(kind="scripted" if local == "scripted" else "unknown"))
+        else:
+            players.append(SeatPlayer(
+                kind="llama.cpp", model=model.path.name,
+                sha256=file_sha256(model.path, locations.digest_cache()),
+                chat_format=config.runtime.chat_format,
+            ))
+    return players[0], players[1]
+
+
+def _local_kind(backend: Backend) -> str:
+    """What plays the local seats: a backend that does not say is not known."""
+    local = backend.local if isinstance(backend, Players) else backend
+    return str(getattr(local, "kind", "unknown"))
 
 
 def check_people(settings: CommonSettings, game: Game[Any]) -> None:

@@ -18,10 +18,11 @@ from ..engine.backend import Backend, CancelToken
 from ..engine.core.episode import GameMaster, play
 from ..engine.core.game import Game
 from ..engine.games import get_game
-from ..saves import GameStore
+from ..engine.core.instances import InstancesError, check_instance
+from ..saves import DamagedRun, GameStore
 from ..saves.runs import EpisodeRow, episodes, run_arguments
 from .config import DictgameConfig
-from .players import Seats, seat_players
+from .players import Seats, seat_players, seat_provenance
 
 DONE = ("finished", "aborted")
 
@@ -156,9 +157,10 @@ def _play_episode(
     state, game_id = _episode_state(store, game, episode, config, arguments)
     with seats.seats(state.settings) as players, store.acquire(game_id):
         master = GameMaster(state, players, game)
+        who = seat_provenance(seats.backend, state.settings, seats.config, game)
         # Signals reach only the main thread, which waits for this one: a move's commit is
         # never cut short, so it needs no `held_signals` (which only the main thread may use).
-        if play(master, store.saver(game_id), cancel=stop) != "finished":
+        if play(master, store.saver(game_id, who), cancel=stop) != "finished":
             return None
     return f"game {game_id}: {master.outcome.result.value}"
 
@@ -170,7 +172,14 @@ def _episode_state(
     """The episode's game: resumed where it was cut short, or created now."""
     if episode.game_id is not None:
         return store.load_game(episode.game_id), episode.game_id
-    seed = int(arguments.get("seed") or 0) + episode.seq
+    seed = arguments.get("seed") or 0
+    if not isinstance(seed, int):
+        raise DamagedRun(episode.run_id, f"its seed {seed!r} is not a whole number")
+    try:  # checked when the run was stored: an instance that fails now was damaged since
+        check_instance(game, episode.instance, f"the instance of its episode {episode.seq}")
+    except InstancesError as error:
+        raise DamagedRun(episode.run_id, str(error)) from None
+    seed += episode.seq
     settings = config.game_settings(seed, game.name, episode.instance)
     game_id = store.create_game(settings, game, episode.instance, episode=episode)
     return game.new_state(settings), game_id

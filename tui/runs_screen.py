@@ -21,6 +21,7 @@ from textual.widgets import DataTable, ProgressBar, Static
 
 from ..engine.tuning import Cancelled, FinetuneError
 from ..engine.words import sentence
+from ..saves import DamagedGame, DamagedRun
 from ..saves.runs import RunSummary, list_runs
 from . import game_summary
 from .actions import bindings
@@ -91,12 +92,16 @@ class RunsScreen(Screen[None]):
         self.refresh_bindings()
 
     def _cells(self, run: RunSummary) -> list[str]:
+        if run.damaged:
+            return [str(run.id), game_summary.game_title(run.game), f"damaged: {run.damaged}",
+                    "-", game_summary.last_played(run.created), "-"]
         experiment = run.arguments.get("experiment") or "all"
-        models = run.arguments.get("models") or []
-        played = ", ".join(sorted({(m.rsplit("/", 1)[-1] or "embedded") for m in models}))
+        # Who played its games as they recorded it; a run that mixes players names each.
+        played = ", ".join(sorted(run.players)) if len(run.players) < 2 else \
+            "mixed: " + ", ".join(f"{pair} ({n})" for pair, n in sorted(run.players.items()))
         tuned = [p.name for p in tuned_models(self.dictgame.config, run.id)] + self._written.get(run.id, [])
         return [
-            str(run.id), game_summary.game_title(run.game), f"{experiment} · {played or 'embedded'}",
+            str(run.id), game_summary.game_title(run.game), f"{experiment} · {played or 'none yet'}",
             f"{run.done} of {run.episodes}", game_summary.last_played(run.created), ", ".join(tuned) or "-",
         ]
 
@@ -117,7 +122,10 @@ class RunsScreen(Screen[None]):
             figures.update("")
             return
         if run.id not in self._figures:
-            self._figures[run.id] = run_figures(self.dictgame.config, run.id) or "Nothing played to the end yet."
+            try:
+                self._figures[run.id] = run_figures(self.dictgame.config, run.id) or "Nothing played to the end yet."
+            except (DamagedRun, DamagedGame) as error:  # the other runs still show theirs
+                self._figures[run.id] = sentence(str(error))
         figures.update(Text(f"Run {run.id}: {self._figures[run.id]}"))
         self.refresh_bindings()
 

@@ -80,7 +80,7 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
         print("dictgame: a run plays models only; play with a person in a seat with "
               "dictgame play --headless --seat-a human", file=sys.stderr)
         return 2
-    from ..engine.core.instances import pick, read_instances
+    from ..engine.core.instances import check_instance, pick, read_instances
     from ..engine.games import get_game
     from ..saves.runs import create_run, find_run
     from ..saves.runs import run_arguments as stored_arguments
@@ -110,8 +110,10 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
                     for experiment in pick(experiments, args.experiment)
                     for number, instance in enumerate(repeated(experiment.instances, args.runs))
                 ]
-                # Fail on a bad instance before anything is stored.
-                for number, (_, instance) in enumerate(episodes):
+                # Fail on a bad instance (another game's, fields missing) before anything is stored.
+                source = f"instances file {args.instances}" if args.instances else game.name
+                for number, (experiment, instance) in enumerate(episodes):
+                    check_instance(game, instance, f"{source}: {experiment} instance {instance['game_id']}")
                     config.game_settings(arguments["seed"] + number, game.name, instance)
                 run_id = create_run(store, game.name, arguments, episodes)
                 print(f"Run {run_id}: {len(episodes)} episodes of {game.title}", flush=True)
@@ -141,6 +143,9 @@ def command_runs(args: argparse.Namespace, config: DictgameConfig) -> int:
         return 0
     print(f"{'id':>4}  {'game':<12} {'episodes':>9}  {'experiment':<20} created")
     for run in runs:
+        if run.damaged:
+            print(f"{run.id:>4}  {run.game:<12} damaged: {run.damaged}")
+            continue
         experiment = run.arguments.get("experiment") or "all"
         print(f"{run.id:>4}  {run.game:<12} {run.done:>4}/{run.episodes:<4}  {experiment:<20} {run.created[:16]}")
     return 0
@@ -166,6 +171,7 @@ def played_episodes(config: DictgameConfig, run_ids: list[int]) -> list[Any]:
                         experiment=episode.experiment,
                         instance=episode.instance,
                         state=store.load_game(episode.game_id),
+                        players=store.seat_histories(episode.game_id),
                     )
                 )
     return played
@@ -177,6 +183,7 @@ def command_records(args: argparse.Namespace, config: DictgameConfig) -> int:
     episodes = played_episodes(config, [args.run_id])
     written = write_records(episodes, args.out)
     print(f"{len(written)} episodes written as clembench records under {args.out}")
+    note_mixed(config, [args.run_id])
     return 0
 
 
@@ -186,10 +193,7 @@ def command_eval(args: argparse.Namespace, config: DictgameConfig) -> int:
     episodes = played_episodes(config, args.run_ids)
     rows = evaluate(episodes)
     print(table_text(rows))
-    unfinished = unfinished_count(config, args.run_ids)
-    if unfinished:
-        print(f"({unfinished} episode{'s' if unfinished != 1 else ''} not played to the end yet "
-              "are left out; finish them with dictgame run --resume RUN_ID)")
+    note_unfinished(config, args.run_ids)
     if args.csv is not None:
         Path(args.csv).write_text(csv_text(rows), "utf-8")
         print(f"Written to {args.csv}")
@@ -197,10 +201,24 @@ def command_eval(args: argparse.Namespace, config: DictgameConfig) -> int:
 
 
 def note_unfinished(config: DictgameConfig, run_ids: list[int]) -> None:
+    """Lines for the episodes left out, and for runs that mix players."""
+    note_mixed(config, run_ids)
     unfinished = unfinished_count(config, run_ids)
     if unfinished:
         print(f"({unfinished} episode{'s' if unfinished != 1 else ''} not played to the end yet "
               "are left out; finish them with dictgame run --resume RUN_ID)")
+
+
+def note_mixed(config: DictgameConfig, run_ids: list[int]) -> None:
+    """A line for each run whose games were not all played by the same players."""
+    from ..engine.core.provenance import mixture_note
+    from ..saves.runs import episodes, run_players
+
+    with open_store(config) as store:
+        for run_id in run_ids:
+            note = mixture_note(f"run {run_id}", run_players(store, episodes(store, run_id)))
+            if note is not None:
+                print(f"({note})")
 
 
 def unfinished_count(config: DictgameConfig, run_ids: list[int]) -> int:

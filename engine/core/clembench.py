@@ -35,13 +35,10 @@ from .scores import (
     request_metrics,
     round_scores,
 )
-from .settings import served_model
+from .provenance import PROGRAMMATIC, UNKNOWN, SeatHistory, pair_name
 
 # The clemcore release whose record format these files follow.
 CLEM_VERSION = "3.7.2"
-# The model a seat plays when its settings name no GGUF file (the embedded default).
-EMBEDDED_MODEL = "SmolLM2-135M-Instruct"
-PROGRAMMATIC = "programmatic"
 
 
 @dataclass(frozen=True)
@@ -52,30 +49,24 @@ class PlayedEpisode:
     experiment: str
     instance: dict[str, Any]
     state: EpisodeState[Any]
+    # Who really played each seat (GameStore.seat_histories).
+    players: tuple[SeatHistory, ...]
 
     @property
     def models(self) -> tuple[str, ...]:
-        """Each seat's model as clemcore names it: a GGUF file's stem, or "programmatic"."""
-        names = []
-        for seat, kind in enumerate(self.game.seats):
-            path = self.state.settings.players[seat].model
-            if kind == "programmatic":
-                names.append(PROGRAMMATIC)
-            else:
-                served = served_model(path)
-                if served is not None:  # a server's name: a file's path, or "org/model"
-                    names.append(Path(served).stem if served.endswith(".gguf") else Path(served).name)
-                else:
-                    names.append(Path(path).stem if path else EMBEDDED_MODEL)
-        return tuple(names)
+        """Each seat's player as the game recorded it (engine/core/provenance.py): a GGUF
+        file's name, a server's model, `scripted`, `human`, `mixed`, `unknown`; a seat the
+        game plays itself is "programmatic"."""
+        return tuple(
+            PROGRAMMATIC if kind == "programmatic"
+            else self.players[seat].name if seat < len(self.players) else UNKNOWN
+            for seat, kind in enumerate(self.game.seats)
+        )
 
     @property
     def pair(self) -> str:
         """The model pair folder, as `clem run` names it from the models it was given."""
-        played = [name for kind, name in zip(self.game.seats, self.models) if kind == "model"]
-        if not played:
-            return PROGRAMMATIC
-        return played[0] if len(set(played)) == 1 else "--".join(played)
+        return pair_name(self.models)
 
     @property
     def outcome(self) -> Outcome:
@@ -235,13 +226,18 @@ def _players(episode: PlayedEpisode) -> dict[str, dict[str, str]]:
 
 
 def _model_infos(episode: PlayedEpisode) -> dict[int, dict[str, Any]]:
-    """The model seats' models, as clemcore's `Model.to_infos` lists the models it was given."""
+    """The model seats' players, as clemcore's `Model.to_infos` lists the models it was
+    given, with what the game recorded of each (backend, file and sha256, or server)."""
     settings = episode.state.settings
     infos: dict[int, dict[str, Any]] = {}
     for seat, (kind, name) in enumerate(zip(episode.game.seats, episode.models)):
         if kind == "model":
+            played = episode.players[seat].players if seat < len(episode.players) else ()
             infos[len(infos)] = {
-                "model_spec": {"model_name": name, "model_path": settings.players[seat].model},
+                "model_spec": {
+                    "model_name": name,
+                    "players": [player.model_dump(exclude_none=True) for player in played],
+                },
                 "gen_args": {"temperature": settings.temperature},
             }
     return infos

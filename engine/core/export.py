@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from .game import EpisodeState, Game
+from .provenance import SeatHistory
 from .scores import episode_scores
 
 
@@ -64,10 +66,33 @@ def episode_markdown(game: Game[Any], game_id: int, state: EpisodeState[Any]) ->
     return "\n".join(lines) + "\n"
 
 
-def export_text(game: Game[Any], game_id: int, state: EpisodeState[Any], form: str) -> str:
-    """`form` is "json" or "markdown"; the game's own export where it has one."""
+def export_text(
+    game: Game[Any], game_id: int, state: EpisodeState[Any], form: str,
+    players: Sequence[SeatHistory],
+) -> str:
+    """`form` is "json" or "markdown"; the game's own export where it has one, with who
+    really played each seat (`players`, as the save recorded it) added to either."""
     if game.export is not None:
-        return game.export(game_id, state, form)
+        text = game.export(game_id, state, form)
+    elif form == "json":
+        text = json.dumps(episode_record(game, game_id, state), ensure_ascii=False, indent=2)
+    else:
+        text = episode_markdown(game, game_id, state)
+    seats = [
+        {
+            "seat": seat,
+            "player": state.settings.players[seat].name,
+            "played_by": history.name,
+            "spells": [{"from_move": first, **player.model_dump(exclude_none=True)}
+                       for first, player in history.spells],
+        }
+        for seat, history in enumerate(players)
+    ]
     if form == "json":
-        return json.dumps(episode_record(game, game_id, state), ensure_ascii=False, indent=2)
-    return episode_markdown(game, game_id, state)
+        return json.dumps({**json.loads(text), "players": seats}, ensure_ascii=False, indent=2)
+    lines = ["", "## Who played", ""]
+    for seat, history in zip(seats, players):
+        spells = "; ".join(f"{player.describe()} (from move {first})"
+                           for first, player in history.spells) or "not recorded"
+        lines.append(f"- {seat['player']}: {spells}")
+    return text.rstrip("\n") + "\n" + "\n".join(lines) + "\n"

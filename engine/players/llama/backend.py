@@ -44,6 +44,9 @@ class LlamaBackend:
     each (`batched.py`), so the players of episodes played at once decode together.
     """
 
+    # What a game records as the backend of the seats it plays (engine/core/provenance.py).
+    kind = "llama.cpp"
+
     def __init__(
         self,
         *,
