@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..engine.words import plural
 from .config import DictgameConfig
 from .signals import stopped
 
@@ -146,7 +147,7 @@ def command_finetune_data(args: argparse.Namespace, config: DictgameConfig) -> i
     except FinetuneDataError as error:
         print(f"dictgame: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"{kept} examples from {played} games ({args.filter}) written to {args.out}")
+    print(f"{plural(kept, 'example')} from {plural(played, 'game')} ({args.filter}) written to {args.out}")
     note_unfinished(config, args.run_ids)
     return 0
 
