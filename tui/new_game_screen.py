@@ -59,6 +59,8 @@ class NewGameScreen(Screen[None]):
         if settings is None:
             settings = _last_choices()
         self.game = game_for_settings(settings) if settings is not None else get_game(config.game)
+        if fresh and "game" in config.model_fields_set:
+            self.game = get_game(config.game)  # the config the person wrote wins over memory
         # The form's fields start from a Dictionary Discovery game's settings; another game's
         # players and seed carry over.
         dictionary = config.game_settings(config.seed or 0, "dictionary")
@@ -71,6 +73,8 @@ class NewGameScreen(Screen[None]):
                 for p, s in zip(dictionary.players, settings.players, strict=True)
             )
             dictionary = dictionary.model_copy(update={"players": players, "seed": settings.seed})
+        if fresh:
+            dictionary = _with_config(dictionary, config)
         self.settings = dictionary
         # A game that could not start comes back here with its settings and the reason.
         self._error = error
@@ -98,6 +102,7 @@ class NewGameScreen(Screen[None]):
                     id="game",
                 ),
             )
+            yield Static("", id="config-note", classes="form-note")
             with Horizontal(classes="numbers", id="instance-settings"):
                 yield from field(
                     "Experiment",
@@ -111,8 +116,10 @@ class NewGameScreen(Screen[None]):
                     player = settings.players[seat]
                     with Vertical(classes="player-settings"):
                         yield Label(f"Player {suffix.upper()}", classes="group-title")
+                        yield Static("", id=f"game-seat-{suffix}", classes="form-note")
                         yield from field(
-                            "Name", Input(player.name, compact=True, id=f"name-{suffix}")
+                            "Name", Input(player.name, compact=True, id=f"name-{suffix}"),
+                            classes=f"seat-{suffix}",
                         )
                         yield from field(
                             "Language",
@@ -129,6 +136,7 @@ class NewGameScreen(Screen[None]):
                                 id=f"model-{suffix}",
                                 classes="model-select",
                             ),
+                            classes=f"seat-{suffix}",
                         )
                         yield from field(
                             "…or a GGUF file",
@@ -138,6 +146,7 @@ class NewGameScreen(Screen[None]):
                                 compact=True,
                                 id=f"path-{suffix}",
                             ),
+                            classes=f"seat-{suffix}",
                         )
             with Horizontal(classes="numbers dictionary-only", id="mode-settings"):
                 yield from field(
@@ -253,6 +262,43 @@ class NewGameScreen(Screen[None]):
                 select.set_options(experiments)
                 if experiments:
                     select.value = experiments[0][1]
+        self._show_config(name)
+        self._show_game_seats()
+
+    def _show_config(self, name: str) -> None:
+        """What the config sets for this game is used, over the form's remembered choices:
+        the form says so, and shows the config's temperature."""
+        section = self.config.games.get(name, {})
+        note = self.query_one("#config-note", Static)
+        note.update(Text("Used from your config: " + ", ".join(
+            f"{key} = {_toml(value)}" for key, value in section.items()
+        )))
+        note.display = bool(section)
+        if "temperature" in section:
+            self.query_one("#temperature", Input).value = str(section["temperature"])
+
+    @on(Select.Changed, "#experiment")
+    @on(Input.Changed, "#instance")
+    def _show_game_seats(self) -> None:
+        """A seat the game plays itself takes no name or model from the form: the form
+        shows who plays it instead of fields that would be ignored."""
+        for seat, suffix in enumerate("ab"):
+            own = self.game.seats[seat] == "programmatic"
+            for widget in self.query(f".seat-{suffix}"):
+                widget.display = not own
+            note = self.query_one(f"#game-seat-{suffix}", Static)
+            note.display = own
+            if own:
+                name = self._game_seat_name(seat)
+                note.update(Text(f"Played by the game itself{': ' + name if name else ''}"))
+
+    def _game_seat_name(self, seat: int) -> str:
+        """The name the chosen instance gives a seat the game plays (empty: no instance yet)."""
+        try:
+            instance = self._instance()
+        except ValidationError:
+            return ""
+        return self.game.settings_for(instance, {}).players[seat].name
 
     @on(Select.Changed, "#mode")
     def _mode_chosen(self, event: Select.Changed) -> None:
@@ -270,8 +316,13 @@ class NewGameScreen(Screen[None]):
         if event.select.id is not None:
             self.query_one(f"#path-{event.select.id[-1]}", Input).value = ""
 
-    @on(Button.Pressed, "#start")
     @on(Input.Submitted)
+    def _next_field(self) -> None:
+        """Enter in a text field moves on to the next field: a game starts only when asked
+        (the button, or the start key), not with half the form read."""
+        self.focus_next()
+
+    @on(Button.Pressed, "#start")
     def action_start(self) -> None:
         clear_errors(self)
         try:
@@ -342,11 +393,16 @@ class NewGameScreen(Screen[None]):
         }
         return GameSettings.model_validate(data)
 
-    def _instance_settings(self, seed: str) -> CommonSettings:
+    def _instance(self) -> dict[str, Any]:
+        """The chosen experiment's instance, without its seed: the form's seed is the game's
+        (typed, or random when left empty), so two games of one instance are not one game."""
         experiments = {e.name: e for e in self.game.experiments(0)}
         chosen = self.query_one("#experiment", Select).value
         experiment = experiments.get(chosen if isinstance(chosen, str) else "")
-        number = int(self._value("instance") or 0)
+        try:
+            number = int(self._value("instance") or 0)
+        except ValueError:
+            number = -1
         if experiment is None or not 0 <= number < len(experiment.instances):
             count = len(experiment.instances) if experiment else 0
             raise ValidationError.from_exception_data(
@@ -354,13 +410,19 @@ class NewGameScreen(Screen[None]):
                 [{"type": "less_than", "loc": ("instance",), "input": number,
                   "ctx": {"lt": count}}],
             )
+        return {k: v for k, v in experiment.instances[number].items() if k != "seed"}
+
+    def _instance_settings(self, seed: str) -> CommonSettings:
         given: dict[str, Any] = {
+            # What the config sets for the game (Deal's guided replies, say), under the form's
+            # own fields.
+            **self.config.games.get(self.game.name, {}),
             "models": (self._model("a"), self._model("b")),
             "names": (self._value("name-a") or None, self._value("name-b") or None),
             "temperature": self._value("temperature"),
             "seed": seed,
         }
-        return self.game.settings_for(dict(experiment.instances[number]), given)
+        return self.game.settings_for(self._instance(), given)
 
     def _value(self, field_id: str) -> str:
         return self.query_one(f"#{field_id}", Input).value.strip()
@@ -388,3 +450,40 @@ def _last_choices() -> CommonSettings | None:
     except (UnknownGame, ValidationError, ValueError):
         return None
 
+
+
+def _with_config(remembered: GameSettings, config: DictgameConfig) -> GameSettings:
+    """The remembered choices with what the config sets on top: the file the person wrote
+    wins over what the form remembered."""
+    section = config.games.get("dictionary", {})
+    configured = config.game_settings(remembered.seed, "dictionary")
+    assert isinstance(configured, GameSettings)
+    update: dict[str, Any] = {
+        key: getattr(configured, key) for key in section if key in GameSettings.model_fields
+    }
+    players = []
+    for seat, suffix in enumerate("ab"):
+        theirs, changes = configured.players[seat], {}
+        if f"lang_{suffix}" in section:
+            changes["language"] = theirs.language
+        if getattr(config, f"name_{suffix}") or f"name_{suffix}" in section:
+            changes["name"] = theirs.name
+        if _SEAT_SETTINGS[suffix] & config.model_fields_set:
+            changes.update(model=theirs.model, human=theirs.human)
+        players.append(remembered.players[seat].model_copy(update=changes))
+    return remembered.model_copy(update={**update, "players": tuple(players)})
+
+
+# The settings that say who plays a seat: set in the config, they win over the form's memory.
+_SEAT_SETTINGS = {
+    suffix: {"model", f"model_{suffix}", "base_url", f"base_url_{suffix}", "server_model",
+             f"server_model_{suffix}", f"seat_{suffix}"}
+    for suffix in "ab"
+}
+
+
+def _toml(value: object) -> str:
+    """A config value as the config file writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f'"{value}"' if isinstance(value, str) else str(value)
