@@ -128,3 +128,31 @@ def test_the_progress_line_escapes_the_text_it_shows_but_not_its_own_codes() -> 
     assert line.startswith("\r\x1b[2K[")
     assert "\\x1b]0;pwned\\x07" in line and "\x07" not in line
     assert re.search(r"1/2 episodes", line)
+
+
+def tiny_model(path: Path) -> Path:
+    """A GGUF whose header makes it a model (no weights: it is listed, never loaded)."""
+    from test_models import gguf_file, kv_string
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gguf_file([kv_string("general.architecture", "llama")]))
+    return path
+
+
+def test_models_lists_what_dictgame_fine_tuned_wherever_it_was_written(tmp_path: Path) -> None:
+    from dictgame.tui.ui_state import remember_tuned_model
+
+    db = tmp_path / "study" / "games.db"
+    tiny_model(db.parent / "finetuned" / "run-1-above_avg.gguf")  # the runs screen's file
+    elsewhere = tiny_model(tmp_path / "mine" / "iteration-1.gguf")  # finetune --out, iterate
+    remember_tuned_model(elsewhere)
+    gone = tiny_model(tmp_path / "gone.gguf")
+    remember_tuned_model(gone)
+    gone.unlink()
+    listed = dictgame("models", "--db", str(db))
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    for name in ("run-1-above_avg", "iteration-1"):
+        (line,) = [line for line in lines if line.split()[:1] == [name]]
+        assert line.split()[1] == "llama"
+    assert "gone" not in listed.stdout

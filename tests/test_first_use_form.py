@@ -134,3 +134,20 @@ async def test_hello_games_guest_is_shown_as_the_games_and_the_greeter_keeps_its
         await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
         players = app.screen.state.settings.players  # type: ignore[attr-defined]
         assert (players[0].name, players[1].name) == ("Ada", second)
+
+
+async def test_the_forms_model_list_offers_the_models_fine_tuned_from_the_runs_screen(
+    config: DictgameConfig,
+) -> None:
+    from test_first_use_commands import tiny_model
+    from textual.widgets import Select
+
+    tuned = tiny_model(config.db.parent / "finetuned" / "run-1-above_avg.gguf")
+    llama = config.model_copy(update={"backend": "llama"})  # the form looks for models
+    app = DictgameApp(llama, backend=ScriptedBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, app)
+        select = form.query_one("#model-a", Select)
+        await wait_until(pilot, lambda: len(select._options) > 2)
+        labels = {str(value): str(label) for label, value in select._options}
+        assert labels[str(tuned.resolve())].startswith("run-1-above_avg (fine-tuned, ")

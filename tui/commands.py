@@ -143,11 +143,11 @@ def command_delete(args: argparse.Namespace, config: DictgameConfig) -> int:
 
 
 def command_models(args: argparse.Namespace, config: DictgameConfig) -> int:
-    from ..models import default_search_dirs, embedded_model_path, find_models
-    from . import locations
+    from ..models import embedded_model_path
+    from .model_choices import models_to_pick
     from .model_names import model_title
 
-    found = find_models(default_search_dirs(locations.models_dir()))
+    found = models_to_pick(config)
     default = (config.model.expanduser() if config.model else embedded_model_path()).resolve()
     width = max([len("name"), *(len(model_title(m.path)) for m in found)])
     print(f"  {'name':<{width}} {'arch':<10} {'size':>8} {'quant':<8} {'context':>8} {'chat':<5} path")

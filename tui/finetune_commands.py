@@ -13,6 +13,7 @@ from typing import Any, TextIO
 from ..engine.words import plural
 from .config import DictgameConfig
 from .signals import stopped
+from .ui_state import remember_tuned_model
 
 EXIT_BAD_INPUT = 2
 
@@ -92,6 +93,7 @@ def run_finetune(
     print(f"Fine-tuning {base.name} on {data.name} (loading the model for training)", flush=True)
     started = time.monotonic()
     finetune(data, base, out, hyper, record, step_printer(sys.stdout), threads=threads)
+    remember_tuned_model(out)  # offered by `dictgame models` and the new-game form
     size = out.stat().st_size / 2**20
     print(f"Written {out} ({size:.0f} MiB) in {clock(time.monotonic() - started)}", flush=True)
 

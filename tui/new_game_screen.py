@@ -15,10 +15,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ..engine.core.settings import CommonSettings
-from ..engine.games import UnknownGame, all_games, game_for_settings, get_game
+from ..engine.games import all_games, game_for_settings, get_game
 from ..engine.games.dictionary.settings import GameSettings
-from ..models import FoundModel, ModelFileError, default_search_dirs, find_models
-from . import locations
+from ..models import FoundModel, ModelFileError
 from .actions import bindings
 from .config import DictgameConfig, with_people
 from .footer import FittingFooter
@@ -31,9 +30,11 @@ from .form_fields import (
     focus_first_error,
     show_error,
 )
+from .model_choices import models_to_pick
 from .model_names import model_title
 from .players import SeatError, check_people, player_models
-from .ui_state import remember_new_game, remembered_new_game
+from .form_memory import config_value, last_choices, with_config
+from .ui_state import remember_new_game
 
 # The Select value that stands for "no file given": the embedded default model.
 EMBEDDED = ""
@@ -57,7 +58,7 @@ class NewGameScreen(Screen[None]):
         self.config = config
         fresh = settings is None
         if settings is None:
-            settings = _last_choices()
+            settings = last_choices()
         self.game = game_for_settings(settings) if settings is not None else get_game(config.game)
         if fresh and "game" in config.model_fields_set:
             self.game = get_game(config.game)  # the config the person wrote wins over memory
@@ -74,7 +75,7 @@ class NewGameScreen(Screen[None]):
             )
             dictionary = dictionary.model_copy(update={"players": players, "seed": settings.seed})
         if fresh:
-            dictionary = _with_config(dictionary, config)
+            dictionary = with_config(dictionary, config)
         self.settings = dictionary
         # A game that could not start comes back here with its settings and the reason.
         self._error = error
@@ -212,7 +213,7 @@ class NewGameScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="find-models", exit_on_error=False)
     def _find_models(self) -> None:
         """Reading every GGUF header on disk takes a moment: not on the UI thread."""
-        found = find_models(default_search_dirs(locations.models_dir()))
+        found = models_to_pick(self.config)
         self.app.call_from_thread(self._offer_models, found)
 
     def _offer_models(self, found: list[FoundModel]) -> None:
@@ -271,7 +272,7 @@ class NewGameScreen(Screen[None]):
         section = self.config.games.get(name, {})
         note = self.query_one("#config-note", Static)
         note.update(Text("Used from your config: " + ", ".join(
-            f"{key} = {_toml(value)}" for key, value in section.items()
+            f"{key} = {config_value(value)}" for key, value in section.items()
         )))
         note.display = bool(section)
         if "temperature" in section:
@@ -437,53 +438,3 @@ class NewGameScreen(Screen[None]):
     def _person(self, suffix: str) -> bool:
         """Whether "You" is chosen for the seat: a person plays it."""
         return self.query_one(f"#model-{suffix}", Select).value == PERSON
-
-
-def _last_choices() -> CommonSettings | None:
-    """The settings of the last new game started here, if they still make a game."""
-    remembered = remembered_new_game()
-    if remembered is None:
-        return None
-    name, values = remembered
-    try:
-        return get_game(name).settings_type.model_validate(values)
-    except (UnknownGame, ValidationError, ValueError):
-        return None
-
-
-
-def _with_config(remembered: GameSettings, config: DictgameConfig) -> GameSettings:
-    """The remembered choices with what the config sets on top: the file the person wrote
-    wins over what the form remembered."""
-    section = config.games.get("dictionary", {})
-    configured = config.game_settings(remembered.seed, "dictionary")
-    assert isinstance(configured, GameSettings)
-    update: dict[str, Any] = {
-        key: getattr(configured, key) for key in section if key in GameSettings.model_fields
-    }
-    players = []
-    for seat, suffix in enumerate("ab"):
-        theirs, changes = configured.players[seat], {}
-        if f"lang_{suffix}" in section:
-            changes["language"] = theirs.language
-        if getattr(config, f"name_{suffix}") or f"name_{suffix}" in section:
-            changes["name"] = theirs.name
-        if _SEAT_SETTINGS[suffix] & config.model_fields_set:
-            changes.update(model=theirs.model, human=theirs.human)
-        players.append(remembered.players[seat].model_copy(update=changes))
-    return remembered.model_copy(update={**update, "players": tuple(players)})
-
-
-# The settings that say who plays a seat: set in the config, they win over the form's memory.
-_SEAT_SETTINGS = {
-    suffix: {"model", f"model_{suffix}", "base_url", f"base_url_{suffix}", "server_model",
-             f"server_model_{suffix}", f"seat_{suffix}"}
-    for suffix in "ab"
-}
-
-
-def _toml(value: object) -> str:
-    """A config value as the config file writes it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return f'"{value}"' if isinstance(value, str) else str(value)

@@ -1,0 +1,63 @@
+"""What the new-game form starts from: the last new game's choices, with what the config
+the person wrote sets on top (their own file wins over the form's memory)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..engine.core.settings import CommonSettings
+from ..engine.games import UnknownGame, get_game
+from ..engine.games.dictionary.settings import GameSettings
+from .config import DictgameConfig
+from .ui_state import remembered_new_game
+
+
+def last_choices() -> CommonSettings | None:
+    """The settings of the last new game started here, if they still make a game."""
+    remembered = remembered_new_game()
+    if remembered is None:
+        return None
+    name, values = remembered
+    try:
+        return get_game(name).settings_type.model_validate(values)
+    except (UnknownGame, ValidationError, ValueError):
+        return None
+
+
+def with_config(remembered: GameSettings, config: DictgameConfig) -> GameSettings:
+    """The remembered choices with what the config sets on top: the file the person wrote
+    wins over what the form remembered."""
+    section = config.games.get("dictionary", {})
+    configured = config.game_settings(remembered.seed, "dictionary")
+    assert isinstance(configured, GameSettings)
+    update: dict[str, Any] = {
+        key: getattr(configured, key) for key in section if key in GameSettings.model_fields
+    }
+    players = []
+    for seat, suffix in enumerate("ab"):
+        theirs, changes = configured.players[seat], {}
+        if f"lang_{suffix}" in section:
+            changes["language"] = theirs.language
+        if getattr(config, f"name_{suffix}") or f"name_{suffix}" in section:
+            changes["name"] = theirs.name
+        if _SEAT_SETTINGS[suffix] & config.model_fields_set:
+            changes.update(model=theirs.model, human=theirs.human)
+        players.append(remembered.players[seat].model_copy(update=changes))
+    return remembered.model_copy(update={**update, "players": tuple(players)})
+
+
+# The settings that say who plays a seat: set in the config, they win over the form's memory.
+_SEAT_SETTINGS = {
+    suffix: {"model", f"model_{suffix}", "base_url", f"base_url_{suffix}", "server_model",
+             f"server_model_{suffix}", f"seat_{suffix}"}
+    for suffix in "ab"
+}
+
+
+def config_value(value: object) -> str:
+    """A config value as the config file writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f'"{value}"' if isinstance(value, str) else str(value)
