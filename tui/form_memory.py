@@ -8,10 +8,36 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..engine.core.settings import CommonSettings
-from ..engine.games import UnknownGame, get_game
+from ..engine.core.game import Game
+from ..engine.games import UnknownGame, game_for_settings, get_game
 from ..engine.games.dictionary.settings import GameSettings
 from .config import DictgameConfig
 from .ui_state import remembered_new_game
+
+
+def form_start(
+    config: DictgameConfig, settings: CommonSettings | None
+) -> tuple[Game[Any], GameSettings]:
+    """The game the form starts on, and the Dictionary Discovery settings its fields start
+    from (another game's players and seed carry over): a game that could not start comes
+    back with its own settings; a new form starts from the last choices, the config on top."""
+    fresh = settings is None
+    if settings is None:
+        settings = last_choices()
+    game = game_for_settings(settings) if settings is not None else get_game(config.game)
+    if fresh and "game" in config.model_fields_set:
+        game = get_game(config.game)  # the config the person wrote wins over memory
+    dictionary = config.game_settings(config.seed or 0, "dictionary")
+    assert isinstance(dictionary, GameSettings)
+    if isinstance(settings, GameSettings):
+        dictionary = settings
+    elif settings is not None:
+        players = tuple(
+            p.model_copy(update={"name": s.name, "model": s.model, "human": s.human})
+            for p, s in zip(dictionary.players, settings.players, strict=True)
+        )
+        dictionary = dictionary.model_copy(update={"players": players, "seed": settings.seed})
+    return game, with_config(dictionary, config) if fresh else dictionary
 
 
 def last_choices() -> CommonSettings | None:
@@ -37,7 +63,8 @@ def with_config(remembered: GameSettings, config: DictgameConfig) -> GameSetting
     }
     players = []
     for seat, suffix in enumerate("ab"):
-        theirs, changes = configured.players[seat], {}
+        theirs = configured.players[seat]
+        changes: dict[str, Any] = {}
         if f"lang_{suffix}" in section:
             changes["language"] = theirs.language
         if getattr(config, f"name_{suffix}") or f"name_{suffix}" in section:

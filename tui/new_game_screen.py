@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ..engine.core.settings import CommonSettings
-from ..engine.games import all_games, game_for_settings, get_game
+from ..engine.games import all_games, get_game
 from ..engine.games.dictionary.settings import GameSettings
 from ..models import FoundModel, ModelFileError
 from .actions import bindings
@@ -30,10 +30,10 @@ from .form_fields import (
     focus_first_error,
     show_error,
 )
-from .model_choices import models_to_pick
+from .model_choices import model_options, models_to_pick
 from .model_names import model_title
 from .players import SeatError, check_people, player_models
-from .form_memory import config_value, last_choices, with_config
+from .form_memory import config_value, form_start
 from .ui_state import remember_new_game
 
 # The Select value that stands for "no file given": the embedded default model.
@@ -57,26 +57,7 @@ class NewGameScreen(Screen[None]):
         super().__init__()
         self.config = config
         fresh = settings is None
-        if settings is None:
-            settings = last_choices()
-        self.game = game_for_settings(settings) if settings is not None else get_game(config.game)
-        if fresh and "game" in config.model_fields_set:
-            self.game = get_game(config.game)  # the config the person wrote wins over memory
-        # The form's fields start from a Dictionary Discovery game's settings; another game's
-        # players and seed carry over.
-        dictionary = config.game_settings(config.seed or 0, "dictionary")
-        assert isinstance(dictionary, GameSettings)
-        if isinstance(settings, GameSettings):
-            dictionary = settings
-        elif settings is not None:
-            players = tuple(
-                p.model_copy(update={"name": s.name, "model": s.model, "human": s.human})
-                for p, s in zip(dictionary.players, settings.players, strict=True)
-            )
-            dictionary = dictionary.model_copy(update={"players": players, "seed": settings.seed})
-        if fresh:
-            dictionary = with_config(dictionary, config)
-        self.settings = dictionary
+        self.game, self.settings = form_start(config, settings)
         # A game that could not start comes back here with its settings and the reason.
         self._error = error
         self._seed = "" if fresh and config.seed is None else str(self.settings.seed)
@@ -217,17 +198,7 @@ class NewGameScreen(Screen[None]):
         self.app.call_from_thread(self._offer_models, found)
 
     def _offer_models(self, found: list[FoundModel]) -> None:
-        options: list[tuple[Text, str]] = []
-        for model in found:
-            if model.info is None:
-                continue
-            value = EMBEDDED if model.source == "embedded" else str(model.path)
-            size = f"{model.info.size_bytes / 2**20:.0f} MiB"
-            # One name per model, as the panes and lists show it; a long one is cut, not
-            # wrapped, so the two players' columns stay aligned.
-            label = Text(f"{model_title(model.path)} ({model.source}, {size})", no_wrap=True,
-                         overflow="ellipsis")
-            options.append((label, value))
+        options = model_options(found, EMBEDDED)
         for suffix in "ab":
             select = self.query_one(f"#model-{suffix}", Select)
             path_input = self.query_one(f"#path-{suffix}", Input)
