@@ -339,7 +339,7 @@ async def test_the_panel_shows_items_values_and_proposals_only_once_both_are_in(
         play(master, NoSaver())
         panel.show(master.state)
         a, b = master.state.points
-        assert "Player A takes 1 books" in shown() and f"scores {a + b} / {a + b}" in shown()
+        assert "Player A takes 1 book, " in shown() and f"scores {a + b} / {a + b}" in shown()
         assert "success" in shown()
         # With a person in seat B, the partner's values are private.
         person = master.state.settings.players[1].model_copy(update={"human": True})

@@ -315,7 +315,9 @@ class GameScreen(Screen[None]):
         rounds = getattr(settings, "rounds", None)
         parts = [f"Round {round_}" + (f" of {rounds}" if rounds else ""), mode]
         rate = self._live.tokens_per_second
-        if self.person_turn.waiting:
+        if self.person_turn.waiting and self.person_turn.broken:
+            parts.append(f"your answer was refused ({self.person_turn.broken}): answer again")
+        elif self.person_turn.waiting:
             parts.append("your turn")
         elif self.mode in (Mode.PLAYING, Mode.STEPPING) and rate is not None:
             parts.append(f"{rate:.1f} tok/s")

@@ -37,6 +37,22 @@ from .update_form import UpdateForm
 FORMS = {("dealnodeal", "take"): "#proposal-form", ("dictionary", "update"): "#update-form"}
 
 
+# A model is cued to speak first with this alone; the JSON form it must answer an update in.
+SPEAK_FIRST = "..."
+JSON_FORM = "Answer only with JSON like"
+
+
+def for_a_person(game: str, step: str, question: str) -> str:
+    """What the game master asks, as a person reads it: a model's cue to open the talk says
+    so in words, and the JSON form of a model's update gives way to the form's own keys."""
+    if question.strip() == SPEAK_FIRST:
+        return "You speak first: write the opening message."
+    if (game, step) == ("dictionary", "update") and JSON_FORM in question:
+        kept = question[: question.index(JSON_FORM)].rstrip()
+        return f"{kept}\nAdd each word you learned as an entry, then send them with Done."
+    return question
+
+
 def _asked(post: Callable[[Notice], None], seat: int, request: GenerationRequest) -> None:
     post(PersonAsked(seat, request))
 
@@ -58,6 +74,8 @@ class PersonTurn(Vertical):
         # Whose answer is awaited, and for which step; None while no person is asked.
         self.seat: int | None = None
         self.step = ""
+        # The move rule the person's last answer broke, while they answer again.
+        self.broken: str | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="person-asked-scroll"):
@@ -79,12 +97,12 @@ class PersonTurn(Vertical):
     def ask(self, seat: int, step: str, request: GenerationRequest, broken: str | None) -> None:
         """Show what the game master asks, the move rules the person's answers broke on the
         way (so a re-prompt says why), and the one field that answers this step."""
-        self.seat, self.step = seat, step
+        self.seat, self.step, self.broken = seat, step, broken
         name = self.state.settings.players[seat].name
         asked = Text(f"{name}, your turn\n", style="bold")
         if broken:
             asked.append(f"Your answer broke a move rule ({broken}): answer again.\n", style="italic")
-        asked.append(request.messages[-1].content)
+        asked.append(for_a_person(self.game.name, step, request.messages[-1].content))
         rules = request.messages[0]
         if rules.role == "system":  # scrolled to below the question: the game's rules for you
             asked.append("\n\nYour rules\n", style="bold dim")
@@ -121,7 +139,7 @@ class PersonTurn(Vertical):
 
     def close(self) -> None:
         """The wait is over (answered, paused or quit): hide, and drop an answer not taken."""
-        self.seat = None
+        self.seat, self.broken = None, None
         self.display = False
         for session in self.sessions.values():
             try:
