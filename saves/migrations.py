@@ -268,6 +268,13 @@ def m004_game_ids_never_reused(db: Database) -> None:
     db.table("id_sequence").insert({"name": "games", "last": highest})
 
 
+@migrations()
+def m005_browser_sessions(db: Database) -> None:
+    """The browser session (`dictgame serve`) that started a game: a served study shows each
+    session its own games only. Empty for a game started anywhere else."""
+    db.table("games").add_column("session", str)
+
+
 def next_game_id(db: Database) -> int:
     """Take the next game id (inside the caller's transaction)."""
     db.execute(

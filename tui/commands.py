@@ -119,7 +119,11 @@ def command_list(args: argparse.Namespace, config: DictgameConfig) -> int:
     from .game_summary import COLUMNS, cells
 
     rows = [COLUMNS, *(cells(game) for game in games)]
-    widths = [max(len(row[n]) for row in rows) for n in range(len(COLUMNS) - 1)]
+    if any(game.session for game in games):  # a served study's: which browser started each
+        rows = [(*row[:-1], name, row[-1]) for row, name in zip(
+            rows, ["browser", *((game.session or "-")[:8] for game in games)], strict=True
+        )]
+    widths = [max(len(row[n]) for row in rows) for n in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[-1]]))
     return 0

@@ -179,7 +179,9 @@ class GameScreen(Screen[None]):
         self.dictgame.load_listener = None
         self.query_one("#loading").display = False
         if self.game_id is None:
-            self.game_id = self.dictgame.store.create_game(self.state.settings, self.game)
+            self.game_id = self.dictgame.store.create_game(
+                self.state.settings, self.game, session=self.dictgame.session
+            )
             self._lease = self.dictgame.store.acquire(self.game_id)
             self.dictgame.last_opened = self.game_id
         self.master = GameMaster(self.state, sessions, self.game)
