@@ -4,6 +4,8 @@ Deal shows every value once it is over, and the end's notice leaves the status l
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import test_tui_support as support
 from test_tui_person import deal_config, say, text_of, turn_of_person
 from test_tui_support import wait_until
@@ -83,3 +85,14 @@ async def test_the_end_notice_leaves_the_status_line_in_view(config: DictgameCon
             status = screen.query_one("#status-line").region
             for toast in screen.query(Toast):
                 assert not toast.region.overlaps(status), (size, toast.region, status)
+
+
+def test_headless_the_person_who_speaks_first_is_told_so(tmp_path: Path) -> None:
+    from test_person_seat import play
+
+    played = play("play", "--headless", "--seat-a", "human", "--rounds", "1", "--seed", "1",
+                  answers=["hello friend", '{"updates": []}'], db=tmp_path / "g.db")
+    assert played.returncode == 0, played.stderr
+    first = played.stdout.split("your turn ==")[1]
+    assert first.lstrip().startswith("You speak first: write the opening message.")
+    assert "\n...\n" not in played.stdout

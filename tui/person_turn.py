@@ -30,27 +30,12 @@ from ..engine.games.dealnodeal.rules import MESSAGE, PROPOSE, take_json
 from .actions import bindings
 from .game_modes import Notice, PersonAsked
 from .people import people
+from .person import for_a_person
 from .proposal_form import ProposalForm
 from .update_form import UpdateForm
 
 # The form that answers each step; a step not named here is answered with a message.
 FORMS = {("dealnodeal", "take"): "#proposal-form", ("dictionary", "update"): "#update-form"}
-
-
-# A model is cued to speak first with this alone; the JSON form it must answer an update in.
-SPEAK_FIRST = "..."
-JSON_FORM = "Answer only with JSON like"
-
-
-def for_a_person(game: str, step: str, question: str) -> str:
-    """What the game master asks, as a person reads it: a model's cue to open the talk says
-    so in words, and the JSON form of a model's update gives way to the form's own keys."""
-    if question.strip() == SPEAK_FIRST:
-        return "You speak first: write the opening message."
-    if (game, step) == ("dictionary", "update") and JSON_FORM in question:
-        kept = question[: question.index(JSON_FORM)].rstrip()
-        return f"{kept}\nAdd each word you learned as an entry, then send them with Done."
-    return question
 
 
 def _asked(post: Callable[[Notice], None], seat: int, request: GenerationRequest) -> None:
