@@ -3,6 +3,7 @@ in the config, a run's progress in a terminal, each run the way the person ran i
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -25,9 +26,9 @@ def test_a_save_file_in_a_folder_that_does_not_exist_is_refused_and_nothing_is_m
 
 
 def test_a_save_file_named_in_the_config_whose_folder_is_missing_names_the_config(
-    tmp_path: Path, isolated_locations: Path
+    tmp_path: Path,
 ) -> None:
-    (isolated_locations / "config.toml").write_text(f'db = "{tmp_path / "nowhere" / "g.db"}"\n')
+    Path(os.environ["DICTGAME_CONFIG"]).write_text(f'db = "{tmp_path / "nowhere" / "g.db"}"\n')
     assert_clean_failure(dictgame("list"), "Config file", "nowhere", "does not exist")
     assert not (tmp_path / "nowhere").exists()
 
