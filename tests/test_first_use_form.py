@@ -151,3 +151,22 @@ async def test_the_forms_model_list_offers_the_models_fine_tuned_from_the_runs_s
         await wait_until(pilot, lambda: len(select._options) > 2)
         labels = {str(value): str(label) for label, value in select._options}
         assert labels[str(tuned.resolve())].startswith("run-1-above_avg (fine-tuned, ")
+
+
+async def test_the_form_says_when_the_instance_sets_what_the_config_asked(
+    config: DictgameConfig,
+) -> None:
+    turns = config.model_copy(update={"games": {"firstlast": {"turns": 9, "temperature": 0.2}}})
+    app = DictgameApp(turns, backend=ScriptedBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, app)
+        await choose_game(pilot, app, "First and Last")
+        assert text(form.query_one("#config-note", Static)) == (
+            "Used from your config: temperature = 0.2; this instance sets its own turns"
+        )
+        assert form.query_one("#temperature", Input).value == "0.2"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
+        settings = app.screen.state.settings  # type: ignore[attr-defined]
+        instance = get_game("firstlast").experiments(0)[0].instances[0]
+        assert (settings.turns, settings.temperature) == (instance["turns"], 0.2)

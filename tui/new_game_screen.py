@@ -234,23 +234,36 @@ class NewGameScreen(Screen[None]):
                 select.set_options(experiments)
                 if experiments:
                     select.value = experiments[0][1]
-        self._show_config(name)
-        self._show_game_seats()
-
-    def _show_config(self, name: str) -> None:
-        """What the config sets for this game is used, over the form's remembered choices:
-        the form says so, and shows the config's temperature."""
+        self._instance_chosen()
         section = self.config.games.get(name, {})
-        note = self.query_one("#config-note", Static)
-        note.update(Text("Used from your config: " + ", ".join(
-            f"{key} = {config_value(value)}" for key, value in section.items()
-        )))
-        note.display = bool(section)
         if "temperature" in section:
             self.query_one("#temperature", Input).value = str(section["temperature"])
 
     @on(Select.Changed, "#experiment")
     @on(Input.Changed, "#instance")
+    def _instance_chosen(self) -> None:
+        self._show_config()
+        self._show_game_seats()
+
+    def _show_config(self) -> None:
+        """What the config sets for this game is used, over the form's remembered choices,
+        but for what the chosen instance sets itself (First and Last's turns, say): the form
+        says which."""
+        section = self.config.games.get(self.game.name, {})
+        try:
+            instance = self._instance() if self.game.name != "dictionary" else {}
+        except ValidationError:
+            instance = {}
+        used = [f"{key} = {config_value(v)}" for key, v in section.items() if key not in instance]
+        lost = [key for key in section if key in instance]
+        text = f"Used from your config: {', '.join(used)}" if used else ""
+        if lost:
+            text += "; " if text else ""
+            text += f"this instance sets its own {', '.join(lost)}"
+        note = self.query_one("#config-note", Static)
+        note.update(Text(text))
+        note.display = bool(text)
+
     def _show_game_seats(self) -> None:
         """A seat the game plays itself takes no name or model from the form: the form
         shows who plays it instead of fields that would be ignored."""
