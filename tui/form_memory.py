@@ -83,6 +83,17 @@ _SEAT_SETTINGS = {
 }
 
 
+def config_note(section: dict[str, Any], instance: dict[str, Any]) -> str:
+    """What the form says of a game's config section: the settings used, and those the
+    chosen instance sets itself (empty: the config sets nothing for the game)."""
+    used = [f"{key} = {config_value(v)}" for key, v in section.items() if key not in instance]
+    lost = [key for key in section if key in instance]
+    text = f"Used from your config: {', '.join(used)}" if used else ""
+    if lost:
+        text += ("; " if text else "") + f"this instance sets its own {', '.join(lost)}"
+    return text
+
+
 def config_value(value: object) -> str:
     """A config value as the config file writes it."""
     if isinstance(value, bool):

@@ -33,7 +33,7 @@ from .form_fields import (
 from .model_choices import model_options, models_to_pick
 from .model_names import model_title
 from .players import SeatError, check_people, player_models
-from .form_memory import config_value, form_start
+from .form_memory import config_note, form_start
 from .ui_state import remember_new_game
 
 # The Select value that stands for "no file given": the embedded default model.
@@ -249,17 +249,11 @@ class NewGameScreen(Screen[None]):
         """What the config sets for this game is used, over the form's remembered choices,
         but for what the chosen instance sets itself (First and Last's turns, say): the form
         says which."""
-        section = self.config.games.get(self.game.name, {})
         try:
             instance = self._instance() if self.game.name != "dictionary" else {}
         except ValidationError:
             instance = {}
-        used = [f"{key} = {config_value(v)}" for key, v in section.items() if key not in instance]
-        lost = [key for key in section if key in instance]
-        text = f"Used from your config: {', '.join(used)}" if used else ""
-        if lost:
-            text += "; " if text else ""
-            text += f"this instance sets its own {', '.join(lost)}"
+        text = config_note(self.config.games.get(self.game.name, {}), instance)
         note = self.query_one("#config-note", Static)
         note.update(Text(text))
         note.display = bool(text)
