@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..engine.core.settings import CommonSettings
 from ..engine.core.game import Game
+from ..engine.core.settings import CommonSettings
 from ..engine.games import UnknownGame, game_for_settings, get_game
 from ..engine.games.dictionary.settings import GameSettings
 from .config import DictgameConfig

@@ -30,10 +30,10 @@ from .form_fields import (
     focus_first_error,
     show_error,
 )
+from .form_memory import config_note, form_start
 from .model_choices import model_options, models_to_pick
 from .model_names import model_title
 from .players import SeatError, check_people, player_models
-from .form_memory import config_note, form_start
 from .ui_state import remember_new_game
 
 # The Select value that stands for "no file given": the embedded default model.

@@ -18,7 +18,6 @@ from ..engine.backend import (
 )
 from ..engine.core.human import HumanSession
 
-
 # A model is cued to speak first with this alone; the JSON form it must answer an update in.
 SPEAK_FIRST = "..."
 JSON_FORM = "Answer only with JSON like"

@@ -15,8 +15,6 @@ from typing import Any
 from ..engine.core.finetune import FILTERS
 from ..engine.tuning import FinetuneError, require_extra
 from .config import DictgameConfig
-from .model_choices import tuned_folder
-from .ui_state import remember_tuned_model
 from .finetune_commands import (
     add_training_flags,
     check_finetune,
@@ -26,6 +24,9 @@ from .finetune_commands import (
     training_record,
     write_jsonl,
 )
+from .model_choices import tuned_folder
+from .ui_state import remember_tuned_model
+
 
 def training_defaults() -> argparse.Namespace:
     """The training flags' defaults, as `dictgame finetune` takes them."""
