@@ -2,6 +2,7 @@
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,9 @@ class FoundModel:
     info: ModelInfo | None
     path: Path
     error: str | None
-    source: str  # "embedded", "dictgame models folder", "./models", "Hugging Face cache", "LM Studio"
+    # "embedded", "dictgame models folder", "./models", "Hugging Face cache", "LM Studio",
+    # "fine-tuned"
+    source: str
 
 
 def huggingface_hub_cache() -> Path:
@@ -101,8 +104,11 @@ def _found(path: Path, source: str) -> FoundModel | None:
     return FoundModel(info=info, path=path, error=None, source=source)
 
 
-def find_models(search_dirs: list[Path], include_embedded: bool = True) -> list[FoundModel]:
-    """Every model the player can pick: the embedded one first, then each folder's in order.
+def find_models(
+    search_dirs: list[Path], include_embedded: bool = True, tuned: Sequence[Path] = ()
+) -> list[FoundModel]:
+    """Every model the player can pick: the embedded one first, then each folder's in order,
+    then the fine-tuned files dictgame wrote outside those folders (`tuned`).
 
     A file reached twice (symlinks, overlapping folders) is listed once, under its first path.
     """
@@ -129,6 +135,11 @@ def find_models(search_dirs: list[Path], include_embedded: bool = True) -> list[
                 continue
             seen.add(resolved)
             if model := _found(path, source):
+                found.append(model)
+    for path in tuned:
+        if path.resolve() not in seen and path.is_file():
+            seen.add(path.resolve())
+            if model := _found(path, "fine-tuned"):
                 found.append(model)
     return found
 

@@ -299,6 +299,13 @@ def m005_seat_players(db: Database) -> None:
         )
 
 
+@migrations()
+def m006_browser_sessions(db: Database) -> None:
+    """The browser session (`dictgame serve`) that started a game: a served study shows each
+    session its own games only. Empty for a game started anywhere else."""
+    db.table("games").add_column("session", str)
+
+
 def next_game_id(db: Database) -> int:
     """Take the next game id (inside the caller's transaction)."""
     db.execute(

@@ -94,8 +94,10 @@ class GameStore:
         game: Game[Any] | None = None,
         instance: dict[str, Any] | None = None,
         episode: EpisodeRow | None = None,
+        session: str | None = None,
     ) -> int:
-        """Store a new game (and, for a run, make it the game of `episode`, atomically)."""
+        """Store a new game (and, for a run, make it the game of `episode`, atomically);
+        `session`: the browser session that started it, if one did."""
         game = game or game_for_settings(settings)
         now = _now()
         with self._lock, self._transaction():
@@ -114,6 +116,7 @@ class GameStore:
                         "seed": settings.seed,
                         "rounds": int(getattr(settings, "rounds", 1)),
                         "moves_played": 0,
+                        "session": session,
                     }
                 )
                 .last_pk
@@ -262,10 +265,11 @@ class GameStore:
         with self._lock:
             return dict(json.loads(self._game_row(game_id)["instance_json"]))
 
-    def list_games(self) -> list[GameSummary]:
-        """Saved games, the most recently played first."""
+    def list_games(self, session: str | None = None) -> list[GameSummary]:
+        """Saved games, the most recently played first: every game, or only those the
+        browser session `session` started."""
         with self._lock:
-            return list_games(self._db)
+            return list_games(self._db, session)
 
     def events(self, game_id: int) -> list[dict[str, Any]]:
         """The journal of a game in the order it was written, for exports."""

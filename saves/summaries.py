@@ -34,6 +34,8 @@ class GameSummary(BaseModel):
     rounds: int
     created: datetime
     updated: datetime
+    # The browser session (`dictgame serve`) that started the game; None: started elsewhere.
+    session: str | None = None
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -42,9 +44,14 @@ class GameSummary(BaseModel):
 
 
 
-def list_games(db: Database) -> list[GameSummary]:
-    """Saved games, the most recently played first."""
-    games = list(db.query("select * from games order by updated desc, id desc"))
+def list_games(db: Database, session: str | None = None) -> list[GameSummary]:
+    """Saved games, the most recently played first (only a browser session's, if given)."""
+    if session is None:
+        games = list(db.query("select * from games order by updated desc, id desc"))
+    else:
+        games = list(db.query(
+            "select * from games where session = ? order by updated desc, id desc", [session]
+        ))
     players: dict[int, list[dict[str, Any]]] = {}
     for row in db.query("select * from players order by game_id, seat"):
         players.setdefault(row["game_id"], []).append(row)
@@ -66,6 +73,7 @@ def list_games(db: Database) -> list[GameSummary]:
             rounds=game["rounds"],
             created=game["created"],
             updated=game["updated"],
+            session=game["session"],
         )
         for game in games
     ]

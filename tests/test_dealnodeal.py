@@ -68,8 +68,8 @@ def test_a_proposal_is_read_from_json_or_from_a_persons_words() -> None:
     assert parse_take('{"books": 1, "hats": 0, "balls": 2}', counts) == ((1, 0, 2), None)
     assert parse_take("(0 books, 2 hats, 3 balls)", counts) == ((0, 2, 3), None)
     assert parse_take("1 1 1", counts) == ((1, 1, 1), None)
-    assert parse_take('{"books": 2, "hats": 0, "balls": 0}', counts) == (None, "you can take 0 to 1 books, not 2")
-    assert parse_take("-1 0 0", counts)[1] == "you can take 0 to 1 books, not -1"
+    assert parse_take('{"books": 2, "hats": 0, "balls": 0}', counts) == (None, "you can take 0 to 1 book, not 2")
+    assert parse_take("-1 0 0", counts)[1] == "you can take 0 to 1 book, not -1"
     assert parse_take("all of them", counts)[1] == "a proposal needs three counts: books, hats and balls"
     assert parse_take('{"books": 1.5, "hats": 0, "balls": 0}', counts)[1] is not None
 
@@ -339,7 +339,7 @@ async def test_the_panel_shows_items_values_and_proposals_only_once_both_are_in(
         play(master, NoSaver())
         panel.show(master.state)
         a, b = master.state.points
-        assert "Player A takes 1 books" in shown() and f"scores {a + b} / {a + b}" in shown()
+        assert "Player A takes 1 book, " in shown() and f"scores {a + b} / {a + b}" in shown()
         assert "success" in shown()
         # With a person in seat B, the partner's values are private.
         person = master.state.settings.players[1].model_copy(update={"human": True})

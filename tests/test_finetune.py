@@ -27,7 +27,10 @@ STEPS = ("--steps", "2", "--lr", "1e-3", "--threads", "2")
 
 
 def isolated(folder: Path) -> dict[str, str]:
-    return {"DICTGAME_DATA_DIR": str(folder / "data"), "DICTGAME_CONFIG": str(folder / "config.toml"),
+    config = folder / "settings" / "config.toml"
+    config.parent.mkdir(exist_ok=True)
+    config.touch()  # a config file DICTGAME_CONFIG names must exist
+    return {"DICTGAME_DATA_DIR": str(folder / "data"), "DICTGAME_CONFIG": str(config),
             "DICTGAME_LOG_DIR": str(folder / "logs")}
 
 

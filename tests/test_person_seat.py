@@ -43,7 +43,7 @@ def test_a_person_negotiates_a_deal_with_a_model(tmp_path: Path) -> None:
     assert "    ! move rule: a reply must start with [message] or [propose]" in out
     assert "Player B has made a private proposal. Now make yours." in out
     assert "Game 1 finished after" in out
-    assert "Outcome: success: deal: Player A takes (3 books, 1 hats, 1 balls)" in out
+    assert "Outcome: success: deal: Player A takes (3 books, 1 hat, 1 ball)" in out
     game = record(db)
     assert game["settings"]["players"][0]["human"] is True
     assert [(m["seat"], m["kind"]) for m in game["moves"]] == [
@@ -66,7 +66,7 @@ def test_a_models_proposal_is_not_shown_to_the_person_before_theirs(tmp_path: Pa
     assert "[round 2] Player A: (a private proposal)" in played
     # A's proposal shows only in the report, after B's.
     assert '{"books": 1, "hats": 0, "balls": 1}' not in played
-    assert "Player A: values book 2, hat 0, ball 4; proposed (1 books, 0 hats, 1 balls)" in report
+    assert "Player A: values book 2, hat 0, ball 4; proposed (1 book, 0 hats, 1 ball)" in report
     assert [m["kind"] for m in record(db)["moves"]][-2:] == ["take", "take"]
 
 

@@ -85,9 +85,9 @@ def test_beyond_loopback_nothing_is_served_without_the_printed_token(tmp_path: P
             assert status_of(base + path) == 403, path
         with urllib.request.urlopen(address) as page:
             assert page.status == 200
-            cookie = page.headers["Set-Cookie"]
+            port = base.rsplit(":", 1)[1]
+            cookie = next(c for c in page.headers.get_all("Set-Cookie") if "_token_" in c)
             body = page.read().decode()
-        port = base.rsplit(":", 1)[1]
         assert f"dictgame_token_{port}={token}" in cookie and "HttpOnly" in cookie
         assert 'data-session-websocket-url="ws://127.0.0.2:' in body
         # The cookie the page set opens the rest, as the browser's websocket and scripts send it.
@@ -202,3 +202,110 @@ def test_a_person_plays_a_seat_in_a_browser_and_sees_the_model_answer(tmp_path: 
             assert mine in screen()
         finally:
             browser.close()
+
+
+def test_each_browser_gets_a_session_cookie_of_its_own_once(tmp_path: Path) -> None:
+    with serving("--db", str(tmp_path / "games.db")) as address:
+        port = address.rsplit(":", 1)[1].strip("/")
+        sessions = []
+        for _ in range(2):
+            with urllib.request.urlopen(address) as page:
+                (cookie,) = [c for c in page.headers.get_all("Set-Cookie") if "_session_" in c]
+            assert cookie.startswith(f"dictgame_session_{port}=") and "HttpOnly" in cookie
+            sessions.append(cookie.split(";")[0])
+        assert sessions[0] != sessions[1]
+        with urllib.request.urlopen(urllib.request.Request(address, headers={"Cookie": sessions[0]})) as page:
+            assert not page.headers.get_all("Set-Cookie")  # a known browser keeps its session
+
+
+async def test_a_browser_sessions_app_shows_only_its_own_games_and_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_tui_support import wait_until
+    from textual.widgets import DataTable, Input
+
+    from dictgame.engine.scripted import ScriptedBackend
+    from dictgame.tui.app import DictgameApp
+    from dictgame.tui.config import DictgameConfig
+    from dictgame.tui.game_screen import GameScreen
+    from dictgame.tui.new_game_screen import NewGameScreen
+    from dictgame.tui.ui_state import remember_new_game
+
+    config = DictgameConfig(db=tmp_path / "games.db", backend="scripted", seed=7,
+                            games={"dictionary": {"rounds": 1}})
+    host = config.game_settings(1).model_copy(
+        update={"players": tuple(p.model_copy(update={"name": "Hostname"})
+                                 for p in config.game_settings(1).players)})
+    remember_new_game("dictionary", host.model_dump(mode="json"))  # the host's last choices
+    with GameStore.open(config.db) as store:
+        hosts = store.create_game(config.game_settings(1))
+        others = store.create_game(config.game_settings(2), session="another-browser-session")
+    monkeypatch.setenv("DICTGAME_SESSION", "this-browser-session-1")
+    app = DictgameApp(config, backend=ScriptedBackend())
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert not app.screen.query_one("#games", DataTable).row_count
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewGameScreen))
+        assert app.screen.query_one("#name-a", Input).value != "Hostname"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
+        mine = app.screen.game_id  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        table = app.screen.query_one("#games", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        assert [str(key.value) for key in table.rows] == [str(mine)]
+    with GameStore.open(config.db) as store:  # the host sees every game
+        assert {g.id for g in store.list_games()} == {hosts, others, mine}
+    monkeypatch.setenv("DICTGAME_SHARED", "1")  # serve --share
+    app = DictgameApp(config, backend=ScriptedBackend())
+    async with app.run_test(size=(120, 40)):
+        assert app.screen.query_one("#games", DataTable).row_count == 3
+
+
+def test_participants_in_two_browsers_see_only_their_own_games(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "the browser test needs Debian's chromium: apt-get install chromium"
+    db = tmp_path / "games.db"
+    config = tmp_path / "study.toml"
+    config.write_text('backend = "scripted"\n[games.dictionary]\nrounds = 1\n')
+    with serving("--db", str(db), "--config", str(config)) as address, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            pages = []
+            for _ in range(2):  # two participants: two browsers, each with its own cookies
+                page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+                page.add_init_script(KEEP_THE_SCREEN)
+                pages.append(page)
+
+            def screen(page: object) -> str:
+                text = "".join(page.evaluate("window.screenText"))  # type: ignore[attr-defined]
+                return ESCAPE_SEQUENCE.sub("", text)
+
+            first, second = pages
+            first.goto(address)
+            wait_for("saved games screen", lambda: "No saved games yet" in screen(first), 60)
+            first.focus(".xterm-helper-textarea")
+            first.keyboard.press("n")
+            wait_for("new-game form", lambda: "Start game" in screen(first), 30)
+            first.keyboard.press("Control+s")
+
+            def stored() -> list[object]:
+                with GameStore.open(db) as store:
+                    return list(store.list_games())
+
+            wait_for("the first participant's game", lambda: bool(stored()), 60)
+            second.goto(address)
+            wait_for("saved games screen", lambda: "No saved games yet" in screen(second), 60)
+            first.reload()
+            wait_for("the first participant's list", lambda: "Dictionary" in screen(first)
+                     or "dictionary" in screen(first), 60)
+        finally:
+            browser.close()
+    (game,) = stored()
+    listed = subprocess.run([sys.executable, "-m", "dictgame.tui", "list", "--db", str(db)],
+                            capture_output=True, text=True, timeout=60)
+    header, row = listed.stdout.splitlines()
+    assert game.session is not None  # type: ignore[attr-defined]
+    assert "browser" in header.split(), listed.stdout
+    assert game.session[:8] in row.split()  # type: ignore[attr-defined]

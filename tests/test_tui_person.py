@@ -114,11 +114,9 @@ async def test_a_person_may_not_take_a_seat_the_game_plays_itself(config: Dictga
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(app.screen, NewGameScreen))
         form = app.screen
-        await choose(pilot, form.query_one("#model-b", Select), PERSON_LABEL)
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: form.query_one("#model-b-error").display)
-        assert "played by the game itself" in str(form.query_one("#model-b-error", Static).render())
-        assert app.screen is form
+        # The guest's seat offers no model (nor "You"): the form says who plays it.
+        assert not form.query_one("#model-b", Select).region
+        assert "Played by the game itself" in str(form.query_one("#game-seat-b", Static).render())
 
 
 async def test_bad_proposal_counts_are_refused_and_a_models_proposal_stays_hidden(

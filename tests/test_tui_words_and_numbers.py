@@ -180,6 +180,8 @@ async def test_the_form_shows_models_under_the_one_name(tmp_path: Path) -> None:
 
 
 async def test_the_new_game_form_remembers_the_last_games_choices(config: DictgameConfig) -> None:
+    # What the config sets wins over the form's memory (test_first_use_form): none of it here.
+    config = config.model_copy(update={"games": {}})
     app = DictgameApp(config, backend=ScriptedBackend())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n")

@@ -50,7 +50,9 @@ def test_a_one_round_game_reads_in_the_singular(tmp_path: Path) -> None:
         ("export", "42"),
         ("play", "--headless", "--model", "/nowhere/model.gguf"),
         ("play", "--headless", "--rounds", "0"),
-        ("list", "--config", "/nowhere/but/then/it-is-ignored.toml", "--db", "/dev/null/x.db"),
+        ("list", "--db", "/dev/null/x.db"),
+        ("list", "--db", "/nowhere/x.db"),
+        ("list", "--config", "/nowhere/config.toml"),
     ],
 )
 def test_an_error_is_one_sentence(tmp_path: Path, args: tuple[str, ...]) -> None:

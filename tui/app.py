@@ -21,6 +21,7 @@ from ..engine.core.settings import CommonSettings
 from ..engine.games import game_for_settings
 from ..engine.words import sentence
 from ..saves import DamagedGame, GameNotFound, GameStore, SaveFileError
+from . import locations
 from .actions import bindings
 from .config import DictgameConfig
 from .control_filter import DropControlCharacters
@@ -56,6 +57,9 @@ class DictgameApp(App[None]):
         super().__init__()
         self.config = config
         self.store = GameStore.open(config.db.expanduser())
+        # Served to a browser: the session whose games this app shows and starts.
+        self.session = locations.browser_session()
+        self.sees_every_game = self.session is None or locations.games_shared()
         self._new_game = new_game
         self._resume_game = resume_game
         self._backend = Players(config, local=backend) if backend is not None else None

@@ -84,14 +84,14 @@ def _seat_flags() -> argparse.ArgumentParser:
 
 def _game_flags() -> argparse.ArgumentParser:
     game = argparse.ArgumentParser(add_help=False)
-    game.add_argument("--rounds", type=int, help="rounds to play (a round is a message from each)")
+    game.add_argument("--rounds", type=int, help="Dictionary Discovery: rounds to play (a round is a message from each)")
     game.add_argument("--lang-a", help="Dictionary Discovery: the first player's language")
     game.add_argument("--lang-b", help="Dictionary Discovery: the second player's language")
     game.add_argument("--name-a", help="the first player's name")
     game.add_argument("--name-b", help="the second player's name")
-    game.add_argument("--words-per-message", type=int, help="word limit of a message")
+    game.add_argument("--words-per-message", type=int, help="Dictionary Discovery: word limit of a message")
     game.add_argument("--temperature", type=float, help="sampling temperature")
-    game.add_argument("--opening", help="the first player's first message")
+    game.add_argument("--opening", help="Dictionary Discovery: the first player's first message")
     game.add_argument("--mode", choices=["free", "scenes", "invented"], help="Dictionary Discovery: free talk, or name and guess things of shared scenes in real or invented languages")
     game.add_argument(
         "--memory", action="store_true", default=None,

@@ -121,7 +121,11 @@ def command_list(args: argparse.Namespace, config: DictgameConfig) -> int:
     from .game_summary import COLUMNS, cells
 
     rows = [COLUMNS, *(cells(game) for game in games)]
-    widths = [max(len(row[n]) for row in rows) for n in range(len(COLUMNS) - 1)]
+    if any(game.session for game in games):  # a served study's: which browser started each
+        rows = [(*row[:-1], name, row[-1]) for row, name in zip(
+            rows, ["browser", *((game.session or "-")[:8] for game in games)], strict=True
+        )]
+    widths = [max(len(row[n]) for row in rows) for n in range(len(rows[0]) - 1)]
     for row in rows:
         print("  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[-1]]))
     return 0
@@ -146,11 +150,11 @@ def command_delete(args: argparse.Namespace, config: DictgameConfig) -> int:
 
 
 def command_models(args: argparse.Namespace, config: DictgameConfig) -> int:
-    from ..models import default_search_dirs, embedded_model_path, find_models
-    from . import locations
+    from ..models import embedded_model_path
+    from .model_choices import models_to_pick
     from .model_names import model_title
 
-    found = find_models(default_search_dirs(locations.models_dir()))
+    found = models_to_pick(config)
     default = (config.model.expanduser() if config.model else embedded_model_path()).resolve()
     width = max([len("name"), *(len(model_title(m.path)) for m in found)])
     print(f"  {'name':<{width}} {'arch':<10} {'size':>8} {'quant':<8} {'context':>8} {'chat':<5} path")

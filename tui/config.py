@@ -15,9 +15,11 @@ the single source of their bounds:
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import tomllib
+from collections.abc import Iterable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -247,6 +249,10 @@ def load_config(config_file: Path | None = None, **overrides: Any) -> DictgameCo
     `overrides` are command-line flags: top-level names, or `games` sections.
     """
     path = config_file or locations.config_file()
+    named = config_file is not None or bool(os.environ.get("DICTGAME_CONFIG"))
+    if named and not path.exists():
+        given_by = "--config" if config_file is not None else "DICTGAME_CONFIG"
+        raise ConfigError(f"config file {path} (from {given_by}) does not exist; check the path")
     if path.exists():
         try:
             tomllib.loads(path.read_text("utf-8"))
@@ -263,7 +269,20 @@ def load_config(config_file: Path | None = None, **overrides: Any) -> DictgameCo
     finally:
         _config_file.reset(token)
     _check_games(config, path, given)
+    _check_db_folder(config, path, given)
     return config
+
+
+def _check_db_folder(config: DictgameConfig, path: Path, given: dict[str, Any]) -> None:
+    """A save file the person named goes in a folder that exists: a mistyped path would
+    otherwise make folders and show an empty list as if the games were gone."""
+    db = config.db.expanduser()
+    if db == locations.default_db_path() or db.parent.is_dir():
+        return
+    raise ConfigError(
+        f"{_origin('db', path, given)}: cannot use save file {db}: its folder {db.parent} "
+        "does not exist; create it first or give another path"
+    )
 
 
 def _check_games(config: DictgameConfig, path: Path, given: dict[str, Any]) -> None:
@@ -283,7 +302,13 @@ def _check_games(config: DictgameConfig, path: Path, given: dict[str, Any]) -> N
                 raise ConfigError(f"games.{name}: {problem}") from None
             field = ".".join(str(part) for part in first["loc"])
             where = f"games.{name}.{field}"
-            raise ConfigError(f"{_origin(where, path, given)}: {where}: {first['msg']}") from None
+            problem = first["msg"]
+            if first["type"] == "extra_forbidden":
+                game = get_game(name)
+                problem = f"{game.title} has no setting {field!r}; " + _suggestion(
+                    field, _game_setting_names(name)
+                )
+            raise ConfigError(f"{_origin(where, path, given)}: {where}: {problem}") from None
         except (TypeError, ValueError, KeyError) as error:
             where = f"games.{name}"
             raise ConfigError(f"{_origin(where, path, given)}: {where}: {error}") from None
@@ -313,6 +338,28 @@ def _describe(error: ValidationError, path: Path, given: dict[str, object]) -> s
     """One line: which setting, where it came from, what is wrong with it."""
     first = error.errors()[0]
     name = ".".join(str(part) for part in first["loc"]) or "?"
-    problem = "unknown setting (a typo?)" if first["type"] == "extra_forbidden" else first["msg"]
-    problem = problem.removeprefix("Value error, ")
+    problem = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        *section, key = (str(part) for part in first["loc"])
+        model: type[BaseModel] = DictgameConfig
+        for part in section:  # runtime, server, ui: a section of its own
+            annotation = model.model_fields[part].annotation
+            model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else model
+        problem = "unknown setting; " + _suggestion(key, model.model_fields)
     return f"{_origin(name, path, dict(given))}: {name}: {problem}"
+
+
+def _game_setting_names(name: str) -> list[str]:
+    """The settings a game's section takes: its settings model's (but the players, set by
+    the top-level names and models), and Dictionary Discovery's per-seat languages and names."""
+    names = [key for key in get_game(name).settings_type.model_fields if key != "players"]
+    if name == "dictionary":
+        names += ["lang_a", "lang_b", "name_a", "name_b"]
+    return names
+
+
+def _suggestion(key: str, known: Iterable[str]) -> str:
+    """The nearest known name to a mistyped one, or the known names when none is near."""
+    names = sorted(known)
+    close = difflib.get_close_matches(key, names, n=1)
+    return f"did you mean {close[0]}?" if close else f"the settings are {', '.join(names)}"

@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..engine.words import plural
 from .config import DictgameConfig
 from .signals import stopped
+from .ui_state import remember_tuned_model
 
 EXIT_BAD_INPUT = 2
 
@@ -91,6 +93,7 @@ def run_finetune(
     print(f"Fine-tuning {base.name} on {data.name} (loading the model for training)", flush=True)
     started = time.monotonic()
     finetune(data, base, out, hyper, record, step_printer(sys.stdout), threads=threads)
+    remember_tuned_model(out)  # offered by `dictgame models` and the new-game form
     size = out.stat().st_size / 2**20
     print(f"Written {out} ({size:.0f} MiB) in {clock(time.monotonic() - started)}", flush=True)
 
@@ -146,7 +149,7 @@ def command_finetune_data(args: argparse.Namespace, config: DictgameConfig) -> i
     except FinetuneDataError as error:
         print(f"dictgame: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"{kept} examples from {played} games ({args.filter}) written to {args.out}")
+    print(f"{plural(kept, 'example')} from {plural(played, 'game')} ({args.filter}) written to {args.out}")
     note_unfinished(config, args.run_ids)
     return 0
 

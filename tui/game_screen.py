@@ -183,7 +183,9 @@ class GameScreen(Screen[None]):
         self.dictgame.load_listener = None
         self.query_one("#loading").display = False
         if self.game_id is None:
-            self.game_id = self.dictgame.store.create_game(self.state.settings, self.game)
+            self.game_id = self.dictgame.store.create_game(
+                self.state.settings, self.game, session=self.dictgame.session
+            )
             self._lease = self.dictgame.store.acquire(self.game_id)
             self.dictgame.last_opened = self.game_id
         self.master = GameMaster(self.state, sessions, self.game)
@@ -322,7 +324,9 @@ class GameScreen(Screen[None]):
         rounds = getattr(settings, "rounds", None)
         parts = [f"Round {round_}" + (f" of {rounds}" if rounds else ""), mode]
         rate = self._live.tokens_per_second
-        if self.person_turn.waiting:
+        if self.person_turn.waiting and self.person_turn.broken:
+            parts.append(f"your answer was refused ({self.person_turn.broken}): answer again")
+        elif self.person_turn.waiting:
             parts.append("your turn")
         elif self.mode in (Mode.PLAYING, Mode.STEPPING) and rate is not None:
             parts.append(f"{rate:.1f} tok/s")

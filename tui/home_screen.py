@@ -63,7 +63,9 @@ class HomeScreen(Screen[None]):
         self.refresh_games()
 
     def refresh_games(self) -> None:
-        games = self.dictgame.store.list_games()
+        games = self.dictgame.store.list_games(
+            None if self.dictgame.sees_every_game else self.dictgame.session
+        )
         table = self.query_one("#games", DataTable)
         # The game the person last opened, else the row the cursor was on.
         selected = self.dictgame.last_opened or self.selected_game

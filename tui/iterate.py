@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..engine.words import plural
 from .config import DictgameConfig
 from .finetune_commands import hyper_from, run_finetune, write_examples
 from .iterate_table import Evaluation, evaluation, table_text
@@ -118,7 +119,7 @@ def command_iterate(args: argparse.Namespace, config: DictgameConfig) -> int:
                           "from, so the loop stops here. --filter all trains on every game.")
                     print(table_text(rows))
                     return 1
-                print(f"{kept} examples ({args.filter}) written to {data}", flush=True)
+                print(f"{plural(kept, 'example')} ({args.filter}) written to {data}", flush=True)
                 record: dict[str, str | int | float] = {
                     "data": str(data.resolve()), "filter": args.filter, "iteration": iteration + 1,
                     "selfplay_run": run_id,

@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine.words import plural
+
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -80,7 +82,7 @@ def table_text(rows: list[Evaluation]) -> str:
     headers = ("iteration", "model", "games", *rows[0].headers, "trained on")
     body = [
         [str(r.iteration), r.model, str(r.games), *r.figures,
-         "-" if r.examples is None else f"{r.examples} examples"]
+         "-" if r.examples is None else plural(r.examples, "example")]
         for r in rows
     ]
     widths = [max(len(c) for c in column) for column in zip(headers, *body)]

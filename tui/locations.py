@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import platformdirs
@@ -38,8 +39,25 @@ def log_file() -> Path:
     return _overridable("DICTGAME_LOG_DIR", platformdirs.user_log_path(APP_NAME)) / "dictgame.log"
 
 
+def browser_session() -> str | None:
+    """The browser session this app serves (`dictgame serve` names it in DICTGAME_SESSION);
+    None in a terminal."""
+    session = os.environ.get("DICTGAME_SESSION", "")
+    return session if re.fullmatch(r"[A-Za-z0-9_-]{8,64}", session) else None
+
+
+def games_shared() -> bool:
+    """Whether browser sessions see every saved game (`dictgame serve --share`), not only
+    the games each started."""
+    return os.environ.get("DICTGAME_SHARED") == "1"
+
+
 def ui_state_file() -> Path:
-    """What the UI remembers between runs (the chosen theme); not the user's config file."""
+    """What the UI remembers between runs (the chosen theme); not the user's config file.
+    A browser session remembers its own, apart from the host's."""
+    session = browser_session()
+    if session is not None:
+        return data_dir() / "sessions" / f"{session}.json"
     return data_dir() / "ui-state.json"
 
 

@@ -15,10 +15,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ..engine.core.settings import CommonSettings
-from ..engine.games import UnknownGame, all_games, game_for_settings, get_game
+from ..engine.games import all_games, get_game
 from ..engine.games.dictionary.settings import GameSettings
-from ..models import FoundModel, ModelFileError, default_search_dirs, find_models
-from . import locations
+from ..models import FoundModel, ModelFileError
 from .actions import bindings
 from .config import DictgameConfig, with_people
 from .footer import FittingFooter
@@ -31,9 +30,11 @@ from .form_fields import (
     focus_first_error,
     show_error,
 )
+from .form_memory import config_note, form_start
+from .model_choices import model_options, models_to_pick
 from .model_names import model_title
 from .players import SeatError, check_people, player_models
-from .ui_state import remember_new_game, remembered_new_game
+from .ui_state import remember_new_game
 
 # The Select value that stands for "no file given": the embedded default model.
 EMBEDDED = ""
@@ -56,22 +57,7 @@ class NewGameScreen(Screen[None]):
         super().__init__()
         self.config = config
         fresh = settings is None
-        if settings is None:
-            settings = _last_choices()
-        self.game = game_for_settings(settings) if settings is not None else get_game(config.game)
-        # The form's fields start from a Dictionary Discovery game's settings; another game's
-        # players and seed carry over.
-        dictionary = config.game_settings(config.seed or 0, "dictionary")
-        assert isinstance(dictionary, GameSettings)
-        if isinstance(settings, GameSettings):
-            dictionary = settings
-        elif settings is not None:
-            players = tuple(
-                p.model_copy(update={"name": s.name, "model": s.model, "human": s.human})
-                for p, s in zip(dictionary.players, settings.players, strict=True)
-            )
-            dictionary = dictionary.model_copy(update={"players": players, "seed": settings.seed})
-        self.settings = dictionary
+        self.game, self.settings = form_start(config, settings)
         # A game that could not start comes back here with its settings and the reason.
         self._error = error
         self._seed = "" if fresh and config.seed is None else str(self.settings.seed)
@@ -98,6 +84,7 @@ class NewGameScreen(Screen[None]):
                     id="game",
                 ),
             )
+            yield Static("", id="config-note", classes="form-note")
             with Horizontal(classes="numbers", id="instance-settings"):
                 yield from field(
                     "Experiment",
@@ -111,8 +98,10 @@ class NewGameScreen(Screen[None]):
                     player = settings.players[seat]
                     with Vertical(classes="player-settings"):
                         yield Label(f"Player {suffix.upper()}", classes="group-title")
+                        yield Static("", id=f"game-seat-{suffix}", classes="form-note")
                         yield from field(
-                            "Name", Input(player.name, compact=True, id=f"name-{suffix}")
+                            "Name", Input(player.name, compact=True, id=f"name-{suffix}"),
+                            classes=f"seat-{suffix}",
                         )
                         yield from field(
                             "Language",
@@ -129,6 +118,7 @@ class NewGameScreen(Screen[None]):
                                 id=f"model-{suffix}",
                                 classes="model-select",
                             ),
+                            classes=f"seat-{suffix}",
                         )
                         yield from field(
                             "…or a GGUF file",
@@ -138,6 +128,7 @@ class NewGameScreen(Screen[None]):
                                 compact=True,
                                 id=f"path-{suffix}",
                             ),
+                            classes=f"seat-{suffix}",
                         )
             with Horizontal(classes="numbers dictionary-only", id="mode-settings"):
                 yield from field(
@@ -203,21 +194,11 @@ class NewGameScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="find-models", exit_on_error=False)
     def _find_models(self) -> None:
         """Reading every GGUF header on disk takes a moment: not on the UI thread."""
-        found = find_models(default_search_dirs(locations.models_dir()))
+        found = models_to_pick(self.config)
         self.app.call_from_thread(self._offer_models, found)
 
     def _offer_models(self, found: list[FoundModel]) -> None:
-        options: list[tuple[Text, str]] = []
-        for model in found:
-            if model.info is None:
-                continue
-            value = EMBEDDED if model.source == "embedded" else str(model.path)
-            size = f"{model.info.size_bytes / 2**20:.0f} MiB"
-            # One name per model, as the panes and lists show it; a long one is cut, not
-            # wrapped, so the two players' columns stay aligned.
-            label = Text(f"{model_title(model.path)} ({model.source}, {size})", no_wrap=True,
-                         overflow="ellipsis")
-            options.append((label, value))
+        options = model_options(found, EMBEDDED)
         for suffix in "ab":
             select = self.query_one(f"#model-{suffix}", Select)
             path_input = self.query_one(f"#path-{suffix}", Input)
@@ -253,6 +234,50 @@ class NewGameScreen(Screen[None]):
                 select.set_options(experiments)
                 if experiments:
                     select.value = experiments[0][1]
+        self._instance_chosen()
+        section = self.config.games.get(name, {})
+        if "temperature" in section:
+            self.query_one("#temperature", Input).value = str(section["temperature"])
+
+    @on(Select.Changed, "#experiment")
+    @on(Input.Changed, "#instance")
+    def _instance_chosen(self) -> None:
+        self._show_config()
+        self._show_game_seats()
+
+    def _show_config(self) -> None:
+        """What the config sets for this game is used, over the form's remembered choices,
+        but for what the chosen instance sets itself (First and Last's turns, say): the form
+        says which."""
+        try:
+            instance = self._instance() if self.game.name != "dictionary" else {}
+        except ValidationError:
+            instance = {}
+        text = config_note(self.config.games.get(self.game.name, {}), instance)
+        note = self.query_one("#config-note", Static)
+        note.update(Text(text))
+        note.display = bool(text)
+
+    def _show_game_seats(self) -> None:
+        """A seat the game plays itself takes no name or model from the form: the form
+        shows who plays it instead of fields that would be ignored."""
+        for seat, suffix in enumerate("ab"):
+            own = self.game.seats[seat] == "programmatic"
+            for widget in self.query(f".seat-{suffix}"):
+                widget.display = not own
+            note = self.query_one(f"#game-seat-{suffix}", Static)
+            note.display = own
+            if own:
+                name = self._game_seat_name(seat)
+                note.update(Text(f"Played by the game itself{': ' + name if name else ''}"))
+
+    def _game_seat_name(self, seat: int) -> str:
+        """The name the chosen instance gives a seat the game plays (empty: no instance yet)."""
+        try:
+            instance = self._instance()
+        except ValidationError:
+            return ""
+        return self.game.settings_for(instance, {}).players[seat].name
 
     @on(Select.Changed, "#mode")
     def _mode_chosen(self, event: Select.Changed) -> None:
@@ -270,8 +295,13 @@ class NewGameScreen(Screen[None]):
         if event.select.id is not None:
             self.query_one(f"#path-{event.select.id[-1]}", Input).value = ""
 
-    @on(Button.Pressed, "#start")
     @on(Input.Submitted)
+    def _next_field(self) -> None:
+        """Enter in a text field moves on to the next field: a game starts only when asked
+        (the button, or the start key), not with half the form read."""
+        self.focus_next()
+
+    @on(Button.Pressed, "#start")
     def action_start(self) -> None:
         clear_errors(self)
         try:
@@ -342,11 +372,16 @@ class NewGameScreen(Screen[None]):
         }
         return GameSettings.model_validate(data)
 
-    def _instance_settings(self, seed: str) -> CommonSettings:
+    def _instance(self) -> dict[str, Any]:
+        """The chosen experiment's instance, without its seed: the form's seed is the game's
+        (typed, or random when left empty), so two games of one instance are not one game."""
         experiments = {e.name: e for e in self.game.experiments(0)}
         chosen = self.query_one("#experiment", Select).value
         experiment = experiments.get(chosen if isinstance(chosen, str) else "")
-        number = int(self._value("instance") or 0)
+        try:
+            number = int(self._value("instance") or 0)
+        except ValueError:
+            number = -1
         if experiment is None or not 0 <= number < len(experiment.instances):
             count = len(experiment.instances) if experiment else 0
             raise ValidationError.from_exception_data(
@@ -354,13 +389,19 @@ class NewGameScreen(Screen[None]):
                 [{"type": "less_than", "loc": ("instance",), "input": number,
                   "ctx": {"lt": count}}],
             )
+        return {k: v for k, v in experiment.instances[number].items() if k != "seed"}
+
+    def _instance_settings(self, seed: str) -> CommonSettings:
         given: dict[str, Any] = {
+            # What the config sets for the game (Deal's guided replies, say), under the form's
+            # own fields.
+            **self.config.games.get(self.game.name, {}),
             "models": (self._model("a"), self._model("b")),
             "names": (self._value("name-a") or None, self._value("name-b") or None),
             "temperature": self._value("temperature"),
             "seed": seed,
         }
-        return self.game.settings_for(dict(experiment.instances[number]), given)
+        return self.game.settings_for(self._instance(), given)
 
     def _value(self, field_id: str) -> str:
         return self.query_one(f"#{field_id}", Input).value.strip()
@@ -375,16 +416,3 @@ class NewGameScreen(Screen[None]):
     def _person(self, suffix: str) -> bool:
         """Whether "You" is chosen for the seat: a person plays it."""
         return self.query_one(f"#model-{suffix}", Select).value == PERSON
-
-
-def _last_choices() -> CommonSettings | None:
-    """The settings of the last new game started here, if they still make a game."""
-    remembered = remembered_new_game()
-    if remembered is None:
-        return None
-    name, values = remembered
-    try:
-        return get_game(name).settings_type.model_validate(values)
-    except (UnknownGame, ValidationError, ValueError):
-        return None
-

@@ -30,6 +30,7 @@ from ..engine.games.dealnodeal.rules import MESSAGE, PROPOSE, take_json
 from .actions import bindings
 from .game_modes import Notice, PersonAsked
 from .people import people
+from .person import for_a_person
 from .proposal_form import ProposalForm
 from .update_form import UpdateForm
 
@@ -58,6 +59,8 @@ class PersonTurn(Vertical):
         # Whose answer is awaited, and for which step; None while no person is asked.
         self.seat: int | None = None
         self.step = ""
+        # The move rule the person's last answer broke, while they answer again.
+        self.broken: str | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="person-asked-scroll"):
@@ -79,12 +82,12 @@ class PersonTurn(Vertical):
     def ask(self, seat: int, step: str, request: GenerationRequest, broken: str | None) -> None:
         """Show what the game master asks, the move rules the person's answers broke on the
         way (so a re-prompt says why), and the one field that answers this step."""
-        self.seat, self.step = seat, step
+        self.seat, self.step, self.broken = seat, step, broken
         name = self.state.settings.players[seat].name
         asked = Text(f"{name}, your turn\n", style="bold")
         if broken:
             asked.append(f"Your answer broke a move rule ({broken}): answer again.\n", style="italic")
-        asked.append(request.messages[-1].content)
+        asked.append(for_a_person(self.game.name, step, request.messages[-1].content))
         rules = request.messages[0]
         if rules.role == "system":  # scrolled to below the question: the game's rules for you
             asked.append("\n\nYour rules\n", style="bold dim")
@@ -121,7 +124,7 @@ class PersonTurn(Vertical):
 
     def close(self) -> None:
         """The wait is over (answered, paused or quit): hide, and drop an answer not taken."""
-        self.seat = None
+        self.seat, self.broken = None, None
         self.display = False
         for session in self.sessions.values():
             try:

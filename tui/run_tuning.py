@@ -24,8 +24,8 @@ from .finetune_commands import (
     training_record,
     write_jsonl,
 )
-
-FOLDER = "finetuned"
+from .model_choices import tuned_folder
+from .ui_state import remember_tuned_model
 
 
 def training_defaults() -> argparse.Namespace:
@@ -69,13 +69,9 @@ def default_base(arguments: dict[str, Any], config: DictgameConfig) -> Path:
     return Path(embedded_model_path())
 
 
-def output_folder(config: DictgameConfig) -> Path:
-    return config.db.expanduser().resolve().parent / FOLDER
-
-
 def default_out(config: DictgameConfig, run_id: int, keep: str) -> Path:
     """`<db folder>/finetuned/run-<id>-<filter>.gguf`, numbered on when that file is taken."""
-    folder = output_folder(config)
+    folder = tuned_folder(config)
     path, number = folder / f"run-{run_id}-{keep}.gguf", 1
     while path.exists() or path.with_suffix(".jsonl").exists():
         number += 1
@@ -85,7 +81,7 @@ def default_out(config: DictgameConfig, run_id: int, keep: str) -> Path:
 
 def tuned_models(config: DictgameConfig, run_id: int) -> list[Path]:
     """The finished models of a run in the default folder (a `.part` is not one)."""
-    return sorted(output_folder(config).glob(f"run-{run_id}-*.gguf"))
+    return sorted(tuned_folder(config).glob(f"run-{run_id}-*.gguf"))
 
 
 def check_plan(plan: TuningPlan, config: DictgameConfig) -> None:
@@ -102,7 +98,7 @@ def check_plan(plan: TuningPlan, config: DictgameConfig) -> None:
     for path in (plan.out, plan.data):
         if path.exists():
             raise FinetuneError(f"{path} already exists: the output must be a new file")
-    if plan.out.parent == output_folder(config):
+    if plan.out.parent == tuned_folder(config):
         plan.out.parent.mkdir(parents=True, exist_ok=True)
     # The data file is not written yet: the base model stands in for it in the path checks.
     check_paths(plan.base, plan.base, plan.out)
@@ -142,6 +138,7 @@ def train(
         record = training_record(plan.data, plan.keep, selfplay_run=plan.run_id, game=plan.game)
         finetune(plan.data, plan.base, plan.out, plan.hyper(), record, on_step,
                  threads=config.runtime.threads, stop=stop)
+        remember_tuned_model(plan.out)
     except BaseException:
         if not plan.out.exists():
             plan.data.unlink(missing_ok=True)

@@ -23,6 +23,7 @@ from ..saves import DamagedRun, GameStore
 from ..saves.runs import EpisodeRow, episodes, run_arguments
 from .config import DictgameConfig
 from .players import Seats, seat_players, seat_provenance
+from .terminal import printable, unguarded
 
 DONE = ("finished", "aborted")
 
@@ -31,7 +32,9 @@ class Progress:
     """Episodes done / total, elapsed, ETA: one redrawn line on a terminal, else a line each."""
 
     def __init__(self, total: int, done: int, out: TextIO) -> None:
-        self.total, self.done, self.out = total, done, out
+        # The line is redrawn with our own \r and erase codes, which the guard on stdout would
+        # show escaped: they go to the terminal itself, the line's text made printable here.
+        self.total, self.done, self.out = total, done, unguarded(out)
         self.started = time.monotonic()
         self.played = 0
         self.live = out.isatty()
@@ -53,7 +56,7 @@ class Progress:
             f"ETA {eta}{' · ' + note if note else ''}"
         )
         if self.live:
-            self.out.write("\r\x1b[2K" + line)
+            self.out.write("\r\x1b[2K" + printable(line))
         else:
             self.out.write(line + "\n")
         self.out.flush()

@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, ProgressBar, Static
 
 from ..engine.tuning import Cancelled, FinetuneError
-from ..engine.words import sentence
+from ..engine.words import plural, sentence
 from ..saves import DamagedGame, DamagedRun
 from ..saves.runs import RunSummary, list_runs
 from . import game_summary
@@ -157,7 +157,7 @@ class RunsScreen(Screen[None]):
         self.query_one("#training").display = True
         bar = self.query_one("#training-bar", ProgressBar)
         bar.update(total=None, progress=0)
-        self._status(f"Fine-tuning {plan.base.name} on {examples} examples of run {plan.run_id} "
+        self._status(f"Fine-tuning {plan.base.name} on {plural(examples, 'example')} of run {plan.run_id} "
                      f"({plan.keep}): loading the model for training")
         self.refresh_bindings()
         self._train(plan)

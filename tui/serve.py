@@ -4,6 +4,11 @@ Textual's own server (textual-serve) starts one app process per browser session:
 `dictgame` command itself, with the --db, --config and runtime flags `serve` was given, so
 every session's games go to the same database as the terminal's.
 
+In a study the participants are kept apart: each browser is a session, known by a cookie of
+its own, whose app shows and deletes only the games that session started, and remembers its
+own form choices and theme instead of the host's. The host sees every game (`dictgame list`,
+`export`); `serve --share` lets every session see every game instead.
+
 Serving beyond this machine is an explicit choice. On 127.0.0.1 (the default), ::1 or
 localhost only this machine reaches the server, and it serves without more. On any other
 address (even another of 127.0.0.0/8) a random token, printed at start in the address to
@@ -67,7 +72,7 @@ def command_serve(args: argparse.Namespace, config: DictgameConfig) -> int:
               "resume ID (without --headless)", file=sys.stderr)
         return EXIT_BAD_INPUT
     token = secrets.token_urlsafe(24) if needs_token(args.host) else None
-    server = BrowserServer(shlex.join(app_argv(args)), args.host, args.port, token)
+    server = BrowserServer(shlex.join(app_argv(args)), args.host, args.port, token, args.share)
     try:
         asyncio.run(server.run())
     except ServeError as error:
@@ -95,6 +100,11 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     serve.add_argument(
         "--port", type=port_number, default=DEFAULT_PORT,
         help=f"port to serve on (default {DEFAULT_PORT}; 0: any free port)",
+    )
+    serve.add_argument(
+        "--share", action="store_true",
+        help="every browser session sees (and may delete) every saved game; by default each "
+        "sees only the games it started (the host sees all with dictgame list)",
     )
     serve.add_argument(
         "app_args", nargs="*", metavar="-- ARGS",

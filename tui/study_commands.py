@@ -32,7 +32,12 @@ def command_instances(args: argparse.Namespace, config: DictgameConfig) -> int:
     if args.out is None:
         sys.stdout.write(text + "\n")
     else:
-        args.out.write_text(text + "\n", "utf-8")
+        try:
+            args.out.write_text(text + "\n", "utf-8")
+        except OSError as error:
+            print(f"dictgame: cannot write {args.out}: {error.strerror or error}; choose "
+                  "another path", file=sys.stderr)
+            return 2
         print(f"Instances of {args.game_name} (seed {args.seed}) written to {args.out}")
     return 0
 
@@ -91,6 +96,12 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
         if args.resume is not None:
             run_id = args.resume
             stored = stored_arguments(store, run_id)
+            if args.game is not None and args.game != stored["game"]:
+                title = get_game(stored["game"]).title
+                print(f"dictgame: run {run_id} is a run of {title}, not of {args.game}; "
+                      f"finish it with dictgame run --resume {run_id} (without --game)",
+                      file=sys.stderr)
+                return 2
             config = config.model_copy(update={"game": stored["game"]})
             check_servers(config, get_game(config.game))
         else:

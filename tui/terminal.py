@@ -63,6 +63,12 @@ class PrintableWriter:
         return getattr(self._stream, name)
 
 
+def unguarded(stream: TextIO) -> TextIO:
+    """The terminal behind a PrintableWriter, for dictgame's own control codes (a progress
+    line's carriage return and erase); whoever writes there makes the data printable first."""
+    return stream._stream if isinstance(stream, PrintableWriter) else stream
+
+
 def guard_standard_streams() -> None:
     """Wrap stdout and stderr in a PrintableWriter where they are terminals (once)."""
     for name in ("stdout", "stderr"):

@@ -1,5 +1,5 @@
-"""What the UI remembers between runs (the theme, the last new game's choices), kept apart
-from the user's own config file."""
+"""What the UI remembers between runs (the theme, the last new game's choices, the models it
+fine-tuned), kept apart from the user's own config file."""
 
 from __future__ import annotations
 
@@ -44,6 +44,22 @@ def remembered_new_game() -> tuple[str, dict[str, Any]] | None:
 def remember_new_game(game: str, settings: dict[str, Any]) -> None:
     """The new-game form starts from these next time, as the theme is remembered."""
     _write("new_game", {"game": game, "settings": settings})
+
+
+def remembered_tuned_models() -> list[Path]:
+    """The models dictgame fine-tuned, wherever they were written (those since moved or
+    deleted are left out)."""
+    paths = _read(locations.ui_state_file()).get("tuned_models")
+    if not isinstance(paths, list):
+        return []
+    return [Path(p) for p in paths if isinstance(p, str) and Path(p).is_file()]
+
+
+def remember_tuned_model(path: Path) -> None:
+    """A fine-tuned model is offered with the others (`dictgame models`, the new-game form)."""
+    written = str(path.expanduser().resolve())
+    kept = [str(p) for p in remembered_tuned_models() if str(p) != written]
+    _write("tuned_models", [*kept, written])
 
 
 def _write(key: str, value: object) -> None:

@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from ...engine.core.game import Result
 from ...engine.games.dealnodeal.game import outcome
-from ...engine.games.dealnodeal.items import ITEMS
+from ...engine.games.dealnodeal.items import ITEMS, describe
 from ...engine.games.dealnodeal.scores import objective_scores
 from ...engine.games.dealnodeal.state import DealState
 from . import requests_line
@@ -84,12 +84,15 @@ class Panel(Static):
         for index, item in enumerate(ITEMS):
             text.append(item.ljust(WIDTH) + _cell(settings.counts[index]))
             for seat in (0, 1):
-                text.append(_cell(settings.values[seat][index] if shown[seat] else "?"))
+                # At a person's game's end nothing is private any more: the values explain
+                # the scores (a watcher's view of one player's game stays that player's).
+                visible = shown[seat] or (verdict.over and not self.views)
+                text.append(_cell(settings.values[seat][index] if visible else "?"))
             text.append("\n")
         text.append("\nProposals  ", style="dim")
         if revealed:
             for seat in (0, 1):
-                take = ", ".join(f"{n} {item}" for n, item in zip(proposals[seat], ITEMS, strict=True))
+                take = describe(proposals[seat]).strip("()")
                 text.append(f"\n  {settings.players[seat].name} takes {take}")
         else:
             made = [settings.players[seat].name for seat in sorted(proposals)]

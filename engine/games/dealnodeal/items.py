@@ -71,8 +71,10 @@ def instance_problem(counts: Counts, values: tuple[Values, Values]) -> str | Non
 
 
 def describe(take: Counts) -> str:
-    """A proposal as the players write it: (x books, y hats, z balls)."""
-    return "(" + ", ".join(f"{n} {item}" for n, item in zip(take, ITEMS, strict=True)) + ")"
+    """A proposal as the players write it: (0 books, 1 hat, 2 balls)."""
+    return "(" + ", ".join(
+        f"{n} {ITEM[i] if n == 1 else ITEMS[i]}" for i, n in enumerate(take)
+    ) + ")"
 
 
 def items_text(counts: Counts) -> str:

@@ -103,5 +103,5 @@ def parse_take(raw: str, counts: Counts) -> tuple[Counts | None, str | None]:
     a, b, c = found
     for item, n, total in zip(ITEMS, (a, b, c), counts, strict=True):
         if not 0 <= n <= total:
-            return None, f"you can take 0 to {total} {item}, not {n}"
+            return None, f"you can take 0 to {total} {item if total != 1 else item[:-1]}, not {n}"
     return (a, b, c), None

@@ -12,7 +12,7 @@ from .items import ITEMS, Counts, Values, complement, describe, points
 
 _ITEMS = re.compile(r"divide (\d+) books?, (\d+) hats? and (\d+) balls?")
 _VALUES = re.compile(r"a book is worth (\d+), a hat is worth (\d+) and a ball is worth (\d+)")
-_SPLIT = re.compile(r"I take \((\d+) books, (\d+) hats, (\d+) balls\)")
+_SPLIT = re.compile(r"I take \((\d+) books?, (\d+) hats?, (\d+) balls?\)")
 AGREED = "Agreed"
 
 

@@ -143,11 +143,12 @@ def experiments(seed: int) -> list[Experiment]:
 
 
 def settings_for(instance: dict[str, Any], given: dict[str, Any]) -> FirstLastSettings:
-    """An instance's topic, letter, turns and seed, with the caller's models and settings."""
-    models, _, values = split_given(instance, given, ("topic", "first_letter", "turns", "seed"))
+    """An instance's topic, letter, turns and seed, with the caller's models, names and
+    settings."""
+    models, names, values = split_given(instance, given, ("topic", "first_letter", "turns", "seed"))
     players = (
-        PlayerSettings(name="Player A", model=models[0]),
-        PlayerSettings(name="Player B", model=models[1]),
+        PlayerSettings(name=names[0] or "Player A", model=models[0]),
+        PlayerSettings(name=names[1] or "Player B", model=models[1]),
     )
     return FirstLastSettings(players=players, **values)
 

@@ -130,10 +130,11 @@ def experiments(seed: int) -> list[Experiment]:
 
 
 def settings_for(instance: dict[str, Any], given: dict[str, Any]) -> HelloSettings:
-    """An instance's guest, language and seed, with the caller's greeter model and settings."""
-    models, _, values = split_given(instance, given, ("language", "seed"))
+    """An instance's guest, language and seed, with the caller's greeter model, name and
+    settings (the guest is the instance's: greeting that name is the game)."""
+    models, names, values = split_given(instance, given, ("language", "seed"))
     players = (
-        PlayerSettings(name="Greeter", model=models[0]),
+        PlayerSettings(name=names[0] or "Greeter", model=models[0]),
         PlayerSettings(name=instance["target_name"]),
     )
     return HelloSettings(players=players, **values)
