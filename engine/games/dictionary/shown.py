@@ -1,0 +1,57 @@
+"""The part of a player's dictionary that a prompt shows.
+
+Every entry listed is evaluated again at every move (the listing sits in the move's own ask,
+after the history), so a listing that grows with the dictionary makes each move cost more
+as the game goes on: measured on SmolLM2-135M, 16 tokens an entry (and 14 more for a word heard), an
+update prompt of 142 tokens on an empty dictionary and 312 with six entries. So the whole dictionary is shown while it fits
+a token budget, and beyond it the entries that matter for this move: those of the words
+heard, then the most recently changed and the least certain, in turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from ...core.memory import estimate_tokens
+from .dictionary import Dictionary, DictionaryEntry, normalize
+
+# What the listing may cost, in estimated tokens: the whole dictionary of a grounded game's
+# first dozen things, about eight lines of a free game's longer entries.
+SHOWN_TOKENS = 128
+
+
+def entry_line(entry: DictionaryEntry) -> str:
+    """An entry as the update prompts list it."""
+    return f"- {entry.foreign} = {entry.meaning} (confidence {entry.confidence:.1f})"
+
+
+def shown_entries(
+    dictionary: Dictionary, heard: Iterable[DictionaryEntry], budget: int = SHOWN_TOKENS
+) -> list[DictionaryEntry]:
+    """The entries a prompt lists, in the dictionary's own order (so an entry keeps its place
+    from one move to the next). The entries of the words heard are always shown: a message
+    has only a few words, and they are what the move is about."""
+    entries = list(dictionary)
+    cost = {normalize(e.foreign): estimate_tokens(entry_line(e)) for e in entries}
+    if sum(cost.values()) <= budget:
+        return entries
+    chosen = {normalize(e.foreign) for e in heard} & cost.keys()
+    spent = sum(cost[key] for key in chosen)
+    # Newest first among equals: what was written last is likelier to be about this talk.
+    newest = list(reversed(entries))
+    recent = sorted(newest, key=lambda e: -e.updated_round)
+    uncertain = sorted(newest, key=lambda e: (e.confidence, -e.updated_round))
+    for entry in _in_turn(recent, uncertain):
+        key = normalize(entry.foreign)
+        if key in chosen:
+            continue
+        if spent + cost[key] > budget:
+            break
+        chosen.add(key)
+        spent += cost[key]
+    return [e for e in entries if normalize(e.foreign) in chosen]
+
+
+def _in_turn(first: list[DictionaryEntry], second: list[DictionaryEntry]) -> Iterator[DictionaryEntry]:
+    for pair in zip(first, second):
+        yield from pair

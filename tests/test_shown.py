@@ -1,0 +1,98 @@
+"""The part of the dictionary a move's prompt shows: within a token budget however big the
+dictionary grows, and always with the entries of the words just heard."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dictgame.engine.core.episode import GameMaster
+from dictgame.engine.core.memory import estimate_tokens
+from dictgame.engine.games.dictionary.concepts import concept_bank
+from dictgame.engine.games.dictionary.dictionary import (
+    Dictionary,
+    Operation,
+    OperationKind,
+    Source,
+)
+from dictgame.engine.games.dictionary.game import next_turn
+from dictgame.engine.games.dictionary.settings import GameSettings
+from dictgame.engine.games.dictionary.shown import SHOWN_TOKENS, shown_entries
+from dictgame.engine.games.dictionary.state import GameState
+from dictgame.engine.scripted import ScriptedBackend
+
+LISTED = re.compile(r"^- (.+) = (.+) \(confidence [0-9.]+\)$", re.MULTILINE)
+
+
+def grown(state: GameState, seat: int, size: int) -> None:
+    """Fill a player's dictionary with the concept bank's words, as the person's edits do."""
+    own, partner = ("en", "es") if seat == 0 else ("es", "en")
+    for concept in concept_bank().concepts:
+        if len(state.dictionaries[seat]) >= size:
+            return
+        foreign = concept.label(partner)
+        if foreign not in state.dictionaries[seat]:
+            state.edit(seat, Operation(kind=OperationKind.ADD, foreign=foreign,
+                                       meaning=concept.label(own), confidence=0.8))
+
+
+def update_prompt_after(size: int) -> tuple[str, str, str]:
+    """The update prompt of Alice's second move with `size` entries, one of them a word of
+    Bruno's message (the phrasebook players speak and learn deterministically)."""
+    backend = ScriptedBackend()
+    state = GameState(GameSettings(rounds=4, seed=7))
+    master = GameMaster(state, (backend.session(Path("a")), backend.session(Path("b"))))
+    master.play_next_move()
+    master.play_next_move()
+    heard = state.moves[-1].message.split()[0].strip(".,!?")
+    state.edit(0, Operation(kind=OperationKind.ADD, foreign=heard, meaning="heard-word",
+                            confidence=0.4))
+    grown(state, 0, size)
+    turn = next_turn(state)
+    assert turn is not None and turn.seat == 0
+    update = next(ask for ask in turn.asks if ask.step == "update")
+    return update.instruction, heard, state.moves[-1].message
+
+
+def test_a_hundred_entry_update_prompt_stays_within_the_budget_and_shows_the_heard_word() -> None:
+    instruction, heard, message = update_prompt_after(100)
+    listed = LISTED.findall(instruction)
+    lines = [match.group(0) for match in LISTED.finditer(instruction)]
+    assert 0 < len(listed) < 100
+    assert sum(estimate_tokens(line) for line in lines) <= SHOWN_TOKENS
+    assert (heard, "heard-word") in listed
+    assert f"({len(listed)} of its 100 entries)" in instruction
+    assert message in instruction
+
+
+def test_the_update_prompt_no_longer_grows_with_the_dictionary() -> None:
+    small, _, _ = update_prompt_after(120)
+    large, _, _ = update_prompt_after(250)
+    assert estimate_tokens(large) <= estimate_tokens(small) + 8
+
+
+def test_a_small_dictionary_is_shown_whole_in_its_own_order() -> None:
+    instruction, heard, _ = update_prompt_after(6)
+    listed = LISTED.findall(instruction)
+    assert len(listed) == 6 and listed[0] == (heard, "heard-word")
+    assert "entries)" not in instruction
+
+
+def entry_ops(dictionary: Dictionary, words: list[tuple[str, float, int]]) -> None:
+    for word, confidence, round_ in words:
+        dictionary.apply(Operation(kind=OperationKind.ADD, foreign=word, meaning=word.upper(),
+                                   confidence=confidence), Source.PLAYER, round_)
+
+
+def test_beyond_the_budget_the_heard_the_newest_and_the_least_certain_are_shown() -> None:
+    dictionary = Dictionary()
+    entry_ops(dictionary, [(f"word{i}", 0.8, i) for i in range(60)])
+    entry_ops(dictionary, [("doubt", 0.2, 1), ("heard", 1.0, 0)])
+    heard = [entry for entry in dictionary if entry.foreign == "heard"]
+    shown = shown_entries(dictionary, heard, budget=60)
+    words = [entry.foreign for entry in shown]
+    assert {"heard", "doubt", "word59"} <= set(words)
+    assert "word0" not in words and len(words) < 10
+    # The dictionary's own order: the same entries list the same way at every move.
+    order = [entry.foreign for entry in dictionary]
+    assert words == sorted(words, key=order.index)
