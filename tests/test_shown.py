@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.core.memory import estimate_tokens
+from dictgame.engine.games.dictionary.asks import prompt_book
 from dictgame.engine.games.dictionary.concepts import concept_bank
 from dictgame.engine.games.dictionary.dictionary import (
     Dictionary,
@@ -17,7 +18,11 @@ from dictgame.engine.games.dictionary.dictionary import (
 )
 from dictgame.engine.games.dictionary.game import next_turn
 from dictgame.engine.games.dictionary.settings import GameSettings
-from dictgame.engine.games.dictionary.shown import SHOWN_TOKENS, shown_entries
+from dictgame.engine.games.dictionary.shown import (
+    FREE_TALK_TOKENS,
+    SHOWN_TOKENS,
+    shown_entries,
+)
 from dictgame.engine.games.dictionary.state import GameState
 from dictgame.engine.scripted import ScriptedBackend
 
@@ -59,9 +64,12 @@ def test_a_hundred_entry_update_prompt_stays_within_the_budget_and_shows_the_hea
     listed = LISTED.findall(instruction)
     lines = [match.group(0) for match in LISTED.finditer(instruction)]
     assert 0 < len(listed) < 100
-    assert sum(estimate_tokens(line) for line in lines) <= SHOWN_TOKENS
-    assert (heard, "heard-word") in listed
-    assert f"({len(listed)} of its 100 entries)" in instruction
+    assert sum(estimate_tokens(line) for line in lines) <= FREE_TALK_TOKENS
+    # The heard word's entry is on the line of the words heard, not listed again.
+    assert f"Words of it in your dictionary: {heard} = heard-word (0.4)" in instruction
+    assert heard not in [word for word, _ in listed]
+    found = instruction.split("Words of it in your dictionary: ")[1].split("\n")[0].count(" = ")
+    assert f"({len(listed)} of {100 - found} shown)" in instruction
     assert message in instruction
 
 
@@ -74,8 +82,23 @@ def test_the_update_prompt_no_longer_grows_with_the_dictionary() -> None:
 def test_a_small_dictionary_is_shown_whole_in_its_own_order() -> None:
     instruction, heard, _ = update_prompt_after(6)
     listed = LISTED.findall(instruction)
-    assert len(listed) == 6 and listed[0] == (heard, "heard-word")
-    assert "entries)" not in instruction
+    found = instruction.split("Words of it in your dictionary: ")[1].split("\n")[0].count(" = ")
+    assert len(listed) + found == 6 and heard not in [word for word, _ in listed]
+    assert "shown)" not in instruction
+
+
+def test_a_grounded_update_lists_the_heard_word_within_the_budget() -> None:
+    dictionary = Dictionary()
+    entry_ops(dictionary, [(f"word{i}", 0.6, i) for i in range(100)])
+    entry_ops(dictionary, [("vuzami", 0.4, 0)])
+    settings = GameSettings(mode="invented", seed=3)
+    things = ["cat", "dog", "tree", "sun"]
+    instruction = prompt_book(settings).scene_update(1, "vuzami", "You guessed wrong.",
+                                                     dictionary, things)
+    lines = [match.group(0) for match in LISTED.finditer(instruction)]
+    assert "- vuzami = VUZAMI (confidence 0.4)" in lines
+    assert sum(estimate_tokens(line) for line in lines) <= SHOWN_TOKENS
+    assert f"({len(lines)} of 101 shown)" in instruction
 
 
 def entry_ops(dictionary: Dictionary, words: list[tuple[str, float, int]]) -> None:

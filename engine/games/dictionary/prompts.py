@@ -11,7 +11,7 @@ from typing import Any
 from ...core.prompts import template_environment
 from .dictionary import Dictionary, DictionaryEntry, normalize, occurs_in
 from .settings import GameSettings, PlayerSettings
-from .shown import shown_entries
+from .shown import FREE_TALK_TOKENS, shown_entries
 
 
 class PromptBook:
@@ -42,11 +42,13 @@ class PromptBook:
 
     def update(self, seat: int, incoming: str, dictionary: Dictionary) -> str:
         found = consult(dictionary, incoming)
+        # The words heard have a line of their own; the listing shows the others.
+        others = Dictionary(entry for entry in dictionary if entry not in found)
         return self._render(
             "update.j2",
             seat,
             incoming=incoming,
-            entries=shown_entries(dictionary, found),
+            entries=shown_entries(others, (), FREE_TALK_TOKENS),
             size=len(dictionary),
             found=found,
             example_word=example_word(dictionary, incoming),

@@ -16,8 +16,12 @@ from ...core.memory import estimate_tokens
 from .dictionary import Dictionary, DictionaryEntry, normalize
 
 # What the listing may cost, in estimated tokens: the whole dictionary of a grounded game's
-# first dozen things, about eight lines of a free game's longer entries.
+# first dozen things.
 SHOWN_TOKENS = 128
+# Free talk's update lists the words heard on a line of their own, and the others within
+# this: four or five lines, so that a move at round 150 with 100 entries costs about what
+# it costs at round 2 (bench/long_cost.py).
+FREE_TALK_TOKENS = 64
 
 
 def entry_line(entry: DictionaryEntry) -> str:
