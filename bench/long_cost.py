@@ -40,7 +40,7 @@ GOAL = ("a move at round 150 with 100 entries <= 1.3x round 2, each seat; a 16-r
         "<= 4.5x a 4-round one; peak RSS <= the bare script + 100 MiB")
 ROUNDS = (2, 30, 150)
 SIZES = (10, 50, 100)
-N_CTX = 4096  # the runtime's default context per player
+N_CTX = 4096  # the runtime's default context per player, and the bare script's
 SEED = 7
 
 
@@ -49,6 +49,7 @@ class CheckedSwitch:
     is set, then the real model's session."""
 
     def __init__(self, backend: Any, model: Any) -> None:
+        """The context check uses the real session's own window."""
         from dictgame.engine.scripted import ScriptedBackend
 
         self.script = ScriptedBackend().session(Path("phrasebook"))
@@ -62,8 +63,9 @@ class CheckedSwitch:
         if self.real:
             return self.session.generate(request, on_text, cancel)
         tokens = len(self.model.tokenize_prompt(self.model.render(request.messages)))
-        if tokens + request.max_tokens > N_CTX:
-            raise ContextOverflowError(tokens, request.max_tokens, N_CTX)
+        n_ctx = self.session.n_ctx
+        if tokens + request.max_tokens > n_ctx:
+            raise ContextOverflowError(tokens, request.max_tokens, n_ctx)
         return self.script.generate(request, on_text, cancel)
 
     def reset(self) -> None:
@@ -110,7 +112,7 @@ def figures(records: list[Any]) -> dict[str, Any]:
     return seats
 
 
-def moves_at(round_: int, measured: int, n_threads: int) -> list[dict[str, Any]]:
+def moves_at(round_: int, measured: int, n_threads: int, n_ctx: int) -> list[dict[str, Any]]:
     """One game reaching `round_`: the rounds measured with the dictionary as played (round 2
     only) and grown to each size, one after the other."""
     from dictgame.engine.core.episode import GameMaster, NoSaver, play
@@ -120,7 +122,7 @@ def moves_at(round_: int, measured: int, n_threads: int) -> list[dict[str, Any]]
 
     configs: list[int | None] = ([None] if round_ == 2 else []) + list(SIZES)
     rounds = round_ - 1 + measured * len(configs)
-    backend = LlamaBackend(n_ctx=N_CTX, n_threads=n_threads)
+    backend = LlamaBackend(n_ctx=n_ctx, n_threads=n_threads)
     try:
         model = backend.model(smollm2_path())
         state = GameState(GameSettings(rounds=rounds, seed=SEED))
@@ -147,8 +149,8 @@ def moves_at(round_: int, measured: int, n_threads: int) -> list[dict[str, Any]]
         backend.close()
 
 
-def moves(measured: int, n_threads: int) -> dict[str, Any]:
-    rows = [row for round_ in ROUNDS for row in moves_at(round_, measured, n_threads)]
+def moves(measured: int, n_threads: int, n_ctx: int = N_CTX) -> dict[str, Any]:
+    rows = [row for round_ in ROUNDS for row in moves_at(round_, measured, n_threads, n_ctx)]
     early = next(r for r in rows if r["round"] == 2 and r["grown_to"] is None)
     late = next(r for r in rows if r["round"] == ROUNDS[-1] and r["grown_to"] == SIZES[-1])
     ratios = {seat: rnd(late[seat]["move_seconds"] / early[seat]["move_seconds"], 2) for seat in "AB"}
@@ -160,26 +162,45 @@ def moves(measured: int, n_threads: int) -> dict[str, Any]:
 
 
 def measured_process(command: list[str], env: dict[str, str], out: Path) -> tuple[float, float]:
-    """Wall seconds and peak resident MiB of one process (its own rusage, from wait4)."""
+    """Wall seconds and peak resident MiB of one process. The peak is its VmHWM, read while
+    it runs: a forked child's rusage counts the parent's memory at the fork."""
     started = time.perf_counter()
+    peak = 0.0
     with open(out, "w", encoding="utf-8") as stdout:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=stdout,
                                    stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
+        status = Path(f"/proc/{process.pid}/status")
+        while process.poll() is None:
+            try:
+                for line in status.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]) / 1024)
+            except OSError:
+                pass
+            time.sleep(0.1)
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:4])} failed: {out.read_text()[-600:]}")
-    return time.perf_counter() - started, usage.ru_maxrss / 1024
+    return time.perf_counter() - started, peak
 
 
-def game_seconds(db: Path) -> float:
-    """From the first move's start to the last move's end, as the store kept them."""
+def game_figures(db: Path) -> dict[str, Any]:
+    """From the store: the game's seconds (first move's start to last move's end), and the
+    mean seconds and evaluated prompt tokens of a move in its first and last quarter."""
     with sqlite3.connect(db) as connection:
-        rows = [json.loads(r[0]) for r in connection.execute("SELECT record_json FROM moves")]
-    return max(r["finished_at"] for r in rows) - min(r["started_at"] for r in rows)
+        rows = [json.loads(r[0]) for r in connection.execute(
+            "SELECT record_json FROM moves ORDER BY move_index")]
+    quarter = max(1, len(rows) // 4)
+    figures: dict[str, Any] = {
+        "game_seconds": rnd(max(r["finished_at"] for r in rows) - min(r["started_at"] for r in rows), 1)}
+    for name, part in (("first_quarter", rows[:quarter]), ("last_quarter", rows[-quarter:])):
+        figures[f"move_seconds_{name}"] = rnd(
+            statistics.mean(r["finished_at"] - r["started_at"] for r in part), 2)
+        figures[f"evaluated_tokens_{name}"] = rnd(
+            statistics.mean(sum(a["prompt_tokens"] for a in r["attempts"]) for r in part), 0)
+    return figures
 
 
-def games(n_threads: int, round_counts: tuple[int, int] = (4, 16)) -> dict[str, Any]:
+def games(n_threads: int, round_counts: tuple[int, int] = (4, 16), n_ctx: int = N_CTX) -> dict[str, Any]:
     model = str(smollm2_path())
     script = Path(sys.executable).with_name("dictgame")
     result: dict[str, Any] = {}
@@ -194,9 +215,9 @@ def games(n_threads: int, round_counts: tuple[int, int] = (4, 16)) -> dict[str, 
             log(f"long_cost: dictgame play --headless --rounds {rounds}, then the bare script")
             seconds, peak = measured_process(
                 [str(script), "play", "--headless", "--db", str(db), "--rounds", str(rounds),
-                 "--seed", str(SEED), "--threads", str(n_threads)], env, home / "game.out")
-            result[f"game_{rounds}"] = {"process_seconds": rnd(seconds, 1),
-                                        "game_seconds": rnd(game_seconds(db), 1),
+                 "--seed", str(SEED), "--threads", str(n_threads), "--context-size", str(n_ctx)],
+                env, home / "game.out")
+            result[f"game_{rounds}"] = {"process_seconds": rnd(seconds, 1), **game_figures(db),
                                         "peak_rss_mib": rnd(peak, 0)}
             seconds, peak = measured_process(
                 [sys.executable, "-m", "bench.bare_game", "--model", model, "--rounds", str(rounds),
@@ -230,7 +251,7 @@ def _resident() -> tuple[float, float]:
     return values["VmRSS"], values["VmHWM"]
 
 
-def footprint_worker(n_threads: int) -> None:
+def footprint_worker(n_threads: int, n_ctx: int) -> None:
     """In a fresh process: the resident memory each import and component of a headless
     game adds, in the order `dictgame play --headless` loads them."""
     steps: list[dict[str, Any]] = []
@@ -259,11 +280,11 @@ def footprint_worker(n_threads: int) -> None:
     from dictgame.engine.games.dictionary.language_rule import language_violation
     from dictgame.engine.players.llama import LlamaBackend
 
-    backend = LlamaBackend(n_ctx=N_CTX, n_threads=n_threads)
+    backend = LlamaBackend(n_ctx=n_ctx, n_threads=n_threads)
     backend.model(smollm2_path())
     mark("load the model (weights mmapped)")
     sessions = [backend.session(smollm2_path()) for _ in range(2)]
-    mark(f"two players' contexts ({N_CTX} tokens each)")
+    mark(f"two players' contexts ({n_ctx} tokens each)")
     request = GenerationRequest(messages=(ChatMessage("system", "You speak Spanish."),
                                           ChatMessage("user", "Greet Bruno.")), max_tokens=16)
     for session in sessions:
@@ -277,11 +298,12 @@ def footprint_worker(n_threads: int) -> None:
     print(json.dumps({"steps": steps}))
 
 
-def memory(n_threads: int) -> dict[str, Any]:
+def memory(n_threads: int, n_ctx: int = N_CTX) -> dict[str, Any]:
     from .common import run_worker
 
     log("long_cost: where a headless game's memory goes, in a fresh process")
-    return run_worker("long_cost", "footprint", "--threads", str(n_threads))
+    return run_worker("long_cost", "footprint", "--threads", str(n_threads),
+                      "--context-size", str(n_ctx))
 
 
 def run(ctx: BenchContext) -> dict[str, Any]:
@@ -300,19 +322,21 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="2 rounds measured a size; 2- and 8-round games")
     parser.add_argument("--only", default="moves,games,memory", help="comma-separated parts")
+    parser.add_argument("--context-size", type=int, default=N_CTX,
+                        help="each player's context (the game's window); the bare script keeps 4096")
     args = parser.parse_args()
     threads = args.threads or default_threads()
     if args.worker:
-        footprint_worker(threads)
+        footprint_worker(threads, args.context_size)
         return
     parts = set(args.only.split(","))
-    result: dict[str, Any] = {"threads": threads, "n_ctx": N_CTX}
+    result: dict[str, Any] = {"threads": threads, "n_ctx": args.context_size}
     if "moves" in parts:
-        result["moves"] = moves(2 if args.quick else 3, threads)
+        result["moves"] = moves(2 if args.quick else 3, threads, args.context_size)
     if "games" in parts:
-        result["games"] = games(threads, (2, 8) if args.quick else (4, 16))
+        result["games"] = games(threads, (2, 8) if args.quick else (4, 16), args.context_size)
     if "memory" in parts:
-        result["memory"] = memory(threads)
+        result["memory"] = memory(threads, args.context_size)
     print(json.dumps(result))
 
 
