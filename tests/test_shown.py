@@ -3,13 +3,14 @@ dictionary grows, and always with the entries of the words just heard."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
 from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.core.memory import estimate_tokens
 from dictgame.engine.games.dictionary.asks import prompt_book
-from dictgame.engine.games.dictionary.concepts import concept_bank
+from dictgame.engine.games.dictionary.concepts import LANGUAGES, concept_bank
 from dictgame.engine.games.dictionary.dictionary import (
     Dictionary,
     Operation,
@@ -17,7 +18,8 @@ from dictgame.engine.games.dictionary.dictionary import (
     Source,
 )
 from dictgame.engine.games.dictionary.game import next_turn
-from dictgame.engine.games.dictionary.settings import GameSettings
+from dictgame.engine.games.dictionary.scenes import label
+from dictgame.engine.games.dictionary.settings import GameSettings, PlayerSettings
 from dictgame.engine.games.dictionary.shown import (
     FREE_TALK_TOKENS,
     SHOWN_TOKENS,
@@ -119,3 +121,20 @@ def test_beyond_the_budget_the_heard_the_newest_and_the_least_certain_are_shown(
     # The dictionary's own order: the same entries list the same way at every move.
     order = [entry.foreign for entry in dictionary]
     assert words == sorted(words, key=order.index)
+
+
+def test_a_grounded_game_on_the_default_concepts_always_sees_its_whole_dictionary() -> None:
+    """Every word heard names one of the partner's 12 things, so 12 entries at most: in an
+    invented game, and in scenes between any two of the bank's languages."""
+    games = [GameSettings(mode="invented", seed=seed) for seed in range(5)]
+    games += [GameSettings(mode="scenes", seed=11, players=(
+        PlayerSettings(name="Ada", language=a), PlayerSettings(name="Ben", language=b)))
+        for a, b in itertools.permutations(LANGUAGES.values(), 2)]
+    for settings in games:
+        dictionary = Dictionary()
+        for concept in settings.concepts:
+            dictionary.apply(Operation(kind=OperationKind.ADD, foreign=label(settings, 1, concept),
+                                       meaning=label(settings, 0, concept), confidence=0.6),
+                             Source.PLAYER, 1)
+        assert len(dictionary) == 12
+        assert len(shown_entries(dictionary, [])) == 12

@@ -15,9 +15,10 @@ from collections.abc import Iterable, Iterator
 from ...core.memory import estimate_tokens
 from .dictionary import Dictionary, DictionaryEntry, normalize
 
-# What the listing may cost, in estimated tokens: the whole dictionary of a grounded game's
-# first dozen things.
-SHOWN_TOKENS = 128
+# What the listing may cost, in estimated tokens: a grounded game on the default 12 concepts
+# never holds more than 12 entries (each word heard names one of the partner's 12 things),
+# 140-170 estimated tokens, so such a game is always shown its whole dictionary.
+SHOWN_TOKENS = 180
 # Free talk's update lists the words heard on a line of their own, and the others within
 # this: four or five lines, so that a move at round 150 with 100 entries costs about what
 # it costs at round 2 (bench/long_cost.py).
