@@ -64,12 +64,12 @@ def play(llm: llama_cpp.Llama, rounds: int, words: int, seed: int) -> dict[str, 
         me, partner = PLAYERS[seat], PLAYERS[1 - seat]
         system = SYSTEM.format(name=me["name"], language=me["language"], partner=partner["name"],
                                words=words)
-        history = [{"role": "assistant" if who == seat else "user", "content": text}
-                   for who, text in said]
+        history: list[Any] = [{"role": "assistant" if who == seat else "user", "content": text}
+                              for who, text in said]
         if said:
             entries = "\n".join(f"- {w} = {m}" for w, m in dictionaries[seat].items()) or "(empty)"
             ask = UPDATE.format(partner=partner["name"], message=said[-1][1], entries=entries)
-            answer = llm.create_chat_completion(
+            answer: Any = llm.create_chat_completion(
                 messages=[{"role": "system", "content": system}, *history,
                           {"role": "user", "content": ask}],
                 max_tokens=200, temperature=0.7, seed=seed + move,
@@ -82,7 +82,7 @@ def play(llm: llama_cpp.Llama, rounds: int, words: int, seed: int) -> dict[str, 
             except (ValueError, KeyError, TypeError):
                 pass
         prompt = said[-1][1] if said else "Greet your partner."
-        reply = llm.create_chat_completion(
+        reply: Any = llm.create_chat_completion(
             messages=[{"role": "system", "content": system}, *history,
                       {"role": "user", "content": prompt}],
             max_tokens=6 * words + 16, temperature=0.7, seed=seed + move,
