@@ -94,7 +94,8 @@ def play(llm: llama_cpp.Llama, rounds: int, words: int, seed: int) -> dict[str, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.bare_game", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.bare_game",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
     parser.add_argument("--rounds", type=int, default=16)
     parser.add_argument("--words", type=int, default=8)

@@ -90,6 +90,10 @@ def grow(state: Any, size: int) -> None:
                                            meaning=concept.label(codes[seat]), confidence=0.6))
 
 
+def _mean(values: list[float], digits: int) -> float:
+    return rnd(statistics.mean(values), digits)
+
+
 def figures(records: list[Any]) -> dict[str, Any]:
     """Per seat: per step, the means over the moves of what each step's attempts cost, and
     the mean seconds a move took."""
@@ -103,12 +107,12 @@ def figures(records: list[Any]) -> dict[str, Any]:
             if not rows:
                 continue
             steps[step] = {
-                "evaluated": rnd(statistics.mean(sum(a.prompt_tokens for a in row) for row in rows), 0),
-                "cached": rnd(statistics.mean(row[0].cached_tokens for row in rows), 0),
-                "generated": rnd(statistics.mean(sum(a.completion_tokens for a in row) for row in rows), 0),
-                "seconds": rnd(statistics.mean(sum(a.seconds for a in row) for row in rows), 2),
+                "evaluated": _mean([sum(a.prompt_tokens for a in row) for row in rows], 0),
+                "cached": _mean([row[0].cached_tokens for row in rows], 0),
+                "generated": _mean([sum(a.completion_tokens for a in row) for row in rows], 0),
+                "seconds": _mean([sum(a.seconds for a in row) for row in rows], 2),
             }
-        seats["AB"[seat]] = {**steps, "move_seconds": rnd(statistics.mean(r.seconds for r in moves), 2)}
+        seats["AB"[seat]] = {**steps, "move_seconds": _mean([r.seconds for r in moves], 2)}
     return seats
 
 
@@ -140,7 +144,8 @@ def moves_at(round_: int, measured: int, n_threads: int, n_ctx: int) -> list[dic
             with Background() as background:
                 play(master, NoSaver(), moves=2 * measured)
             row = {"round": round_, "entries": [len(d) for d in state.dictionaries],
-                   "grown_to": size, "rounds_played": f"{state.moves[first].round}-{state.moves[-1].round}",
+                   "grown_to": size,
+                   "rounds_played": f"{state.moves[first].round}-{state.moves[-1].round}",
                    **figures(state.records[first:]), "other_cores_busy": rnd(background.cores, 2)}
             log(f"  long_cost {json.dumps(row)}")
             rows.append(row)
@@ -153,7 +158,8 @@ def moves(measured: int, n_threads: int, n_ctx: int = N_CTX) -> dict[str, Any]:
     rows = [row for round_ in ROUNDS for row in moves_at(round_, measured, n_threads, n_ctx)]
     early = next(r for r in rows if r["round"] == 2 and r["grown_to"] is None)
     late = next(r for r in rows if r["round"] == ROUNDS[-1] and r["grown_to"] == SIZES[-1])
-    ratios = {seat: rnd(late[seat]["move_seconds"] / early[seat]["move_seconds"], 2) for seat in "AB"}
+    ratios = {seat: rnd(late[seat]["move_seconds"] / early[seat]["move_seconds"], 2)
+              for seat in "AB"}
     return {"rows": rows, "move_seconds_round150_100_vs_round2": ratios,
             "met": all(ratio <= 1.3 for ratio in ratios.values())}
 
@@ -190,8 +196,8 @@ def game_figures(db: Path) -> dict[str, Any]:
         rows = [json.loads(r[0]) for r in connection.execute(
             "SELECT record_json FROM moves ORDER BY move_index")]
     quarter = max(1, len(rows) // 4)
-    figures: dict[str, Any] = {
-        "game_seconds": rnd(max(r["finished_at"] for r in rows) - min(r["started_at"] for r in rows), 1)}
+    seconds = max(r["finished_at"] for r in rows) - min(r["started_at"] for r in rows)
+    figures: dict[str, Any] = {"game_seconds": rnd(seconds, 1)}
     for name, part in (("first_quarter", rows[:quarter]), ("last_quarter", rows[-quarter:])):
         figures[f"move_seconds_{name}"] = rnd(
             statistics.mean(r["finished_at"] - r["started_at"] for r in part), 2)
@@ -200,7 +206,9 @@ def game_figures(db: Path) -> dict[str, Any]:
     return figures
 
 
-def games(n_threads: int, round_counts: tuple[int, int] = (4, 16), n_ctx: int = N_CTX) -> dict[str, Any]:
+def games(
+    n_threads: int, round_counts: tuple[int, int] = (4, 16), n_ctx: int = N_CTX
+) -> dict[str, Any]:
     model = str(smollm2_path())
     script = Path(sys.executable).with_name("dictgame")
     result: dict[str, Any] = {}
@@ -317,13 +325,15 @@ def run(ctx: BenchContext) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.long_cost", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.long_cost",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--worker", choices=["footprint"], help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--quick", action="store_true", help="2 rounds measured a size; 2- and 8-round games")
+    parser.add_argument("--quick", action="store_true",
+                        help="2 rounds measured a size; 2- and 8-round games")
     parser.add_argument("--only", default="moves,games,memory", help="comma-separated parts")
     parser.add_argument("--context-size", type=int, default=N_CTX,
-                        help="each player's context (the game's window); the bare script keeps 4096")
+                        help="each player's window; the bare script keeps 4096")
     args = parser.parse_args()
     threads = args.threads or default_threads()
     if args.worker:

@@ -1,11 +1,13 @@
 """The part of a player's dictionary that a prompt shows.
 
-Every entry listed is evaluated again at every move (the listing sits in the move's own ask,
-after the history), so a listing that grows with the dictionary makes each move cost more
-as the game goes on: measured on SmolLM2-135M, 16 tokens an entry (and 14 more for a word heard), an
-update prompt of 142 tokens on an empty dictionary and 312 with six entries. So the whole dictionary is shown while it fits
-a token budget, and beyond it the entries that matter for this move: those of the words
-heard, then the most recently changed and the least certain, in turn.
+The listing sits in the move's own ask, after the history, so a change in it never costs the
+history a player has cached; but every entry listed is evaluated again at every move, so a
+listing that grows with the dictionary makes each move dearer as the game goes on. Measured
+on SmolLM2-135M: 16 tokens an entry, 14 more for a word heard (on its own line as well), an
+update prompt of 142 tokens on an empty dictionary and 312 with six entries. So the whole
+dictionary is shown while it fits a token budget, and beyond it the entries that matter for
+this move: those of the words heard, then the most recently changed and the least certain,
+in turn.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from .dictionary import Dictionary, DictionaryEntry, normalize
 # never holds more than 12 entries (each word heard names one of the partner's 12 things),
 # 140-170 estimated tokens, so such a game is always shown its whole dictionary.
 SHOWN_TOKENS = 180
-# Free talk's update lists the words heard on a line of their own, and the others within
-# this: four or five lines, so that a move at round 150 with 100 entries costs about what
-# it costs at round 2 (bench/long_cost.py).
+# Free talk's update shows the words heard on a line of their own, and the other entries
+# within this: four or five lines. Its update prompt then evaluates 230-310 tokens with 100
+# entries at any round, against 140-170 with the two or three of round 2 (bench/long_cost.py).
 FREE_TALK_TOKENS = 64
 
 
 def entry_line(entry: DictionaryEntry) -> str:
-    """An entry as the update prompts list it."""
+    """An entry as the update prompts (update.j2, scene_update.j2) list it."""
     return f"- {entry.foreign} = {entry.meaning} (confidence {entry.confidence:.1f})"
 
 
@@ -57,6 +59,8 @@ def shown_entries(
     return [e for e in entries if normalize(e.foreign) in chosen]
 
 
-def _in_turn(first: list[DictionaryEntry], second: list[DictionaryEntry]) -> Iterator[DictionaryEntry]:
+def _in_turn(
+    first: list[DictionaryEntry], second: list[DictionaryEntry]
+) -> Iterator[DictionaryEntry]:
     for pair in zip(first, second):
         yield from pair
