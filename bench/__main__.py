@@ -25,6 +25,7 @@ from . import (
     decode_speed,
     finetune,
     gemma,
+    long_cost,
     long_game,
     memory,
     memory_recall,
@@ -41,7 +42,7 @@ from .context import BenchContext
 
 # Cheap and independent first; the long game (targets 1 and 6) in the middle; the TUI last.
 MODULES = (shared_weights, constrained, decode_speed, threads, prompt_reuse, long_game, gemma,
-           startup, tui, throughput, quality, memory, memory_recall, finetune)
+           startup, tui, throughput, quality, memory, memory_recall, long_cost, finetune)
 NAMES = tuple(m.NAME for m in MODULES)
 # The headline figure of each target, read from its result.
 HEADLINE = {
@@ -57,6 +58,7 @@ HEADLINE = {
     "throughput": ("issue 12", throughput.GOAL),
     "memory": ("issue 11", memory.GOAL),
     "memory_recall": ("issue 11", memory_recall.GOAL),
+    "long_cost": ("issue 25", long_cost.GOAL),
     "finetune": ("issue 14", finetune.GOAL),
     "quality": ("issue 9", "success and common F1 by round windows; grounded round <= 1.5x a free move"),
 }
@@ -74,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     selected = tuple(args.only) if args.only else NAMES
     if args.quick and not args.only:
         selected = tuple(n for n in selected
-                         if n not in ("gemma", "quality", "memory", "memory_recall", "finetune"))
+                         if n not in ("gemma", "quality", "memory", "memory_recall", "long_cost",
+                                      "finetune"))
     ctx = BenchContext(quick=args.quick, selected=selected, other_model=args.model)
     if args.threads:
         ctx.n_threads = args.threads

@@ -206,7 +206,7 @@ def test_user_edit_is_applied_with_provenance_and_shown_next_move() -> None:
     assert applied.source is Source.USER and applied.after_move == 2
     master.play_next_move()
     update_prompt = [r for r in seen if r.json_schema][-1].messages[-1].content
-    assert "- hola = hi (confidence 1.0)" in update_prompt
+    assert "Words of it in your dictionary: hola = hi (1.0)" in update_prompt
     entry = master.state.dictionaries[0].get("hola")
     assert entry is not None and entry.added_by is Source.USER
 

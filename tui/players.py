@@ -151,15 +151,16 @@ def server_options(config: DictgameConfig) -> ServerOptions:
 def check_servers(config: DictgameConfig, game: Game[Any] | None = None) -> DictgameConfig:
     """Before a new game or run: every server a model seat plays through answers and serves
     its model. Returns the configuration with each such seat's model named (a seat given no
-    server model gets the server's first), so the game stores what it played."""
-    from ..engine.players.openai_http import OpenAIBackend
-
+    server model gets the server's first), so the game stores what it played. The server
+    client is imported only for a seat that has a server: it adds 16-37 MiB to a process."""
     kinds = game.seats if game is not None else ("model", "model")
     named: dict[str, str] = {}
     for seat, suffix in enumerate("ab"):
         urls = config.base_urls_for(seat)
         if kinds[seat] != "model" or not urls:
             continue
+        from ..engine.players.openai_http import OpenAIBackend
+
         backend = OpenAIBackend(urls, server_options(config))
         try:
             named[f"server_model_{suffix}"] = backend.check(config.server_model_for(seat))

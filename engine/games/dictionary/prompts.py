@@ -6,15 +6,12 @@ Prompts live in files so they can be read and tuned without touching the game lo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Any
 
 from ...core.prompts import template_environment
 from .dictionary import Dictionary, DictionaryEntry, normalize, occurs_in
 from .settings import GameSettings, PlayerSettings
-
-# Beyond this many entries, a player is shown only the part of its dictionary that matters now.
-SHOWN_ENTRIES = 24
+from .shown import FREE_TALK_TOKENS, shown_entries
 
 
 class PromptBook:
@@ -44,12 +41,16 @@ class PromptBook:
         return self._render("reply.j2", seat, incoming=incoming)
 
     def update(self, seat: int, incoming: str, dictionary: Dictionary) -> str:
+        found = consult(dictionary, incoming)
+        # The words heard have a line of their own; the listing shows the others.
+        others = Dictionary(entry for entry in dictionary if entry not in found)
         return self._render(
             "update.j2",
             seat,
             incoming=incoming,
-            entries=relevant_entries(dictionary, incoming),
-            found=consult(dictionary, incoming),
+            entries=shown_entries(others, (), FREE_TALK_TOKENS),
+            size=len(dictionary),
+            found=found,
             example_word=example_word(dictionary, incoming),
             max_operations=self.settings.max_operations,
         )
@@ -88,7 +89,8 @@ class PromptBook:
             seat,
             incoming=incoming,
             verdict=verdict,
-            entries=relevant_entries(dictionary, incoming),
+            entries=shown_entries(dictionary, consult(dictionary, incoming)),
+            size=len(dictionary),
             things=things,
             max_operations=1,
         )
@@ -115,18 +117,3 @@ def consult(dictionary: Dictionary, incoming: str) -> list[DictionaryEntry]:
     found = [(incoming.casefold().find(e.foreign.casefold()), e) for e in dictionary
              if occurs_in(e.foreign, incoming)]
     return [entry for _, entry in sorted(found, key=lambda pair: pair[0])]
-
-
-def relevant_entries(
-    dictionary: Dictionary, incoming: str, limit: int = SHOWN_ENTRIES
-) -> list[DictionaryEntry]:
-    """The whole dictionary while small; then the entries the message uses, then the latest."""
-    entries: Iterable[DictionaryEntry] = dictionary
-    if len(dictionary) <= limit:
-        return list(entries)
-    heard = set(normalize(incoming).split())
-    ranked = sorted(
-        dictionary,
-        key=lambda e: (not (set(normalize(e.foreign).split()) & heard), -e.updated_round),
-    )
-    return ranked[:limit]
