@@ -14,7 +14,13 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from .wordforms import normal_form
+
 MAX_WORD_CHARS = 24  # a word or a short phrase ("buenos días"), not a sentence
+# The concept bank's codes of player A's and player B's languages (None: a language the bank
+# does not know, or an invented one): what a pair's words are brought to normal form by.
+Codes = tuple[str | None, str | None]
+NO_CODES: Codes = (None, None)
 
 
 class OperationKind(StrEnum):
@@ -198,17 +204,20 @@ def as_pair(entry: DictionaryEntry, owner: int) -> tuple[str, str]:
     return (entry.meaning, entry.foreign) if owner == 0 else (entry.foreign, entry.meaning)
 
 
-def normalized_pair(entry: DictionaryEntry, owner: int) -> tuple[str, str]:
-    """The pair in the form the common dictionary compares."""
+def normalized_pair(entry: DictionaryEntry, owner: int, codes: Codes = NO_CODES) -> tuple[str, str]:
+    """The pair in the form the common dictionary compares: each word in the normal form of
+    its language, so "entiendo = to understand" and "understand = Entender" are one pair."""
     word_a, word_b = as_pair(entry, owner)
-    return normalize(word_a), normalize(word_b)
+    return normal_form(word_a, codes[0]), normal_form(word_b, codes[1])
 
 
-def pairs_of(dictionary: Dictionary, owner: int) -> set[tuple[str, str]]:
+def pairs_of(dictionary: Dictionary, owner: int, codes: Codes = NO_CODES) -> set[tuple[str, str]]:
     """Entries as (word of player A's language, word of player B's language) pairs."""
-    return {normalized_pair(entry, owner) for entry in dictionary}
+    return {normalized_pair(entry, owner, codes) for entry in dictionary}
 
 
-def common_pairs(dictionary_a: Dictionary, dictionary_b: Dictionary) -> set[tuple[str, str]]:
+def common_pairs(
+    dictionary_a: Dictionary, dictionary_b: Dictionary, codes: Codes = NO_CODES
+) -> set[tuple[str, str]]:
     """The common dictionary: pairs both players hold, each from its own side."""
-    return pairs_of(dictionary_a, 0) & pairs_of(dictionary_b, 1)
+    return pairs_of(dictionary_a, 0, codes) & pairs_of(dictionary_b, 1, codes)

@@ -51,6 +51,11 @@ def language_of(settings: GameSettings, seat: int) -> str | None:
     return language_code(settings.players[seat].language)
 
 
+def language_codes(settings: GameSettings) -> tuple[str | None, str | None]:
+    """Both players' language codes, the first player's first."""
+    return language_of(settings, 0), language_of(settings, 1)
+
+
 def label(settings: GameSettings, seat: int, concept: str) -> str:
     """A player's own word for a concept: its language's label, or its lexicon's word."""
     if settings.mode == "invented":

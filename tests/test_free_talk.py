@@ -1,0 +1,87 @@
+"""Free talk judged fairly: words compared in their normal form (lemma, articles, "to",
+punctuation)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dictgame.engine.games.dictionary.concepts import concept_bank
+from dictgame.engine.games.dictionary.dictionary import (
+    Dictionary,
+    Operation,
+    OperationKind,
+    Source,
+    common_pairs,
+)
+from dictgame.engine.games.dictionary.export import game_json
+from dictgame.engine.games.dictionary.scenes import language_codes
+from dictgame.engine.games.dictionary.settings import GameSettings
+from dictgame.engine.games.dictionary.state import GameState
+from dictgame.engine.games.dictionary.truth import Judge
+from dictgame.engine.games.dictionary.wordforms import normal_form
+
+
+@pytest.mark.parametrize(
+    ("written", "label", "code"),
+    [
+        ("comiendo", "comer", "es"),  # gerund
+        ("bebemos", "beber", "es"),  # conjugated
+        ("perros", "perro", "es"),  # plural
+        ("¡Los gatos!", "gato", "es"),  # article, punctuation, plural
+        ("vacas", "vaca", "es"),  # a label stays itself (simplemma alone reads "vaca" as "vaco")
+        ("to eat", "eat", "en"),
+        ("The dogs.", "dog", "en"),
+        ("eating", "eat", "en"),
+        ("Hunde", "Hund", "de"),
+        ("die Katzen", "Katze", "de"),
+        ("chiens", "chien", "fr"),
+        ("l'arbre", "arbre", "fr"),
+        ("mangé", "manger", "fr"),
+        ("cavalli", "cavallo", "it"),
+        ("cães", "cão", "pt"),
+    ],
+)
+def test_an_inflected_word_has_the_normal_form_of_its_bank_label(written: str, label: str, code: str) -> None:
+    assert any(c.label(code) == label for c in concept_bank().concepts)
+    assert normal_form(written, code) == normal_form(label, code)
+
+
+def test_no_two_labels_of_the_bank_share_a_normal_form() -> None:
+    for code in ("en", "es", "fr", "de", "it", "pt"):
+        forms = [normal_form(c.label(code), code) for c in concept_bank().concepts]
+        assert len(set(forms)) == len(forms), code
+    # A word of no bank language is only trimmed and case-folded.
+    assert normal_form(" Pizu! ", None) == "pizu"
+    assert normal_form("perros", None) == "perros"
+
+
+def _dictionary(*entries: tuple[str, str]) -> Dictionary:
+    dictionary = Dictionary()
+    for foreign, meaning in entries:
+        dictionary.apply(Operation(kind=OperationKind.ADD, foreign=foreign, meaning=meaning),
+                         Source.PLAYER, 1)
+    return dictionary
+
+
+def test_inflected_pairs_meet_in_the_common_dictionary_and_are_judged_right() -> None:
+    settings = GameSettings()  # Alice English, Bruno Spanish
+    codes = language_codes(settings)
+    alice = _dictionary(("entiendo", "to understand"), ("perros", "the dogs"))
+    bruno = _dictionary(("understand", "Entender"), ("dog", "perro"), ("eating", "comer"))
+    assert common_pairs(alice, bruno, codes) == {("understand", "entender"), ("dog", "perro")}
+    judge = Judge(settings)
+    assert judge.entry(0, "perros", "the dogs") == (True, "dog")
+    assert judge.entry(1, "eating", "comer") == (True, "eat")
+    common = judge.common(common_pairs(alice, bruno, codes), set())
+    assert (common.entries, common.covered, common.right) == (2, 1, 1)  # "understand" is not in the bank
+
+
+def test_the_common_dictionary_of_a_game_uses_its_languages() -> None:
+    state = GameState(GameSettings())
+    state.edit(0, Operation(kind=OperationKind.ADD, foreign="gatos", meaning="cats"))
+    state.edit(1, Operation(kind=OperationKind.ADD, foreign="cat", meaning="el gato"))
+    assert state.common == {("cat", "gato")}
+    record = json.loads(game_json(1, state))
+    assert record["common"] == [["cat", "gato"]] and record["scores"]["common"] == 1
