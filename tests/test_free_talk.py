@@ -1,5 +1,5 @@
 """Free talk judged fairly: words compared in their normal form (lemma, articles, "to",
-punctuation)."""
+punctuation), and the players' meanings cleaned."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from dictgame.engine.games.dictionary.dictionary import (
     Operation,
     OperationKind,
     Source,
+    check_operation,
     common_pairs,
 )
 from dictgame.engine.games.dictionary.export import game_json
+from dictgame.engine.games.dictionary.rules import parse_update
 from dictgame.engine.games.dictionary.scenes import language_codes
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState
@@ -85,3 +87,37 @@ def test_the_common_dictionary_of_a_game_uses_its_languages() -> None:
     assert state.common == {("cat", "gato")}
     record = json.loads(game_json(1, state))
     assert record["common"] == [["cat", "gato"]] and record["scores"]["common"] == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("Quién (0.8)", "Quién"),
+        ("repetir (to repeat)", "repetir"),
+        ("It means 'I don't know'", "I don't know"),
+        ('means "yes"', "yes"),
+        ("sí, 0.6", "sí"),
+        ("casa (confidence 0.8)", "casa"),
+        ("Haus [house]", "Haus"),
+        ("(to repeat)", "to repeat"),
+        ("1", "1"),
+        ("buenos días", "buenos días"),
+    ],
+)
+def test_a_players_meaning_is_cleaned_when_parsed(raw: str, kept: str) -> None:
+    document = {"updates": [{"op": "add", "word": "x", "meaning": raw, "confidence": 0.6}]}
+    (operation,) = parse_update(json.dumps(document)).operations
+    assert operation.meaning == kept
+
+
+def test_a_meaning_that_explains_is_refused_for_players_but_a_persons_edit_is_kept() -> None:
+    document = {"updates": [{"op": "add", "word": "hola", "meaning": "it means hello", "confidence": 0.6}]}
+    (operation,) = parse_update(json.dumps(document)).operations
+    reason = check_operation(operation, Dictionary(), "hola amigo")
+    assert reason is not None and "explain" in reason
+    state = GameState(GameSettings())
+    edited = Operation(kind=OperationKind.ADD, foreign="hola", meaning="hello (0.8)")
+    state.edit(0, edited)
+    assert check_operation(operation, Dictionary(), None) is None
+    entry = state.dictionaries[0].get("hola")
+    assert entry is not None and entry.meaning == "hello (0.8)"

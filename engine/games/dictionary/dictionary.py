@@ -83,6 +83,38 @@ def clean_word(text: str) -> str:
     return " ".join(text.split())
 
 
+# What small models wrap a meaning in: a confidence ("Quién (0.8)", "sí, 0.6"), a gloss in
+# brackets ("repetir (to repeat)"), a quoted word inside an explanation ("It means 'no'").
+_CONFIDENCE = re.compile(
+    r"[\s,;:-]*[(\[]?\s*(?:confidence\s*[:=]?\s*)?(?:0?\.\d+|[01]\.0|1)\s*[)\]]?$", re.IGNORECASE
+)
+_GLOSS = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+_QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|«\s*([^»]+?)\s*»|(?<!\w)'(.+?)'(?!\w)")
+# A meaning that explains rather than gives a word.
+_EXPLANATION = re.compile(
+    r"^(?:(?:it|this|that|which)\s+(?:means|is|refers|stands)|means|meaning|translat)\b",
+    re.IGNORECASE,
+)
+
+
+def clean_meaning(text: str) -> str:
+    """A player's meaning as the entry keeps it: the quoted word of an explanation, without
+    a stray confidence or a bracketed gloss. Only the players' writes are cleaned; the
+    person's edits are kept as typed."""
+    text = clean_word(text)
+    quoted = _QUOTED.search(text)
+    if quoted:
+        text = next(group for group in quoted.groups() if group is not None)
+    text = _CONFIDENCE.sub("", text).strip() or text
+    without_gloss = _GLOSS.sub("", text).strip()
+    return clean_word(without_gloss or text.strip("()[] "))
+
+
+def explains(meaning: str) -> bool:
+    """Whether a meaning is an explanation ("it means no") rather than a word."""
+    return _EXPLANATION.match(clean_word(meaning)) is not None
+
+
 class Dictionary:
     """Entries keyed by the normalized foreign word; changed only through `apply`."""
 
@@ -182,6 +214,8 @@ def check_operation(
         return "the meaning is empty"
     if "<" in foreign + meaning or ">" in foreign + meaning:
         return "the entry is a placeholder copied from the example, not a word"
+    if partner_text is not None and explains(meaning):
+        return "the meaning explains instead of giving a word"
     if operation.kind is OperationKind.ADD:
         if partner_text is not None and not occurs_in(foreign, partner_text):
             return f"{foreign!r} does not occur in the partner's messages"
