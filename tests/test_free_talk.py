@@ -1,12 +1,15 @@
 """Free talk judged fairly: words compared in their normal form (lemma, articles, "to",
-punctuation), and the players' meanings cleaned."""
+punctuation), the players' meanings cleaned, and the optional topic both players share."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from dictgame.engine.backend import GenerationRequest
+from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.concepts import concept_bank
 from dictgame.engine.games.dictionary.dictionary import (
     Dictionary,
@@ -18,11 +21,12 @@ from dictgame.engine.games.dictionary.dictionary import (
 )
 from dictgame.engine.games.dictionary.export import game_json
 from dictgame.engine.games.dictionary.rules import parse_update
-from dictgame.engine.games.dictionary.scenes import language_codes
+from dictgame.engine.games.dictionary.scenes import draw_topic, label, language_codes
 from dictgame.engine.games.dictionary.settings import GameSettings
-from dictgame.engine.games.dictionary.state import GameState
+from dictgame.engine.games.dictionary.state import GameState, GameStatus
 from dictgame.engine.games.dictionary.truth import Judge
 from dictgame.engine.games.dictionary.wordforms import normal_form
+from dictgame.engine.scripted import ScriptedBackend
 
 
 @pytest.mark.parametrize(
@@ -121,3 +125,59 @@ def test_a_meaning_that_explains_is_refused_for_players_but_a_persons_edit_is_ke
     assert check_operation(operation, Dictionary(), None) is None
     entry = state.dictionaries[0].get("hola")
     assert entry is not None and entry.meaning == "hello (0.8)"
+
+
+def _topic_game(rounds: int, **settings: object) -> tuple[GameMaster, list[GenerationRequest]]:
+    seen: list[GenerationRequest] = []
+
+    def responder(request: GenerationRequest) -> str:
+        seen.append(request)
+        if request.json_schema:
+            return json.dumps({"updates": []})
+        return "Hola amigo" if "Spanish" in request.messages[0].content else "Hello friend"
+
+    state = GameState(GameSettings(rounds=rounds, **settings))  # type: ignore[arg-type]
+    backend = ScriptedBackend(responder)
+    master = GameMaster(state, (backend.session(Path("a")), backend.session(Path("b"))))
+    while master.state.status is GameStatus.PLAYING:
+        master.play_next_move()
+    return master, seen
+
+
+def test_each_round_both_players_are_given_the_same_topic_in_their_own_words() -> None:
+    master, seen = _topic_game(3, seed=5, topic=True)
+    settings = master.state.settings
+    topics = [draw_topic(settings, r) for r in (1, 2, 3)]
+    assert all(topics) and len(set(topics)) > 1
+    messages = [r for r in seen if not r.json_schema]
+    updates = [r for r in seen if r.json_schema]
+    assert len(messages) == 6 and len(updates) == 5
+    for move, request in zip(master.state.moves, messages, strict=True):
+        concept = topics[move.round - 1]
+        assert concept is not None
+        own, partners = label(settings, move.seat, concept), label(settings, 1 - move.seat, concept)
+        prompt = request.messages[-1].content
+        assert f'"{own}"' in prompt and (own == partners or f'"{partners}"' not in prompt)
+    # The listener is told what the message it heard was about: its round's topic.
+    for move, request in zip(master.state.moves[1:], updates, strict=True):
+        heard = master.state.moves[move.move_index - 1]
+        concept = topics[heard.round - 1]
+        assert concept is not None
+        assert f'what you call "{label(settings, move.seat, concept)}"' in request.messages[-1].content
+    # A player's earlier prompts keep their own round's topic, so its history does not change.
+    last = messages[-1].messages
+    first_reply = next(m.content for m in last if m.role == "user" and "Hello friend" in m.content)
+    assert f'"{label(settings, 1, topics[0] or "")}"' in first_reply
+
+
+def test_without_the_option_no_topic_is_given() -> None:
+    master, seen = _topic_game(2, seed=5)
+    assert draw_topic(master.state.settings, 1) is None
+    assert not any("talk about" in r.messages[-1].content for r in seen)
+
+
+def test_a_topic_needs_languages_of_the_bank() -> None:
+    with pytest.raises(ValueError, match="topic: language 'Klingon'"):
+        GameSettings(players=[{"name": "A", "language": "Klingon"},  # type: ignore[list-item]
+                              {"name": "B", "language": "Spanish"}], topic=True)
+    assert draw_topic(GameSettings(mode="scenes", seed=1, topic=True), 1) is None

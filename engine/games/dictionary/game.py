@@ -46,7 +46,8 @@ def next_turn(state: GameState) -> Turn | None:
         (
             ChatMessage(
                 "user",
-                prompts.opening(seat) if m.incoming is None else prompts.reply(seat, m.incoming),
+                prompts.opening(seat, m.round) if m.incoming is None
+                else prompts.reply(seat, m.incoming, m.round),
             ),
             ChatMessage("assistant", m.message),
         )
@@ -56,11 +57,13 @@ def next_turn(state: GameState) -> Turn | None:
     if move_index == 0:
         asks: tuple[Ask, ...] = ()
         if not settings.opening.strip():
-            asks = (message_ask(settings, seat, "opening", prompts.opening(seat), None),)
+            opening = prompts.opening(seat, state.current_round)
+            asks = (message_ask(settings, seat, "opening", opening, None),)
         return Turn(seat, state.current_round, prompts.system(seat), history, asks, None)
-    incoming = state.moves[-1].message
-    update_text = prompts.update(seat, incoming, state.dictionaries[seat])
-    reply_text = prompts.reply(seat, incoming)
+    heard = state.moves[-1]
+    incoming = heard.message
+    update_text = prompts.update(seat, incoming, state.dictionaries[seat], heard.round)
+    reply_text = prompts.reply(seat, incoming, state.current_round)
     retrieved: tuple[Retrieved, ...] = ()
     reflect: tuple[Ask, ...] = ()
     if state.memories is not None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ...core.prompts import template_environment
 from .dictionary import Dictionary, DictionaryEntry, normalize, occurs_in
+from .scenes import topic_word
 from .settings import GameSettings, PlayerSettings
 
 # Beyond this many entries, a player is shown only the part of its dictionary that matters now.
@@ -37,17 +38,21 @@ class PromptBook:
     def system(self, seat: int) -> str:
         return self._render("scene_system.j2" if self.settings.grounded else "system.j2", seat)
 
-    def opening(self, seat: int) -> str:
-        return self._render("opening.j2", seat)
+    def opening(self, seat: int, round_: int) -> str:
+        return self._render("opening.j2", seat, topic=topic_word(self.settings, seat, round_))
 
-    def reply(self, seat: int, incoming: str) -> str:
-        return self._render("reply.j2", seat, incoming=incoming)
+    def reply(self, seat: int, incoming: str, round_: int) -> str:
+        return self._render(
+            "reply.j2", seat, incoming=incoming, topic=topic_word(self.settings, seat, round_)
+        )
 
-    def update(self, seat: int, incoming: str, dictionary: Dictionary) -> str:
+    def update(self, seat: int, incoming: str, dictionary: Dictionary, heard_round: int) -> str:
+        """`heard_round`: the round the partner's message was said in, whose topic it was about."""
         return self._render(
             "update.j2",
             seat,
             incoming=incoming,
+            topic=topic_word(self.settings, seat, heard_round),
             entries=relevant_entries(dictionary, incoming),
             found=consult(dictionary, incoming),
             example_word=example_word(dictionary, incoming),
