@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from test_tui_support import wait_until
 
 from dictgame.engine.backend import GenerationRequest
 from dictgame.engine.core.episode import GameMaster
@@ -27,6 +28,10 @@ from dictgame.engine.games.dictionary.state import GameState, GameStatus
 from dictgame.engine.games.dictionary.truth import Judge
 from dictgame.engine.games.dictionary.wordforms import normal_form
 from dictgame.engine.scripted import ScriptedBackend
+from dictgame.tui.app import DictgameApp
+from dictgame.tui.config import DictgameConfig
+from dictgame.tui.game_screen import GameScreen
+from dictgame.tui.new_game_screen import NewGameScreen
 
 
 @pytest.mark.parametrize(
@@ -181,3 +186,15 @@ def test_a_topic_needs_languages_of_the_bank() -> None:
         GameSettings(players=[{"name": "A", "language": "Klingon"},  # type: ignore[list-item]
                               {"name": "B", "language": "Spanish"}], topic=True)
     assert draw_topic(GameSettings(mode="scenes", seed=1, topic=True), 1) is None
+
+
+async def test_the_new_game_form_keeps_the_configured_topic(tmp_path: Path) -> None:
+    config = DictgameConfig(db=tmp_path / "games.db", backend="scripted", seed=7,
+                            games={"dictionary": {"rounds": 2, "topic": True}})
+    app = DictgameApp(config, backend=ScriptedBackend())
+    async with app.run_test(size=(140, 50)) as pilot:
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewGameScreen))
+        await pilot.click("#start")
+        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
+        assert app.screen.state.settings.topic  # type: ignore[attr-defined]
