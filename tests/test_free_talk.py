@@ -21,7 +21,7 @@ from dictgame.engine.games.dictionary.dictionary import (
     common_pairs,
 )
 from dictgame.engine.games.dictionary.export import game_json
-from dictgame.engine.games.dictionary.rules import parse_update
+from dictgame.engine.games.dictionary.rules import message_words, parse_update
 from dictgame.engine.games.dictionary.scenes import draw_topic, label, language_codes
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus
@@ -168,7 +168,13 @@ def test_each_round_both_players_are_given_the_same_topic_in_their_own_words() -
         heard = master.state.moves[move.move_index - 1]
         concept = topics[heard.round - 1]
         assert concept is not None
-        assert f'what you call "{label(settings, move.seat, concept)}"' in request.messages[-1].content
+        own = label(settings, move.seat, concept)
+        assert f'what you call "{own}"' in request.messages[-1].content
+        assert f'"meaning": "{own}"' in request.messages[-1].content
+        # The word is one of the heard message's (or one already held), as in grounded modes.
+        assert request.json_schema is not None
+        offered = request.json_schema["properties"]["updates"]["items"]["properties"]["word"]["enum"]
+        assert set(message_words(heard.message)) <= set(offered)
     # A player's earlier prompts keep their own round's topic, so its history does not change.
     last = messages[-1].messages
     first_reply = next(m.content for m in last if m.role == "user" and "Hello friend" in m.content)
@@ -179,6 +185,9 @@ def test_without_the_option_no_topic_is_given() -> None:
     master, seen = _topic_game(2, seed=5)
     assert draw_topic(master.state.settings, 1) is None
     assert not any("talk about" in r.messages[-1].content for r in seen)
+    updates = [r for r in seen if r.json_schema]
+    assert all("enum" not in r.json_schema["properties"]["updates"]["items"]["properties"]["word"]  # type: ignore[index]
+               for r in updates)
 
 
 def test_a_topic_needs_languages_of_the_bank() -> None:
