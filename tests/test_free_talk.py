@@ -181,6 +181,16 @@ def test_each_round_both_players_are_given_the_same_topic_in_their_own_words() -
     assert f'"{label(settings, 1, topics[0] or "")}"' in first_reply
 
 
+def test_phrasebook_players_learn_in_a_game_with_a_topic() -> None:
+    state = GameState(GameSettings(rounds=6, seed=3, topic=True))
+    backend = ScriptedBackend()
+    master = GameMaster(state, (backend.session(Path("a")), backend.session(Path("b"))))
+    while master.state.status is GameStatus.PLAYING:
+        master.play_next_move()
+    assert len(state.dictionaries[0]) > 0 and len(state.dictionaries[1]) > 0
+    assert state.common
+
+
 def test_without_the_option_no_topic_is_given() -> None:
     master, seen = _topic_game(2, seed=5)
     assert draw_topic(master.state.settings, 1) is None
