@@ -107,7 +107,7 @@ def test_the_common_dictionary_of_a_game_uses_its_languages() -> None:
         ('means "yes"', "yes"),
         ("sí, 0.6", "sí"),
         ("casa (confidence 0.8)", "casa"),
-        ("Haus [house]", "Haus"),
+        ("[link=x]hi[/link]", "[link=x]hi[/link]"),  # square brackets are the model's own text
         ("(to repeat)", "to repeat"),
         ("1", "1"),
         ("buenos días", "buenos días"),

@@ -84,11 +84,11 @@ def clean_word(text: str) -> str:
 
 
 # What small models wrap a meaning in: a confidence ("Quién (0.8)", "sí, 0.6"), a gloss in
-# brackets ("repetir (to repeat)"), a quoted word inside an explanation ("It means 'no'").
+# parentheses ("repetir (to repeat)"), a quoted word inside an explanation ("It means 'no'").
 _CONFIDENCE = re.compile(
     r"[\s,;:-]*[(\[]?\s*(?:confidence\s*[:=]?\s*)?(?:0?\.\d+|[01]\.0|1)\s*[)\]]?$", re.IGNORECASE
 )
-_GLOSS = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
+_GLOSS = re.compile(r"\s*\([^()]*\)")
 _QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|«\s*([^»]+?)\s*»|(?<!\w)'(.+?)'(?!\w)")
 # A meaning that explains rather than gives a word.
 _EXPLANATION = re.compile(
@@ -99,7 +99,7 @@ _EXPLANATION = re.compile(
 
 def clean_meaning(text: str) -> str:
     """A player's meaning as the entry keeps it: the quoted word of an explanation, without
-    a stray confidence or a bracketed gloss. Only the players' writes are cleaned; the
+    a stray confidence or a gloss in parentheses. Only the players' writes are cleaned; the
     person's edits are kept as typed."""
     text = clean_word(text)
     quoted = _QUOTED.search(text)
@@ -107,7 +107,7 @@ def clean_meaning(text: str) -> str:
         text = next(group for group in quoted.groups() if group is not None)
     text = _CONFIDENCE.sub("", text).strip() or text
     without_gloss = _GLOSS.sub("", text).strip()
-    return clean_word(without_gloss or text.strip("()[] "))
+    return clean_word(without_gloss or text.strip("() "))
 
 
 def explains(meaning: str) -> bool:
