@@ -21,6 +21,7 @@ from dictgame.engine.games.dictionary.dictionary import (
     common_pairs,
 )
 from dictgame.engine.games.dictionary.export import game_json
+from dictgame.engine.games.dictionary.game import settings_for
 from dictgame.engine.games.dictionary.rules import message_words, parse_update
 from dictgame.engine.games.dictionary.scenes import draw_topic, label, language_codes
 from dictgame.engine.games.dictionary.settings import GameSettings
@@ -198,6 +199,15 @@ def test_without_the_option_no_topic_is_given() -> None:
     updates = [r for r in seen if r.json_schema]
     assert all("enum" not in r.json_schema["properties"]["updates"]["items"]["properties"]["word"]  # type: ignore[index]
                for r in updates)
+
+
+def test_a_new_free_game_between_bank_languages_has_a_topic_and_an_old_save_keeps_none() -> None:
+    assert settings_for({}, {}).topic
+    assert not settings_for({}, {"topic": False}).topic
+    assert not settings_for({}, {"lang_b": "Klingon"}).topic
+    saved_before = GameSettings().model_dump(mode="json")
+    del saved_before["topic"]
+    assert not GameSettings.model_validate(saved_before).topic
 
 
 def test_a_topic_needs_languages_of_the_bank() -> None:

@@ -83,6 +83,8 @@ class GameSettings(CommonSettings):
     # Free mode: each round both players are given the same thing of the concept bank, each
     # in its own words, to talk about, so the talk is about something the ground truth can
     # judge (both languages must be of the bank; grounded modes have their scenes instead).
+    # Off here, as games saved before topics existed were played; a new game between two
+    # bank languages has it on unless told not to (game.settings_for, NEW_GAME_TOPIC).
     topic: bool = False
 
     @field_validator("memory", mode="before")
