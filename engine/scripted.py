@@ -178,8 +178,8 @@ def _scene_player(request: GenerationRequest) -> str | None:
         return json.dumps(picker.choice(options), ensure_ascii=False)
     item = schema.get("properties", {}).get("updates", {}).get("items", {})
     words = item.get("properties", {}).get("word", {}).get("enum")
-    if words is None:
-        return None
+    if words is None or "enum" not in item.get("properties", {}).get("meaning", {}):
+        return None  # not a grounded round: a free game with a topic bounds the words only
     meant = re.search(r'meant "([^"]+)"', instruction)
     updates = []
     if meant:

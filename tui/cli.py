@@ -28,7 +28,7 @@ EXIT_BAD_INPUT = 2
 
 # Flags that set a game's own settings: they go into the config's `games.<game>` section.
 GAME_FLAGS = ("rounds", "lang_a", "lang_b", "words_per_message", "temperature", "opening", "reprompt", "mode",
-              "memory")
+              "memory", "topic")
 TOP_FLAGS = ("db", "game", "model", "model_a", "model_b", "name_a", "name_b", "seed", "seat_a", "seat_b")
 SERVER_FLAGS = (
     "base_url", "base_url_a", "base_url_b", "server_model", "server_model_a", "server_model_b"
@@ -97,6 +97,11 @@ def _game_flags() -> argparse.ArgumentParser:
         "--memory", action="store_true", default=None,
         help="Dictionary Discovery, free talk: each player remembers and retrieves what "
         "matters now instead of forgetting the oldest history",
+    )
+    game.add_argument(
+        "--topic", action=argparse.BooleanOptionalAction, default=None,
+        help="Dictionary Discovery, free talk: each round both players talk about the same "
+        "thing of the concept bank, each given it in its own words",
     )
     game.add_argument(
         "--reprompt", choices=["resample", "feedback"],

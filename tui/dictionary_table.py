@@ -17,12 +17,15 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static, Tab, Tabs
 
 from ..engine.games.dictionary.dictionary import (
+    NO_CODES,
+    Codes,
     Dictionary,
     DictionaryEntry,
     Source,
     as_pair,
     normalized_pair,
 )
+from ..engine.games.dictionary.scenes import language_codes
 from ..engine.games.dictionary.settings import GameSettings
 from ..engine.games.dictionary.truth import Judge
 
@@ -50,13 +53,16 @@ class DictionaryRow:
         return tuple(sorted(self.entries))
 
 
-def dictionary_rows(dictionaries: tuple[Dictionary, Dictionary]) -> list[DictionaryRow]:
-    """Every pair either player holds, newest round first."""
+def dictionary_rows(
+    dictionaries: tuple[Dictionary, Dictionary], codes: Codes = NO_CODES
+) -> list[DictionaryRow]:
+    """Every pair either player holds, newest round first; pairs meet in the normal form of
+    their languages (`codes`), as in the common dictionary."""
     by_pair: dict[tuple[str, str], dict[int, DictionaryEntry]] = {}
     words: dict[tuple[str, str], tuple[str, str]] = {}
     for seat, dictionary in enumerate(dictionaries):
         for entry in dictionary:
-            pair = normalized_pair(entry, seat)
+            pair = normalized_pair(entry, seat, codes)
             by_pair.setdefault(pair, {})[seat] = entry
             words.setdefault(pair, as_pair(entry, seat))
     rows = [
@@ -149,7 +155,7 @@ class DictionaryTable(Vertical):
 
     def show(self, dictionaries: tuple[Dictionary, Dictionary], highlight: bool = True) -> None:
         """Show these dictionaries; with `highlight`, mark rows that are new or changed."""
-        rows = dictionary_rows(dictionaries)
+        rows = dictionary_rows(dictionaries, language_codes(self.settings))
         now = time.monotonic()
         cells = {row.key: self._cell_text(row) for row in rows}
         if highlight:

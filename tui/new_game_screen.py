@@ -45,6 +45,8 @@ PERSON_LABEL = "You (a person plays this seat)"
 # Settings of the grounded modes the form carries over as they are (the mode, its feedback
 # and scene size are fields of the form).
 GROUNDED_SETTINGS = ("concept_slice", "lexicon_seed", "choice")
+# Settings of free talk the form carries over as they are.
+FREE_SETTINGS = ("topic",)
 class NewGameScreen(Screen[None]):
     BINDINGS = bindings("new_game")
 
@@ -367,8 +369,8 @@ class NewGameScreen(Screen[None]):
             "mode": self.query_one("#mode", Select).value,
             "feedback": self.query_one("#feedback", Select).value,
             "scene_size": self._value("scene-size"),
-            # The rest of the grounded settings come from the config and flags.
-            **{key: getattr(self.settings, key) for key in GROUNDED_SETTINGS},
+            # The rest of the grounded and free settings come from the config and flags.
+            **{key: getattr(self.settings, key) for key in GROUNDED_SETTINGS + FREE_SETTINGS},
         }
         return GameSettings.model_validate(data)
 

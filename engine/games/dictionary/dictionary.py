@@ -14,7 +14,13 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from .wordforms import normal_form
+
 MAX_WORD_CHARS = 24  # a word or a short phrase ("buenos días"), not a sentence
+# The concept bank's codes of player A's and player B's languages (None: a language the bank
+# does not know, or an invented one): what a pair's words are brought to normal form by.
+Codes = tuple[str | None, str | None]
+NO_CODES: Codes = (None, None)
 
 
 class OperationKind(StrEnum):
@@ -75,6 +81,38 @@ def normalize(text: str) -> str:
 def clean_word(text: str) -> str:
     """Trim a word or phrase and collapse inner white space, keeping its case."""
     return " ".join(text.split())
+
+
+# What small models wrap a meaning in: a confidence ("Quién (0.8)", "sí, 0.6"), a gloss in
+# parentheses ("repetir (to repeat)"), a quoted word inside an explanation ("It means 'no'").
+_CONFIDENCE = re.compile(
+    r"[\s,;:-]*[(\[]?\s*(?:confidence\s*[:=]?\s*)?(?:0?\.\d+|[01]\.0|1)\s*[)\]]?$", re.IGNORECASE
+)
+_GLOSS = re.compile(r"\s*\([^()]*\)")
+_QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|«\s*([^»]+?)\s*»|(?<!\w)'(.+?)'(?!\w)")
+# A meaning that explains rather than gives a word.
+_EXPLANATION = re.compile(
+    r"^(?:(?:it|this|that|which)\s+(?:means|is|refers|stands)|means|meaning|translat)\b",
+    re.IGNORECASE,
+)
+
+
+def clean_meaning(text: str) -> str:
+    """A player's meaning as the entry keeps it: the quoted word of an explanation, without
+    a stray confidence or a gloss in parentheses. Only the players' writes are cleaned; the
+    person's edits are kept as typed."""
+    text = clean_word(text)
+    quoted = _QUOTED.search(text)
+    if quoted:
+        text = next(group for group in quoted.groups() if group is not None)
+    text = _CONFIDENCE.sub("", text).strip() or text
+    without_gloss = _GLOSS.sub("", text).strip()
+    return clean_word(without_gloss or text.strip("() "))
+
+
+def explains(meaning: str) -> bool:
+    """Whether a meaning is an explanation ("it means no") rather than a word."""
+    return _EXPLANATION.match(clean_word(meaning)) is not None
 
 
 class Dictionary:
@@ -176,6 +214,8 @@ def check_operation(
         return "the meaning is empty"
     if "<" in foreign + meaning or ">" in foreign + meaning:
         return "the entry is a placeholder copied from the example, not a word"
+    if partner_text is not None and explains(meaning):
+        return "the meaning explains instead of giving a word"
     if operation.kind is OperationKind.ADD:
         if partner_text is not None and not occurs_in(foreign, partner_text):
             return f"{foreign!r} does not occur in the partner's messages"
@@ -217,17 +257,20 @@ def as_pair(entry: DictionaryEntry, owner: int) -> tuple[str, str]:
     return (entry.meaning, entry.foreign) if owner == 0 else (entry.foreign, entry.meaning)
 
 
-def normalized_pair(entry: DictionaryEntry, owner: int) -> tuple[str, str]:
-    """The pair in the form the common dictionary compares."""
+def normalized_pair(entry: DictionaryEntry, owner: int, codes: Codes = NO_CODES) -> tuple[str, str]:
+    """The pair in the form the common dictionary compares: each word in the normal form of
+    its language, so "entiendo = to understand" and "understand = Entender" are one pair."""
     word_a, word_b = as_pair(entry, owner)
-    return normalize(word_a), normalize(word_b)
+    return normal_form(word_a, codes[0]), normal_form(word_b, codes[1])
 
 
-def pairs_of(dictionary: Dictionary, owner: int) -> set[tuple[str, str]]:
+def pairs_of(dictionary: Dictionary, owner: int, codes: Codes = NO_CODES) -> set[tuple[str, str]]:
     """Entries as (word of player A's language, word of player B's language) pairs."""
-    return {normalized_pair(entry, owner) for entry in dictionary}
+    return {normalized_pair(entry, owner, codes) for entry in dictionary}
 
 
-def common_pairs(dictionary_a: Dictionary, dictionary_b: Dictionary) -> set[tuple[str, str]]:
+def common_pairs(
+    dictionary_a: Dictionary, dictionary_b: Dictionary, codes: Codes = NO_CODES
+) -> set[tuple[str, str]]:
     """The common dictionary: pairs both players hold, each from its own side."""
-    return pairs_of(dictionary_a, 0) & pairs_of(dictionary_b, 1)
+    return pairs_of(dictionary_a, 0, codes) & pairs_of(dictionary_b, 1, codes)

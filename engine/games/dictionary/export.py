@@ -9,7 +9,7 @@ from typing import Any
 from ...words import plural
 from .dictionary import DictionaryEntry, Source, normalized_pair
 from .learning import Learning, learning_of
-from .scenes import label
+from .scenes import label, language_codes
 from .scores import Scores, score
 from .state import GameState
 from .truth import RoundTruth, figures, final_truth, truth_curve
@@ -118,7 +118,7 @@ def game_markdown(game_id: int, state: GameState) -> str:
         lines.append(f"| {partner.language} | {player.language} | confidence | added | by | common |")
         lines.append("| --- | --- | --- | --- | --- | --- |")
         for entry in state.dictionaries[seat]:
-            is_common = normalized_pair(entry, seat) in common
+            is_common = normalized_pair(entry, seat, language_codes(settings)) in common
             lines.append(
                 f"| {_cell(entry.foreign)} | {_cell(entry.meaning)} | {entry.confidence:.2f} | "
                 f"round {entry.added_round} | {_author(entry, player.name)} | "

@@ -17,6 +17,7 @@ from ...backend import ChatMessage
 from ...core.game import PLAYING, Answer, Ask, Experiment, Game, Outcome, Result, Scores, Turn
 from ...core.memory import Retrieved
 from .asks import message_ask, prompt_book, update_ask
+from .concepts import language_code
 from .dictionary import AppliedOperation, Source, check_operation, read_operation
 from .events import OperationApplied, OperationRejected, ScenePicked
 from .export import game_json, game_markdown, scores_lines
@@ -24,7 +25,7 @@ from .grounded import grounded_turn, guess_of
 from .learning import learning_figures, learning_of
 from .memory import recall, reflections_of, with_memories
 from .records import MoveRecord, RejectedOperation
-from .rules import cut_to_limit
+from .rules import cut_to_limit, message_words
 from .scores import score
 from .settings import GameSettings, PlayerSettings, default_players
 from .state import GameState
@@ -47,7 +48,8 @@ def next_turn(state: GameState) -> Turn | None:
         (
             ChatMessage(
                 "user",
-                prompts.opening(seat) if m.incoming is None else prompts.reply(seat, m.incoming),
+                prompts.opening(seat, m.round) if m.incoming is None
+                else prompts.reply(seat, m.incoming, m.round),
             ),
             ChatMessage("assistant", m.message),
         )
@@ -57,18 +59,26 @@ def next_turn(state: GameState) -> Turn | None:
     if move_index == 0:
         asks: tuple[Ask, ...] = ()
         if not settings.opening.strip():
-            asks = (message_ask(settings, seat, "opening", prompts.opening(seat), None),)
+            opening = prompts.opening(seat, state.current_round)
+            asks = (message_ask(settings, seat, "opening", opening, None),)
         return Turn(seat, state.current_round, prompts.system(seat), history, asks, None)
-    incoming = state.moves[-1].message
-    update_text = prompts.update(seat, incoming, state.dictionaries[seat])
-    reply_text = prompts.reply(seat, incoming)
+    heard = state.moves[-1]
+    incoming = heard.message
+    update_text = prompts.update(seat, incoming, state.dictionaries[seat], heard.round)
+    reply_text = prompts.reply(seat, incoming, state.current_round)
     retrieved: tuple[Retrieved, ...] = ()
     reflect: tuple[Ask, ...] = ()
     if state.memories is not None:
         history, retrieved, reflect = recall(state, seat, history, incoming)
         update_text = with_memories(state.memories[seat], retrieved, update_text)
         reply_text = with_memories(state.memories[seat], retrieved, reply_text)
-    update = update_ask(settings, update_text)
+    # With a topic, a player put its own word for the topic where the partner's word goes
+    # (the 1.5B Qwen did in 9 of 10 updates); as in grounded modes, the schema then offers the
+    # words of the message and those already held.
+    words = None
+    if settings.topic:
+        words = message_words(incoming) + [entry.foreign for entry in state.dictionaries[seat]]
+    update = update_ask(settings, update_text, words)
     reply = message_ask(settings, seat, "reply", reply_text, incoming)
     return Turn(seat, state.current_round, prompts.system(seat), history,
                 (update, reply, *reflect), incoming, retrieved=retrieved)
@@ -191,6 +201,11 @@ GROUNDED_EXPERIMENTS = (
     ("scenes-en-de", "scenes", ("English", "German"), 4),
     ("invented-k4", "invented", ("English", "English"), 4),
 )
+# A new free game between two languages of the bank talks about a topic each round unless
+# told not to (README, "Free talk"): the 1.5B Qwen wrote 33 right entries and 7 right common
+# pairs in three 10-round games with it, 0 and 0 without; SmolLM2 3 right entries against 0. The
+# settings' own default stays off: it is what games saved before topics existed played by.
+NEW_GAME_TOPIC = True
 # What an instance may set of a game's settings.
 INSTANCE_SETTINGS = (
     "seed", "rounds", "words_per_message", "opening", "mode", "scene_size", "feedback",
@@ -248,6 +263,8 @@ def settings_for(instance: dict[str, Any], given: dict[str, Any]) -> GameSetting
     for key in INSTANCE_SETTINGS:
         if key in instance:
             values[key] = instance[key]
+    if values.get("mode", "free") == "free" and all(language_code(p.language) for p in seats):
+        values.setdefault("topic", NEW_GAME_TOPIC)
     return GameSettings(players=(seats[0], seats[1]), **values)
 
 

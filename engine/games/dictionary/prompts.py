@@ -10,6 +10,7 @@ from typing import Any
 
 from ...core.prompts import template_environment
 from .dictionary import Dictionary, DictionaryEntry, normalize, occurs_in
+from .scenes import topic_word
 from .settings import GameSettings, PlayerSettings
 from .shown import FREE_TALK_TOKENS, shown_entries
 
@@ -34,13 +35,16 @@ class PromptBook:
     def system(self, seat: int) -> str:
         return self._render("scene_system.j2" if self.settings.grounded else "system.j2", seat)
 
-    def opening(self, seat: int) -> str:
-        return self._render("opening.j2", seat)
+    def opening(self, seat: int, round_: int) -> str:
+        return self._render("opening.j2", seat, topic=topic_word(self.settings, seat, round_))
 
-    def reply(self, seat: int, incoming: str) -> str:
-        return self._render("reply.j2", seat, incoming=incoming)
+    def reply(self, seat: int, incoming: str, round_: int) -> str:
+        return self._render(
+            "reply.j2", seat, incoming=incoming, topic=topic_word(self.settings, seat, round_)
+        )
 
-    def update(self, seat: int, incoming: str, dictionary: Dictionary) -> str:
+    def update(self, seat: int, incoming: str, dictionary: Dictionary, heard_round: int) -> str:
+        """`heard_round`: the round the partner's message was said in, whose topic it was about."""
         found = consult(dictionary, incoming)
         # The words heard have a line of their own; the listing shows the others.
         others = Dictionary(entry for entry in dictionary if entry not in found)
@@ -48,6 +52,7 @@ class PromptBook:
             "update.j2",
             seat,
             incoming=incoming,
+            topic=topic_word(self.settings, seat, heard_round),
             entries=shown_entries(others, (), FREE_TALK_TOKENS),
             size=len(dictionary),
             found=found,

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .dictionary import MAX_WORD_CHARS, Operation, OperationKind
+from .dictionary import MAX_WORD_CHARS, Operation, OperationKind, clean_meaning
 
 # Talk about the game rather than in it: the model explaining itself, JSON, translations.
 _META_TALK = re.compile(
@@ -162,7 +162,10 @@ def _operation_from(item: object) -> Operation:
         raise ValueError("confidence must be a number")
     if not math.isfinite(confidence):  # json.loads accepts NaN and Infinity; JSON cannot store them
         raise ValueError("confidence must be a finite number")
-    return Operation(kind=OperationKind(kind), foreign=word, meaning=meaning, confidence=float(confidence))
+    return Operation(
+        kind=OperationKind(kind), foreign=word, meaning=clean_meaning(meaning),
+        confidence=float(confidence),
+    )
 
 
 def clean_reply(raw: str, names: tuple[str, ...]) -> str:

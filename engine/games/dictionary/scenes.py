@@ -39,6 +39,21 @@ def draw_scene(settings: GameSettings, round_: int) -> Scene:
     return Scene(round=round_, target=target, views=(views[0], views[1]))
 
 
+def draw_topic(settings: GameSettings, round_: int) -> str | None:
+    """Free mode with `topic`: the concept both players talk about in a round, drawn from the
+    seed and the round alone, as scenes are; None when the game has no topics."""
+    if settings.grounded or not settings.topic:
+        return None
+    rng = random.Random(f"topic-{settings.seed}-{round_}")
+    return rng.choice(concept_bank().concepts).id
+
+
+def topic_word(settings: GameSettings, seat: int, round_: int) -> str | None:
+    """A round's topic in a player's own words."""
+    concept = draw_topic(settings, round_)
+    return None if concept is None else label(settings, seat, concept)
+
+
 def speaker_of(round_: int) -> int:
     """The first player names the first scene; then roles alternate."""
     return (round_ - 1) % 2
@@ -49,6 +64,11 @@ def language_of(settings: GameSettings, seat: int) -> str | None:
     if settings.mode == "invented":
         return None
     return language_code(settings.players[seat].language)
+
+
+def language_codes(settings: GameSettings) -> tuple[str | None, str | None]:
+    """Both players' language codes, the first player's first."""
+    return language_of(settings, 0), language_of(settings, 1)
 
 
 def label(settings: GameSettings, seat: int, concept: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from .dictionary import pairs_of
+from .scenes import language_codes
 from .state import GameState
 
 
@@ -37,7 +38,8 @@ class Scores(BaseModel):
 def score(state: GameState) -> Scores:
     with state.lock:
         dictionaries = state.dictionaries
-        pairs = (pairs_of(dictionaries[0], 0), pairs_of(dictionaries[1], 1))
+        codes = language_codes(state.settings)
+        pairs = (pairs_of(dictionaries[0], 0, codes), pairs_of(dictionaries[1], 1, codes))
         moves = list(state.moves)
     players = []
     for seat in (0, 1):

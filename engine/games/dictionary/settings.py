@@ -80,6 +80,12 @@ class GameSettings(CommonSettings):
     # and the memories retrieved for the move instead of the whole history (None: off;
     # `true` in a config file: on, with the default weights).
     memory: MemorySettings | None = None
+    # Free mode: each round both players are given the same thing of the concept bank, each
+    # in its own words, to talk about, so the talk is about something the ground truth can
+    # judge (both languages must be of the bank; grounded modes have their scenes instead).
+    # Off here, as games saved before topics existed were played; a new game between two
+    # bank languages has it on unless told not to (game.settings_for, NEW_GAME_TOPIC).
+    topic: bool = False
 
     @field_validator("memory", mode="before")
     @classmethod
@@ -115,6 +121,12 @@ class GameSettings(CommonSettings):
         if self.mode == "free":
             if self.concepts or self.lexicons:
                 raise ValueError("concepts and lexicons belong to grounded modes only")
+            unknown = [p.language for p in self.players if language_code(p.language) is None]
+            if self.topic and unknown:
+                raise ValueError(
+                    f"topic: language {unknown[0]!r} is not in the concept bank, which knows "
+                    f"{known_languages()}; a topic is given in each player's own words"
+                )
             return self
         bank = concept_bank()
         if self.concept_slice > len(bank):

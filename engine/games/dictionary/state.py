@@ -23,6 +23,7 @@ from .dictionary import (
 )
 from .memory import new_streams, observe_edit, observe_move
 from .records import MoveRecord
+from .scenes import language_codes
 from .settings import GameSettings
 
 __all__ = ["GameState", "GameStatus", "InvalidEdit", "Message"]
@@ -110,7 +111,7 @@ class GameState(EpisodeState[GameSettings]):
 
     @property
     def common(self) -> set[tuple[str, str]]:
-        return common_pairs(*self.dictionaries)
+        return common_pairs(*self.dictionaries, language_codes(self.settings))
 
     @property
     def status(self) -> GameStatus:

@@ -2,7 +2,7 @@
 
 An entry is right when its word is the partner's label of some concept and its meaning the
 player's own label of the same concept (the concept bank's labels, or the game's invented
-lexicons), compared in `ground_form`. Per round, computed from the stored moves and the
+lexicons), compared in `wordforms.normal_form`, as the common dictionary compares. Per round, computed from the stored moves and the
 dictionary history replayed up to the round's last move, so the figures of a resumed game
 are those of the game that was never stopped:
 
@@ -19,12 +19,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .concepts import concept_bank, ground_form
+from .concepts import concept_bank
 from .dictionary import Dictionary, DictionaryEntry, common_pairs
 from .records import MoveRecord
-from .scenes import label, language_of
+from .scenes import label, language_codes
 from .settings import GameSettings
 from .state import GameState
+from .wordforms import normal_form
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class Judge:
 
     def __init__(self, settings: GameSettings) -> None:
         self.settings = settings
-        self.codes = (language_of(settings, 0), language_of(settings, 1))
+        self.codes = language_codes(settings)
         concepts: Iterable[str] = settings.concepts
         if settings.mode != "invented":
             concepts = [c.id for c in concept_bank().concepts]
@@ -82,12 +83,12 @@ class Judge:
         if self.judgeable:
             for seat in (0, 1):
                 self._words[seat].update(
-                    {ground_form(label(settings, seat, c), self.codes[seat]): c for c in concepts}
+                    {normal_form(label(settings, seat, c), self.codes[seat]): c for c in concepts}
                 )
 
     def concept_of(self, seat: int, word: str) -> str | None:
         """The concept a word of this player's language names, if any."""
-        return self._words[seat].get(ground_form(word, self.codes[seat]))
+        return self._words[seat].get(normal_form(word, self.codes[seat]))
 
     def entry(self, owner: int, foreign: str, meaning: str) -> tuple[bool, str | None]:
         """(covered, the concept it rightly names or None) for an entry of `owner`."""
@@ -164,7 +165,7 @@ def final_truth(state: GameState) -> RoundTruth | None:
         chance=last.chance,
         players=(judge.dictionary(0, dictionaries[0], appeared),
                  judge.dictionary(1, dictionaries[1], appeared)),
-        common=judge.common(common_pairs(*dictionaries), appeared),
+        common=judge.common(common_pairs(*dictionaries, judge.codes), appeared),
     )
 
 
@@ -181,7 +182,7 @@ def _round_truth(
         chance=1 / settings.scene_size if grounded else None,
         players=(judge.dictionary(0, dictionaries[0], appeared),
                  judge.dictionary(1, dictionaries[1], appeared)),
-        common=judge.common(common_pairs(*dictionaries), appeared),
+        common=judge.common(common_pairs(*dictionaries, judge.codes), appeared),
     )
 
 
