@@ -152,7 +152,7 @@ def scene_update_ask(
     prompts = prompt_book(settings)
     instruction = prompts.scene_update(seat, incoming, verdict, dictionary, things)
     words = message_words(incoming) + [entry.foreign for entry in dictionary]
-    kinds = None if settings.feedback != "reveal" else [
+    kinds: list[OperationKind] | None = None if settings.feedback != "reveal" else [
         kind for kind in OperationKind if kind is not OperationKind.REMOVE]
 
     def parse(raw: str) -> tuple[ParsedUpdate | None, str | None]:
