@@ -1,16 +1,22 @@
-"""Game quality (issue 9): does a model learn, measured against the ground truth?
+"""Game quality (issues 9 and 21): does a model learn, and how near the ceiling?
 
-Plays fixed seeded instances of each mode on the embedded model, and on `--model PATH` when
-given, through the one episode loop: scenes (English / Spanish, 4 things a scene, 20 rounds),
-invented languages (4 things, a 12-concept slice, feedback `reveal`, 30 rounds), each with
-the guess asked as a word (the default) and as a number, and free talk (10 rounds) for its
-covered precision and for the cost of a move. Prints per round the success and the common
-dictionary's F1 as a curve, and returns the figures the issue's goals name: success over
-rounds 1-10 / 11-20 / 21-30, common F1 over 21-30, and the seconds of a grounded round
-beside those of a free move on the same model in the same run.
+Plays each row's seeded games (5 seeds unless `--seeds`) through the one episode loop and
+reads every game with `learning_of`, the figures the game stores and exports: per third of
+the game the success beside the perfect-learner ceiling on the same scenes and messages,
+and per player the steps where learning is lost (named its target, heard word known, entry
+right, guess followed it, writes right / wrong / refused). The rows, as issue 21 names them:
 
-Alone: `python -m bench.quality [--quick] [--model PATH [--no-embedded]] [--only scenes,free]`.
-The 1.5B Qwen of `../shared/MODELS.md`: `--model "$(python -m bench.larger_model | tail -1)"`.
+- invented: 4 things a scene, 12 concepts, feedback `reveal`, 40 rounds;
+- scenes: English / Spanish, 4 things, 20 rounds;
+- free: English / Spanish, 10 rounds, with a topic (what a new free game plays).
+
+Figures are pooled over the seeds (rounds summed, not rates averaged), and the goals are
+checked on the pooled figures. Each game's result is also written, as it ends, as one JSON
+line to `--out` (so a long run's finished games survive a kill).
+
+Alone: `python -m bench.quality [--quick] [--model PATH [--no-embedded]] [--only invented,scenes]
+[--seeds 5] [--threads N] [--out games.jsonl]`. The 1.5B Qwen of `../shared/MODELS.md`:
+`--model "$(python -m bench.larger_model | tail -1)"`.
 """
 
 from __future__ import annotations
@@ -26,21 +32,15 @@ from .common import log, rnd
 from .context import BenchContext
 
 NAME = "quality"
-N_CTX = 2048
-# name -> settings; rounds are cut in quick mode.
-INSTANCES: dict[str, dict[str, Any]] = {
-    "scenes": {"mode": "scenes", "rounds": 20, "seed": 11},
-    "scenes-number": {"mode": "scenes", "rounds": 20, "seed": 11, "choice": "number"},
-    "invented": {"mode": "invented", "rounds": 30, "seed": 12, "feedback": "reveal",
-                 "concept_slice": 12},
-    "invented-number": {"mode": "invented", "rounds": 30, "seed": 12, "feedback": "reveal",
-                        "concept_slice": 12, "choice": "number"},
-    "free": {"mode": "free", "rounds": 10, "seed": 13},
+N_CTX = 4096
+ROWS: dict[str, dict[str, Any]] = {
+    "invented": {"mode": "invented", "rounds": 40, "feedback": "reveal", "concept_slice": 12,
+                 "scene_size": 4},
+    "scenes": {"mode": "scenes", "rounds": 20, "scene_size": 4},
+    "free": {"mode": "free", "rounds": 10, "topic": True},
 }
-QUICK_ROUNDS = {"scenes": 8, "invented": 12, "free": 4}
-# Only the embedded model plays the guess-as-number variants (they decided the default).
-VARIANTS = ("scenes-number", "invented-number")
-WINDOWS = ((1, 10), (11, 20), (21, 30))
+QUICK_ROUNDS = {"invented": 12, "scenes": 8, "free": 4}
+FIRST_SEED = 101
 SPARK = " ▁▂▃▄▅▆▇█"
 
 
@@ -48,16 +48,13 @@ def spark(values: list[float]) -> str:
     return "".join(SPARK[min(8, round(v * 8))] for v in values)
 
 
-def window_mean(values: list[float], first: int, last: int) -> float | None:
-    chosen = values[first - 1 : last]
-    return rnd(statistics.fmean(chosen), 3) if len(chosen) == last - first + 1 else None
-
-
-def play_instance(model: Path, values: dict[str, Any], n_threads: int) -> dict[str, Any]:
+def play_game(model: Path, values: dict[str, Any], n_threads: int) -> dict[str, Any]:
+    """One seeded game on `model` in both seats, read as the game stores and exports it."""
     from dictgame.engine.core.episode import GameMaster, NoSaver, play
+    from dictgame.engine.games.dictionary.learning import learning_of
     from dictgame.engine.games.dictionary.settings import GameSettings
     from dictgame.engine.games.dictionary.state import GameState
-    from dictgame.engine.games.dictionary.truth import truth_curve
+    from dictgame.engine.games.dictionary.truth import final_truth
     from dictgame.engine.players.llama import LlamaBackend
 
     settings = GameSettings(**values)
@@ -70,92 +67,128 @@ def play_instance(model: Path, values: dict[str, Any], n_threads: int) -> dict[s
         seconds = time.perf_counter() - started
     finally:
         backend.close()
-    curve = truth_curve(state)
     later = state.records[1:]  # the first move opens the game: no guess, no update
     result: dict[str, Any] = {
-        "rounds": len(curve),
+        "seed": settings.seed,
+        "rounds": settings.rounds,
         "seconds": rnd(seconds, 1),
         "seconds_per_move": rnd(statistics.fmean(m.seconds for m in later), 3),
-        "prompt_tokens_per_move": rnd(statistics.fmean(m.prompt_tokens for m in later), 1),
-        "completion_tokens_per_move": rnd(statistics.fmean(m.completion_tokens for m in later), 1),
         "violated_moves": sum(1 for m in state.records if m.violated),
-        "requests": sum(len(m.attempts) for m in state.records),
     }
-    if settings.grounded:
-        success = [float(bool(t.success)) for t in curve]
+    learning = learning_of(state)
+    if learning is None:
+        truth = final_truth(state)
+        judge_pairs = truth.common if truth is not None else None
         result.update(
-            success=[int(s) for s in success],
-            success_rate=[rnd(t.success_rate or 0.0, 3) for t in curve],
-            f1_common=[rnd(t.common.f1, 3) for t in curve],
-            f1_a=[rnd(t.players[0].f1, 3) for t in curve],
-            f1_b=[rnd(t.players[1].f1, 3) for t in curve],
-            precision_a=[rnd(t.players[0].precision, 3) for t in curve],
-            chance=rnd(1 / settings.scene_size, 3),
-            success_by_window={f"{a}-{b}": window_mean(success, a, b) for a, b in WINDOWS},
-            f1_common_by_window={
-                f"{a}-{b}": window_mean([t.common.f1 for t in curve], a, b) for a, b in WINDOWS
-            },
-        )
-    else:
-        result.update(
-            precision_common_covered=[rnd(t.common.precision, 3) for t in curve],
-            coverage_common=[rnd(t.common.coverage, 3) for t in curve],
-            precision_a_covered=[rnd(t.players[0].precision, 3) for t in curve],
-            precision_b_covered=[rnd(t.players[1].precision, 3) for t in curve],
             common_pairs=len(state.common),
+            common_covered=judge_pairs.covered if judge_pairs is not None else 0,
+            common_right=judge_pairs.right if judge_pairs is not None else 0,
         )
+        return result
+    result["success"] = [int(r.success) for r in learning.rounds]
+    result["ceiling"] = [rnd(r.ceiling, 3) for r in learning.rounds]
+    result["thirds"] = {
+        str(part): [sum(r.success for r in chosen), rnd(sum(r.ceiling for r in chosen), 3),
+                    len(chosen)]
+        for part in (1, 2, 3)
+        if (chosen := [r for r in learning.rounds if _third(r.round, settings.rounds) == part])
+    }
+    result["seats"] = [_seat_figures(seat) for seat in learning.seats]
     return result
 
 
-def _report(model: str, name: str, result: dict[str, Any]) -> None:
-    log(f"  {model} {name}: {result['rounds']} rounds in {result['seconds']}s, "
-        f"{result['seconds_per_move']}s a move, {result['violated_moves']} violated moves")
-    if "success" in result:
-        log(f"    success   {''.join(str(s) for s in result['success'])}  "
-            f"by window {result['success_by_window']} (chance {result['chance']})")
-        log(f"    rate      {spark(result['success_rate'])}  final {result['success_rate'][-1]}")
-        log(f"    F1 common {spark(result['f1_common'])}  final {result['f1_common'][-1]}; "
-            f"F1 A {result['f1_a'][-1]}, B {result['f1_b'][-1]}")
+def _third(round_: int, rounds: int) -> int:
+    from dictgame.engine.games.dictionary.learning import third_of
+
+    return third_of(round_, rounds)
+
+
+def _seat_figures(seat: Any) -> dict[str, Any]:
+    names = ("guesses", "right", "spoke", "named_target", "heard_known", "entry_right",
+             "followed", "followed_right", "update_steps", "refused_steps", "update_reprompts",
+             "writes_right", "writes_wrong", "removed_right", "removed_wrong", "refused",
+             "lessons", "lessons_kept")
+    figures: dict[str, Any] = {name: getattr(seat, name) for name in names}
+    figures["ceiling"] = rnd(seat.ceiling, 3)
+    figures["refused_reasons"] = dict(seat.refused_reasons)
+    return figures
+
+
+def pooled(games: list[dict[str, Any]]) -> dict[str, Any]:
+    """A row's figures over its seeds: rounds and steps summed, then divided."""
+    if not games:
+        return {}
+    out: dict[str, Any] = {
+        "games": len(games),
+        "seconds_per_move": rnd(statistics.fmean(g["seconds_per_move"] for g in games), 3),
+        "violated_moves": sum(g["violated_moves"] for g in games),
+    }
+    if "thirds" not in games[0]:
+        covered = sum(g["common_covered"] for g in games)
+        out.update(
+            common_right_per_game=rnd(statistics.fmean(g["common_right"] for g in games), 2),
+            common_right=[g["common_right"] for g in games],
+            common_precision_covered=rnd(
+                sum(g["common_right"] for g in games) / covered, 3) if covered else None,
+        )
+        return out
+    for part in ("1", "2", "3"):
+        right = sum(g["thirds"][part][0] for g in games if part in g["thirds"])
+        ceiling = sum(g["thirds"][part][1] for g in games if part in g["thirds"])
+        rounds = sum(g["thirds"][part][2] for g in games if part in g["thirds"])
+        if rounds:
+            out[f"success_third_{part}"] = rnd(right / rounds, 3)
+            out[f"ceiling_third_{part}"] = rnd(ceiling / rounds, 3)
+    if out.get("ceiling_third_3"):
+        out["third_3_of_ceiling"] = rnd(out["success_third_3"] / out["ceiling_third_3"], 3)
+    if "success_third_1" in out and "success_third_3" in out:
+        out["rise_points"] = rnd(100 * (out["success_third_3"] - out["success_third_1"]), 1)
+    seats = [s for g in games for s in g["seats"]]
+    totals = {k: sum(s[k] for s in seats) for k in seats[0] if k != "refused_reasons"}
+    steps = totals["update_steps"]
+    out["refused_update_steps"] = rnd(totals["refused_steps"] / steps, 3) if steps else None
+    out["totals"] = totals
+    reasons: dict[str, int] = {}
+    for seat in seats:
+        for why, count in seat["refused_reasons"].items():
+            reasons[why] = reasons.get(why, 0) + count
+    out["refused_reasons"] = reasons
+    return out
+
+
+def _report(model: str, row: str, game: dict[str, Any]) -> None:
+    head = (f"  {model} {row} seed {game['seed']}: {game['seconds']}s, "
+            f"{game['seconds_per_move']}s a move, {game['violated_moves']} violated moves")
+    if "success" in game:
+        thirds = " / ".join(f"{t[0]}/{t[2]} (ceiling {t[1]:.1f})" for t in game["thirds"].values())
+        log(f"{head}\n    success {''.join(map(str, game['success']))}  thirds {thirds}"
+            f"\n    ceiling {spark(game['ceiling'])}")
     else:
-        log(f"    precision common (covered) {result['precision_common_covered']}; "
-            f"coverage {result['coverage_common']}")
+        log(f"{head}; right common pairs {game['common_right']} of {game['common_covered']} "
+            f"covered ({game['common_pairs']} common)")
 
 
-def measure(model: Path, names: tuple[str, ...], n_threads: int, quick: bool) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    for name in names:
-        values = dict(INSTANCES[name])
-        if quick:
-            values["rounds"] = QUICK_ROUNDS[values["mode"]]
-        results[name] = play_instance(model, values, n_threads)
-        _report(model.name, name, results[name])
-    if "free" in results:
-        free = results["free"]["seconds_per_move"]
-        for name in names:
-            if name != "free" and free:
-                results[name]["round_cost_vs_free_move"] = rnd(
-                    results[name]["seconds_per_move"] / free, 3)
-    return results
-
-
-def goals(results: dict[str, Any], large: bool) -> dict[str, Any]:
-    """The issue's goals for this model: SmolLM2's, or (`large`) the 1.5B model's."""
-    def at(name: str, key: str, window: str) -> float | None:
-        return results.get(name, {}).get(key, {}).get(window)
-
-    found: dict[str, Any] = {}
+def goals(rows: dict[str, dict[str, Any]], large: bool) -> dict[str, Any]:
+    """Issue 21's goals for this model, on the pooled figures: the embedded SmolLM2's, or
+    (`large`) the 1.5B Qwen's."""
+    invented, scenes, free = rows.get("invented", {}), rows.get("scenes", {}), rows.get("free", {})
+    found: dict[str, Any] = {
+        f"invented_third_3_of_ceiling>={0.9 if large else 0.7}": invented.get("third_3_of_ceiling"),
+        "invented_refused_update_steps<=0.05": invented.get("refused_update_steps"),
+    }
     if large:
-        found["scenes_success_1_10>=0.95"] = at("scenes", "success_by_window", "1-10")
-        found["invented_success_21_30>=0.7"] = at("invented", "success_by_window", "21-30")
-        found["invented_f1_common_21_30>=0.7"] = at("invented", "f1_common_by_window", "21-30")
-        free = results.get("free", {}).get("precision_common_covered") or [None]
-        found["free_precision_common_covered_round10>=0.8"] = free[-1]
-    else:
-        found["scenes_success_11_20>=0.4"] = at("scenes", "success_by_window", "11-20")
-        found["invented_success_21_30>=0.4"] = at("invented", "success_by_window", "21-30")
-    for name in ("scenes", "invented"):
-        ratio = results.get(name, {}).get("round_cost_vs_free_move")
-        found[f"{name}_round_cost_vs_free_move<=1.5"] = ratio
+        found["invented_rise_points>=25"] = invented.get("rise_points")
+        first, last = scenes.get("success_third_1"), scenes.get("success_third_3")
+        found["scenes_third_3_minus_third_1>=0"] = (
+            rnd(last - first, 3) if first is not None and last is not None else None)
+        found["scenes_success_third_3>=0.9"] = last
+        found["free_common_right_per_game>=5"] = free.get("common_right_per_game")
+        found["free_common_precision_covered>=0.8"] = free.get("common_precision_covered")
+    free_move = free.get("seconds_per_move")
+    for name in ("invented", "scenes"):
+        move = rows.get(name, {}).get("seconds_per_move")
+        found[f"{name}_round_cost_vs_free_move<=1.5"] = (
+            rnd(move / free_move, 3) if move and free_move else None)
     return found
 
 
@@ -169,40 +202,69 @@ def _met(found: dict[str, Any]) -> bool | None:
     return all(verdicts) if verdicts else None
 
 
-def run(ctx: BenchContext, only: tuple[str, ...] | None = None,
-        embedded: bool = True) -> dict[str, Any]:
+def measure(model: Path, names: tuple[str, ...], seeds: int, n_threads: int, quick: bool,
+            out: Path | None) -> dict[str, Any]:
+    rows: dict[str, Any] = {}
+    for name in names:
+        games = []
+        for seed in range(FIRST_SEED, FIRST_SEED + seeds):
+            values = {**ROWS[name], "seed": seed}
+            if quick:
+                values["rounds"] = QUICK_ROUNDS[name]
+            game = play_game(model, values, n_threads)
+            _report(model.name, name, game)
+            games.append(game)
+            if out is not None:
+                with out.open("a", encoding="utf-8") as file:
+                    file.write(json.dumps({"model": model.name, "row": name, **game}) + "\n")
+        rows[name] = pooled(games)
+        log(f"  {model.name} {name} pooled over {len(games)} seeds: "
+            + json.dumps({k: v for k, v in rows[name].items() if k != "totals"}))
+    return rows
+
+
+def run(ctx: BenchContext, only: tuple[str, ...] | None = None, embedded: bool = True,
+        seeds: int = 5, out: Path | None = None) -> dict[str, Any]:
     """Measure the embedded model (unless `embedded` is false) and `ctx.other_model` if given."""
     models = [*([ctx.model] if embedded else []), *([ctx.other_model] if ctx.other_model else [])]
-    out: dict[str, Any] = {"models": {}}
+    seeds = min(seeds, 2) if ctx.quick else seeds
+    result: dict[str, Any] = {"models": {}}
     met = []
     for model in models:
         large = model != ctx.model
-        names = only or tuple(n for n in INSTANCES if not large or n not in VARIANTS)
-        log(f"quality: {model.name}: {', '.join(names)}{' (quick)' if ctx.quick else ''}")
-        results = measure(model, names, ctx.n_threads, ctx.quick)
-        found = goals(results, large=large)
-        out["models"][model.name] = {"results": results, "goals": found, "met": _met(found)}
+        names = only or tuple(ROWS)
+        log(f"quality: {model.name}: {', '.join(names)}, {seeds} seeds"
+            f"{' (quick)' if ctx.quick else ''}")
+        rows = measure(model, names, seeds, ctx.n_threads, ctx.quick, out)
+        found = goals(rows, large=large)
+        result["models"][model.name] = {"rows": rows, "goals": found, "met": _met(found)}
         met.append(_met(found))
-    out["met"] = None if all(m is None for m in met) else all(m is not False for m in met)
-    return out
+    result["met"] = None if all(m is None for m in met) else all(m is not False for m in met)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.quality",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--model", type=Path, help="a second GGUF to measure beside the embedded one")
-    parser.add_argument("--only", help="comma-separated instances: " + ", ".join(INSTANCES))
+    parser.add_argument("--only", help="comma-separated rows: " + ", ".join(ROWS))
+    parser.add_argument("--seeds", type=int, default=5, help="seeded games a row (default 5)")
     parser.add_argument("--threads", type=int)
+    parser.add_argument("--out", type=Path, help="append each game's result as a JSON line")
     parser.add_argument("--no-embedded", action="store_true",
                         help="measure only the --model GGUF, not the embedded one beside it")
     args = parser.parse_args(argv)
     if args.no_embedded and not args.model:
         parser.error("--no-embedded needs --model")
+    only = tuple(args.only.split(",")) if args.only else None
+    if only and not set(only) <= set(ROWS):
+        parser.error(f"--only: rows are {', '.join(ROWS)}")
     ctx = BenchContext(quick=args.quick, selected=(NAME,), other_model=args.model)
     if args.threads:
         ctx.n_threads = args.threads
-    only = tuple(args.only.split(",")) if args.only else None
-    print(json.dumps(run(ctx, only, embedded=not args.no_embedded), separators=(",", ":")))
+    result = run(ctx, only, embedded=not args.no_embedded, seeds=args.seeds, out=args.out)
+    print(json.dumps(result, separators=(",", ":")))
     return 0
 
 
