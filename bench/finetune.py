@@ -1,6 +1,6 @@
 """Self-play fine-tuning (issue 14): does one loop of `dictgame iterate` make the model better?
 
-On the embedded model, cooperative Deal or No Deal (guided replies, as the README runs it):
+On the embedded model, cooperative Deal or No Deal (guided replies, as docs/games.md runs it):
 `dictgame iterate` evaluates the base on held-out seeded games, plays it against itself,
 keeps the filter's transcripts, fine-tunes, and evaluates again; the table it prints is the
 before/after figure (means with their standard errors over the games). With the study's

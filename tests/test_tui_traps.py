@@ -34,7 +34,7 @@ config = support.config
 release_gates = support.release_gates
 
 SIZE = (120, 40)
-README = Path(__file__).parents[1] / "README.md"
+USING_DOC = Path(__file__).parents[1] / "docs" / "using.md"
 
 
 def footer_text(app: DictgameApp) -> str:
@@ -95,8 +95,8 @@ def test_a_mistyped_binding_id_is_refused_naming_the_known_ones(tmp_path: Path) 
     assert "\n" not in message
 
 
-def test_help_and_readme_list_every_binding_id() -> None:
-    readme = README.read_text("utf-8")
+def test_help_and_the_docs_list_every_binding_id() -> None:
+    readme = USING_DOC.read_text("utf-8")
     tables = key_tables({})
     for binding_id in known_ids():
         assert f"`{binding_id}`" in readme, binding_id

@@ -68,7 +68,7 @@ class RuntimeConfig(BaseModel):
     """`run --parallel`: decode the players of the episodes in flight together, as sequences
     of shared contexts, instead of each in a context of its own. It pays where a batch of tokens
     costs little more than one (a GPU); on the CPUs measured here contexts of their own ran
-    faster (README, "Many episodes at once")."""
+    faster (docs/using.md, "Many episodes at once")."""
 
 
 class ServerConfig(BaseModel):
@@ -103,7 +103,7 @@ class UiConfig(BaseModel):
     """The theme (chosen from the command palette, and remembered)."""
     keys: dict[str, str] = Field(default_factory=dict)
     """Key remapping: binding id to keys, e.g. {"game.pause" = "p", "app.quit" = "ctrl+c"};
-    F1 and the README list every id."""
+    F1 and docs/using.md list every id."""
     play_on_open: bool = False
     """A saved game opened from the list plays at once, instead of opening paused."""
 

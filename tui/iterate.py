@@ -125,7 +125,7 @@ def command_iterate(args: argparse.Namespace, config: DictgameConfig) -> int:
                     "selfplay_run": run_id,
                 }
                 # Training takes PyTorch's own thread count: --threads is the players' (one
-                # llama.cpp thread a player keeps its speed on a shared machine; see README).
+                # llama.cpp thread a player keeps its speed on a shared machine; see docs/benchmarks.md).
                 run_finetune(data, model, tuned, hyper_from(args, args.seed + iteration), record, None)
             trained_on = sum(1 for line in data.read_text("utf-8").splitlines() if line.strip())
             model = tuned

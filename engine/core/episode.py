@@ -17,6 +17,7 @@ from .events import EventCallback, MoveFinished, MoveStarted
 from .game import Ask, EpisodeState, Game, Outcome, Turn
 from .records import MoveRecord
 from .referee import Referee
+from .registry import game_of
 
 
 class GameOver(Exception):
@@ -32,8 +33,6 @@ class GameMaster:
         sessions: Sequence[PlayerSession | None],
         game: Game[Any] | None = None,
     ) -> None:
-        from ..games import game_of
-
         self.game: Game[Any] = game or game_of(state)
         self.state = state
         seats = tuple(

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from .game import EpisodeState, Game, Result, Reward
 from .records import Attempt, MoveRecord
+from .registry import game_named
 
 Filter = Literal["above_avg", "nonzero", "all"]
 FILTERS: tuple[Filter, ...] = ("above_avg", "nonzero", "all")
@@ -110,9 +111,7 @@ def _means(rewards: Sequence[Reward]) -> dict[str, float]:
 def finetune_examples(game_name: str, states: Iterable[EpisodeState[Any]], keep: Filter) -> list[Example]:
     """The fine-tuning examples of played episodes of the game named `game_name`: what
     `dictgame finetune-data`, `dictgame iterate` and the runs screen write."""
-    from ..games import get_game
-
-    game = get_game(game_name)
+    game = game_named(game_name)
     states = list(states)
     other = {type(s).game_name for s in states} - {game.name}
     if other:

@@ -1,45 +1,30 @@
 """The games dictgame hosts, by name. Adding a game is its own folder and one line here
-(or one `register` call, as the tests do with a game of their own)."""
+(or one `register` call, as the tests do with a game of their own). Each game's package
+registers its game in the core's registry when imported (`engine/core/registry.py`), so the
+core never imports a game; this module imports the built-in ones for look-ups by name."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..core.game import EpisodeState, Game
+from ..core.registry import UnknownGame, game_named, register, registered
 
-_GAMES: dict[str, Game[Any]] = {}
-
-
-class UnknownGame(ValueError):
-    """A game name nobody registered; the message lists the known ones."""
-
-
-def register(game: Game[Any]) -> Game[Any]:
-    _GAMES[game.name] = game
-    return game
+__all__ = ["UnknownGame", "all_games", "game_for_settings", "game_of", "get_game", "register"]
+BUILTIN = ("dictionary", "hellogame", "firstlast", "dealnodeal")
 
 
 def _builtin() -> dict[str, Game[Any]]:
     """Every game: the built-in ones (imported on first use), then those registered."""
-    if "dictionary" not in _GAMES:
-        from .dealnodeal import DEALNODEAL
-        from .dictionary import DICTIONARY
-        from .firstlast import FIRSTLAST
-        from .hellogame import HELLOGAME
+    from . import dealnodeal, dictionary, firstlast, hellogame  # noqa: F401  (they register)
 
-        for game in (DICTIONARY, HELLOGAME, FIRSTLAST, DEALNODEAL):
-            _GAMES.setdefault(game.name, game)
-    return _GAMES
+    games = registered()
+    return {**{name: games[name] for name in BUILTIN}, **games}
 
 
 def get_game(name: str) -> Game[Any]:
-    games = _builtin()
-    try:
-        return games[name]
-    except KeyError:
-        raise UnknownGame(
-            f"no game named {name!r}; the games are: {', '.join(sorted(games))}"
-        ) from None
+    _builtin()
+    return game_named(name)
 
 
 def all_games() -> list[Game[Any]]:
@@ -55,4 +40,5 @@ def game_for_settings(settings: object) -> Game[Any]:
 
 
 def game_of(state: EpisodeState[Any]) -> Game[Any]:
-    return get_game(type(state).game_name)
+    _builtin()
+    return game_named(type(state).game_name)

@@ -202,7 +202,7 @@ GROUNDED_EXPERIMENTS = (
     ("invented-k4", "invented", ("English", "English"), 4),
 )
 # A new free game between two languages of the bank talks about a topic each round unless
-# told not to (README, "Free talk"): the 1.5B Qwen wrote 33 right entries and 7 right common
+# told not to (docs/games.md, "Free talk"): the 1.5B Qwen wrote 33 right entries and 7 right common
 # pairs in three 10-round games with it, 0 and 0 without; SmolLM2 3 right entries against 0. The
 # settings' own default stays off: it is what games saved before topics existed played by.
 NEW_GAME_TOPIC = True

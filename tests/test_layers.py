@@ -1,0 +1,69 @@
+"""The layers hold on the import graph itself (import-linter): the front end above the saves
+and models, both above the engine; the engine free of Textual and SQLite; the core free of
+the games it hosts. Imports inside functions count: grimp reads them all."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+PYPROJECT = REPOSITORY / "pyproject.toml"
+
+
+def linked_package(root: Path) -> Path:
+    """A dictgame/ of links to the folders setuptools maps (grimp, like mypy, cannot follow
+    the package-dir mapping of the editable install)."""
+    mapping: dict[str, str] = tomllib.loads(PYPROJECT.read_text())["tool"]["setuptools"]["package-dir"]
+    package = root / "dictgame"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name, folder in mapping.items():
+        if name.count(".") == 1:
+            (package / name.split(".")[1]).symlink_to(REPOSITORY / folder, target_is_directory=True)
+    return root
+
+
+def lint(root: Path, config: Path) -> subprocess.CompletedProcess[str]:
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    return subprocess.run(
+        [str(lint_imports), "--no-cache", str(config)], cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_the_layer_contracts_are_kept(tmp_path: Path) -> None:
+    result = lint(linked_package(tmp_path), PYPROJECT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_an_import_across_a_layer_breaks_a_contract(tmp_path: Path) -> None:
+    """The check can fail: a copy of the engine that imports the saves is caught."""
+    root = tmp_path / "copy"
+    root.mkdir()
+    package = root / "dictgame"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name in ("models", "saves", "tui"):
+        (package / name).symlink_to(REPOSITORY / name, target_is_directory=True)
+    engine = package / "engine"
+    for folder in (engine, engine / "core", engine / "games"):
+        folder.mkdir()
+        (folder / "__init__.py").write_text("")
+    # An import hidden in a function, in the core: two contracts broken.
+    (engine / "core" / "episode.py").write_text(
+        "def f() -> None:\n    from ...saves import store  # noqa\n    from .. import games  # noqa\n")
+    config = tmp_path / "contracts.toml"
+    config.write_text(PYPROJECT.read_text())
+    result = lint(root, config)
+    if "does not exist" in result.stdout + result.stderr:
+        pytest.fail(result.stdout + result.stderr)
+    assert result.returncode == 1
+    assert "engine/ imports neither Textual nor SQLite nor the layers above it BROKEN" in result.stdout
+    assert "the core hosts games without importing them BROKEN" in result.stdout
