@@ -22,8 +22,14 @@ Alone: `python -m bench.quality [--quick] [--model PATH [--no-embedded]] [--only
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import os
+import platform
+import shlex
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -202,9 +208,23 @@ def _met(found: dict[str, Any]) -> bool | None:
     return all(verdicts) if verdicts else None
 
 
+def provenance() -> dict[str, str]:
+    """What played a stored game's line: commit, date, machine and the command."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent, timeout=10).stdout.strip()
+    except OSError:
+        commit = ""
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu'}"
+    return {"commit": commit or "unknown", "date": datetime.date.today().isoformat(),
+            "machine": machine,
+            "command": "python -m bench.quality " + shlex.join(sys.argv[1:])}
+
+
 def measure(model: Path, names: tuple[str, ...], seeds: int, n_threads: int, quick: bool,
             out: Path | None) -> dict[str, Any]:
     rows: dict[str, Any] = {}
+    played_by = provenance()
     for name in names:
         games = []
         for seed in range(FIRST_SEED, FIRST_SEED + seeds):
@@ -216,7 +236,7 @@ def measure(model: Path, names: tuple[str, ...], seeds: int, n_threads: int, qui
             games.append(game)
             if out is not None:
                 with out.open("a", encoding="utf-8") as file:
-                    file.write(json.dumps({"model": model.name, "row": name, **game}) + "\n")
+                    file.write(json.dumps({"model": model.name, "row": name, **game, **played_by}) + "\n")
         rows[name] = pooled(games)
         log(f"  {model.name} {name} pooled over {len(games)} seeds: "
             + json.dumps({k: v for k, v in rows[name].items() if k != "totals"}))

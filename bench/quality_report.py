@@ -1,0 +1,123 @@
+"""The quality bench's figures as a Markdown page, written from the games it stored.
+
+`python -m bench.quality ... --out games.jsonl` appends one JSON line per game as it ends,
+with the commit, date, machine and command that played it; this reads such files, pools
+each model's rows over their seeds (as `bench.quality.pooled`), checks issue 21's goals and
+writes the page, so no figure in it is typed by hand:
+
+`python -m bench.quality_report games.jsonl [more.jsonl] --markdown docs/quality.md`
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from .quality import _met, goals, pooled
+
+LARGE = "qwen"  # a model file whose name holds this is held to the 1.5B Qwen's goals
+ROW_TITLES = {
+    "invented": "invented, 4 things, 12 concepts, `reveal`, 40 rounds",
+    "scenes": "scenes, English / Spanish, 4 things, 20 rounds",
+    "free": "free, English / Spanish, topic, 10 rounds",
+}
+
+
+def read_games(paths: list[Path]) -> list[dict[str, Any]]:
+    games = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                games.append(json.loads(line))
+    return games
+
+
+def by_model(games: list[dict[str, Any]]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    found: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for game in games:
+        found.setdefault(game["model"], {}).setdefault(game["row"], []).append(game)
+    return found
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def row_line(row: str, figures: dict[str, Any], seeds: list[int]) -> str:
+    if row == "free":
+        return (f"| {ROW_TITLES[row]} | {len(seeds)} ({seeds[0]}-{seeds[-1]}) | right common pairs "
+                f"a game {figures['common_right_per_game']} ({', '.join(map(str, figures['common_right']))}); "
+                f"precision over covered {figures['common_precision_covered']} | "
+                f"{figures['seconds_per_move']} s |")
+    thirds = " / ".join(
+        f"{_pct(figures.get(f'success_third_{p}'))} ({_pct(figures.get(f'ceiling_third_{p}'))})"
+        for p in ("1", "2", "3"))
+    return (f"| {ROW_TITLES[row]} | {len(seeds)} ({seeds[0]}-{seeds[-1]}) | {thirds}; last third "
+            f"{_pct(figures.get('third_3_of_ceiling'))} of the ceiling; refused update steps "
+            f"{_pct(figures.get('refused_update_steps'))} | {figures['seconds_per_move']} s |")
+
+
+def steps_lines(model: str, rows: dict[str, Any]) -> list[str]:
+    """Where each grounded row's learning is lost, both players and all seeds together."""
+    lines = [f"| {model}: row | named own target | heard word known (entry right) | guess "
+             "followed the entry (right) | writes right / wrong / refused | lessons kept |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for row, figures in rows.items():
+        t = figures.get("totals")
+        if not t:
+            continue
+        lines.append(
+            f"| {row} | {t['named_target']} of {t['spoke']} | {t['heard_known']} of "
+            f"{t['guesses']} ({t['entry_right']}) | {t['followed']} ({t['followed_right']}) | "
+            f"{t['writes_right']} / {t['writes_wrong']} / {t['refused']} | "
+            f"{t['lessons_kept']} of {t['lessons']} |")
+    return lines
+
+
+def page(games: list[dict[str, Any]]) -> str:
+    out = ["# Game quality: learning against its ceiling (issue 21)", "",
+           "Written by `python -m bench.quality_report` from the games `python -m bench.quality`",
+           "stored; each row is pooled over its seeds (rounds summed). Success by third of the",
+           "game, with the perfect learner's ceiling on the same scenes and messages in",
+           "parentheses (it writes down every pair the game master reveals and uses it; an",
+           "unseen word is a blind guess, 1 in 4).", ""]
+    runs = sorted({(g.get("commit", "?"), g.get("date", "?"), g.get("machine", "?"),
+                    g.get("command", "?")) for g in games})
+    out.append("Measured by:")
+    out += [f"- `{command}` at commit {commit[:10]}, {date}, {machine}"
+            for commit, date, machine, command in runs]
+    for model, rows in by_model(games).items():
+        pooled_rows = {row: pooled(found) for row, found in rows.items()}
+        found = goals(pooled_rows, large=LARGE in model.lower())
+        out += ["", f"## {model}", "", "| row | seeds | success by third (ceiling) | a move |",
+                "| --- | --- | --- | --- |"]
+        for row, figures in pooled_rows.items():
+            seeds = sorted(g["seed"] for g in rows[row])
+            out.append(row_line(row, figures, seeds))
+        out += ["", *steps_lines(model, pooled_rows), "", "| goal | figure | met |",
+                "| --- | --- | --- |"]
+        for rule, value in found.items():
+            verdict = "not measured" if value is None else (
+                "met" if _met({rule: value}) else "**not met**")
+            out.append(f"| `{rule}` | {value if value is not None else '-'} | {verdict} |")
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.quality_report",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("games", type=Path, nargs="+", help="JSON lines of bench.quality --out")
+    parser.add_argument("--markdown", type=Path, help="write the page here (default: print it)")
+    args = parser.parse_args(argv)
+    text = page(read_games(args.games))
+    if args.markdown:
+        args.markdown.write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
