@@ -43,6 +43,9 @@ class Ask:
     # Whether a broken answer is asked again with the feedback whatever the settings'
     # `reprompt` says: for rules a player cannot guess from a plain second try.
     always_feedback: bool = False
+    # The temperature the answer is sampled at; None: the settings' `temperature`. A choice
+    # among a few given answers is the player's best guess, asked greedily (0.0).
+    temperature: float | None = None
 
 
 @dataclass(frozen=True)

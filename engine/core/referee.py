@@ -126,7 +126,7 @@ class Referee:
             request = GenerationRequest(
                 messages=(*self.conversation(turn), *follow_up),
                 max_tokens=ask.max_tokens,
-                temperature=self._temperature(attempt_number),
+                temperature=self._temperature(ask, attempt_number),
                 seed=self.settings.seed + 1000 * move_index + attempt_number,
                 json_schema=ask.json_schema,
             )
@@ -140,10 +140,11 @@ class Referee:
                 if not self._shrink_window(turn):
                     raise
 
-    def _temperature(self, attempt_number: int) -> float:
+    def _temperature(self, ask: Ask, attempt_number: int) -> float:
         """Each re-prompt samples a little hotter: a small model that broke a rule once
         tends to fall into the same answer again (an echo, a stock phrase)."""
-        return min(2.0, self.settings.temperature + RETRY_WARMING * attempt_number)
+        base = self.settings.temperature if ask.temperature is None else ask.temperature
+        return min(2.0, base + RETRY_WARMING * attempt_number)
 
     def _shrink_window(self, turn: Turn) -> bool:
         """Drop the older half of the shown history; False if there is nothing left to drop."""

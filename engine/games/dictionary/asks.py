@@ -79,6 +79,13 @@ def message_ask(
     )
 
 
+# A choice among the scene's words (the speaker's name for its target, the listener's guess)
+# is asked greedily, the player's best answer: sampled at the game's 0.7, SmolLM2 followed the
+# right entry its dictionary held (marked in the list of things) 13 times in 23 (invented,
+# seed 101), greedily 16 in 25. A re-prompt still samples warmer.
+CHOICE_TEMPERATURE = 0.0
+
+
 def naming_ask(
     settings: GameSettings, seat: int, instruction: str, vocabulary: list[str], target: int
 ) -> Ask:
@@ -107,7 +114,8 @@ def naming_ask(
         return text, violation
 
     return replace(message, parse=parse, max_tokens=CHOICE_TOKENS,
-                   json_schema={"enum": vocabulary}, always_feedback=True)
+                   json_schema={"enum": vocabulary}, always_feedback=True,
+                   temperature=CHOICE_TEMPERATURE)
 
 
 def update_ask(
@@ -123,6 +131,8 @@ def update_ask(
     )
 
 
+
+
 def choose_ask(
     settings: GameSettings, seat: int, incoming: str, things: list[str], dictionary: Dictionary
 ) -> Ask:
@@ -134,6 +144,7 @@ def choose_ask(
         parse=lambda raw: parse_choice(raw, things),
         max_tokens=CHOICE_TOKENS,
         json_schema=choice_schema(things, by_number),
+        temperature=CHOICE_TEMPERATURE,
     )
 
 
