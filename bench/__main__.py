@@ -60,7 +60,7 @@ HEADLINE = {
     "memory_recall": ("issue 11", memory_recall.GOAL),
     "long_cost": ("issue 25", long_cost.GOAL),
     "finetune": ("issue 14", finetune.GOAL),
-    "quality": ("issue 9", "success and common F1 by round windows; grounded round <= 1.5x a free move"),
+    "quality": ("issue 21", "success by third against the perfect-learner ceiling, over 5 seeds; a grounded round <= 1.5x a free move"),
 }
 
 
