@@ -9,7 +9,7 @@ from typing import Any
 import test_tui_support as support
 from test_tui_games import choose_game
 from test_tui_support import wait_until
-from textual.widgets import Input, Static
+from textual.widgets import Input, Select, Static
 
 from dictgame.engine.games import get_game
 from dictgame.engine.scripted import ScriptedBackend
@@ -170,3 +170,25 @@ async def test_the_form_says_when_the_instance_sets_what_the_config_asked(
         settings = app.screen.state.settings  # type: ignore[attr-defined]
         instance = get_game("firstlast").experiments(0)[0].instances[0]
         assert (settings.turns, settings.temperature) == (instance["turns"], 0.2)
+
+
+async def test_the_first_game_is_invented_languages_unless_the_config_sets_a_mode(
+    config: DictgameConfig,
+) -> None:
+    """Nothing remembered: the form opens on the first game (FIRST_GAME), the config's own
+    rounds on top; a config that names a mode wins, and a remembered game is what it was."""
+    for games, mode, rounds in (
+        (config.games, "invented", "3"),
+        ({"dictionary": {"mode": "scenes"}}, "scenes", "10"),
+    ):
+        chosen = config.model_copy(update={"games": games})
+        app = DictgameApp(chosen, backend=ScriptedBackend())
+        async with app.run_test(size=SIZE) as pilot:
+            form = await open_form(pilot, app)
+            assert form.query_one("#mode", Select).value == mode
+            assert form.query_one("#rounds", Input).value == rounds
+    remember_new_game("dictionary", config.game_settings(2).model_dump(mode="json"))
+    app = DictgameApp(config, backend=ScriptedBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, app)
+        assert form.query_one("#mode", Select).value == "free"

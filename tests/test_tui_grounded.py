@@ -147,8 +147,14 @@ async def test_the_form_chooses_the_mode_its_feedback_and_scene_size(config: Dic
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(app.screen, NewGameScreen))
         form = app.screen
-        assert not form.query_one("#scene-size").parent.display  # free talk has no scenes
+        # The first game: invented languages, where the embedded model's learning shows most.
+        assert form.query_one("#mode", Select).value == "invented"
+        assert form.query_one("#scene-size").parent.display
         form.query_one("#mode", Select).focus()
+        await pilot.press("enter", "up", "up", "enter")  # invented -> scenes -> free
+        await pilot.pause()
+        assert form.query_one("#mode", Select).value == "free"
+        assert not form.query_one("#scene-size").parent.display  # free talk has no scenes
         await pilot.press("enter", "down", "down", "enter")  # free -> scenes -> invented
         await pilot.pause()
         assert form.query_one("#mode", Select).value == "invented"
@@ -170,8 +176,7 @@ async def test_scenes_in_a_language_the_bank_lacks_is_refused_at_the_form(config
         await wait_until(pilot, lambda: isinstance(app.screen, NewGameScreen))
         form = app.screen
         form.query_one("#lang-b", Input).value = "Klingon"
-        form.query_one("#mode", Select).focus()
-        await pilot.press("enter", "down", "enter")
+        form.query_one("#mode", Select).value = "scenes"
         await pilot.click("#start")
         await pilot.pause()
         assert isinstance(app.screen, NewGameScreen)

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from ..engine.core.game import Game
 from ..engine.core.settings import CommonSettings
 from ..engine.games import UnknownGame, game_for_settings, get_game
+from ..engine.games.dictionary.game import FIRST_GAME
 from ..engine.games.dictionary.settings import GameSettings
 from .config import DictgameConfig
 from .ui_state import remembered_new_game
@@ -20,10 +21,12 @@ def form_start(
 ) -> tuple[Game[Any], GameSettings]:
     """The game the form starts on, and the Dictionary Discovery settings its fields start
     from (another game's players and seed carry over): a game that could not start comes
-    back with its own settings; a new form starts from the last choices, the config on top."""
+    back with its own settings; a new form starts from the last choices, the config on top,
+    and the very first one on the first game (FIRST_GAME) unless the config sets the mode."""
     fresh = settings is None
     if settings is None:
         settings = last_choices()
+    first = fresh and settings is None
     game = game_for_settings(settings) if settings is not None else get_game(config.game)
     if fresh and "game" in config.model_fields_set:
         game = get_game(config.game)  # the config the person wrote wins over memory
@@ -31,6 +34,8 @@ def form_start(
     assert isinstance(dictionary, GameSettings)
     if isinstance(settings, GameSettings):
         dictionary = settings
+    elif first and "mode" not in config.games.get("dictionary", {}):
+        dictionary = GameSettings.model_validate({**dictionary.model_dump(), **FIRST_GAME})
     elif settings is not None:
         players = tuple(
             p.model_copy(update={"name": s.name, "model": s.model, "human": s.human})
