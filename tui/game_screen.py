@@ -43,6 +43,7 @@ from .live_move import LiveMove
 from .loading_bar import LoadingBar
 from .memory_inspector import MemoryInspector
 from .model_names import seat_title
+from .move_view import views_of
 from .new_game_screen import NewGameScreen
 from .panels import GamePanel, panel_for
 from .people import hidden_move, private_step
@@ -95,7 +96,7 @@ class GameScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         names = (self.state.settings.players[0].name, self.state.settings.players[1].name)
         panel = panel_for(self.state)
-        lines = getattr(panel, "move_lines", None)
+        lines = views_of(panel)
         hidden = functools.partial(hidden_move, self.state)
         with Horizontal(id="panes"):
             yield ChatPane(0, names, lines, hidden, id="pane-a")

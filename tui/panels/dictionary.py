@@ -12,9 +12,7 @@ from typing import Any
 from rich.text import Text
 from textual.containers import Vertical
 
-from ...engine.core.records import MoveRecord
 from ...engine.games.dictionary.dictionary import Operation, OperationKind, normalize
-from ...engine.games.dictionary.records import MoveRecord as DictionaryMove
 from ...engine.games.dictionary.scores import score
 from ...engine.games.dictionary.state import GameState
 from ...engine.games.dictionary.truth import Judge, final_truth
@@ -22,49 +20,19 @@ from ..confirm_modal import ConfirmModal
 from ..dictionary_table import DictionaryRow, DictionaryTable
 from ..entry_editor import EntryEditor
 from .dictionary_curve import LearningCurve
+from .dictionary_moves import GroundedViews, move_lines
 from .dictionary_scene import SceneView
-
-# How each kind of operation reads in a player's pane.
-MARKS = {
-    OperationKind.ADD: "+",
-    OperationKind.REVISE: "~",
-    OperationKind.CONFIRM: "=",
-    OperationKind.REMOVE: "-",
-}
-
-
-def move_lines(record: MoveRecord) -> list[Text]:
-    """What the mover learned from the message it heard: each operation applied, each refused
-    with the game master's reason."""
-    if not isinstance(record, DictionaryMove):
-        return []
-    lines = []
-    for change in record.applied:
-        lines.append(_operation_line("learned ", change.operation, "green"))
-    for refused in record.rejected:
-        line = _operation_line("refused ", refused.operation, "red")
-        line.append(f": {refused.reason}", style="italic")
-        lines.append(line)
-    updated = any(a.step == "update" for a in record.attempts)
-    if updated and not record.applied and not record.rejected:
-        lines.append(Text("learned nothing from this message", style="dim"))
-    return lines
-
-
-def _operation_line(label: str, operation: Operation, style: str) -> Text:
-    line = Text(label, style="dim")
-    line.append(f"{MARKS[operation.kind]} {operation.foreign}", style=style)
-    if operation.kind is not OperationKind.REMOVE:
-        meaning = f" = {operation.meaning}" if operation.meaning else ""
-        line.append(f"{meaning} ({operation.confidence:.2f})", style=style)
-    return line
-
 
 class Panel(Vertical):
     editable = True
     views = True
     # The game screen gives these to each player's pane.
     move_lines = staticmethod(move_lines)
+
+    @property
+    def move_views(self) -> GroundedViews | None:
+        """Grounded games read round by round in the panes, as the scene does."""
+        return GroundedViews(self.state.settings) if self.state.settings.grounded else None
 
     def __init__(self, state: GameState, *, id: str | None = None) -> None:
         super().__init__(id=id)
