@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.containers import Vertical
+from textual.widgets import TabbedContent, TabPane
 
 from ...engine.games.dictionary.dictionary import Operation, OperationKind, normalize
 from ...engine.games.dictionary.scores import score
@@ -20,8 +21,10 @@ from ..confirm_modal import ConfirmModal
 from ..dictionary_table import DictionaryRow, DictionaryTable
 from ..entry_editor import EntryEditor
 from .dictionary_curve import LearningCurve
+from .dictionary_learning import LearningView
 from .dictionary_moves import GroundedViews, move_lines
 from .dictionary_scene import SceneView
+
 
 class Panel(Vertical):
     editable = True
@@ -29,24 +32,32 @@ class Panel(Vertical):
     # The game screen gives these to each player's pane.
     move_lines = staticmethod(move_lines)
 
-    @property
-    def move_views(self) -> GroundedViews | None:
-        """Grounded games read round by round in the panes, as the scene does."""
-        return GroundedViews(self.state.settings) if self.state.settings.grounded else None
-
     def __init__(self, state: GameState, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.state = state
+        # Grounded: the table beside the scene, the curve and the learning figures.
+        self.sides = state.settings.grounded
+        self.set_class(self.sides, "grounded")
         # Set by the game screen: stores an edit (owner seat, applied operation).
         self.save_edit: Callable[[Any], None] | None = None
+
+    @property
+    def move_views(self) -> GroundedViews | None:
+        """Grounded games read round by round in the panes, as the scene does."""
+        return GroundedViews(self.state.settings) if self.sides else None
 
     def compose(self) -> Any:
         judge = Judge(self.state.settings)
         yield DictionaryTable(self.state.settings, judge if judge.judgeable else None,
                               id="dictionary-view")
-        if self.state.settings.grounded:
-            yield SceneView(id="scene-view")
-            yield LearningCurve(id="learning-curve")
+        if self.sides:
+            with TabbedContent(initial="side-curve", id="side"):
+                with TabPane("Scene", id="side-scene"):
+                    yield SceneView(id="scene-view")
+                with TabPane("Curve", id="side-curve"):
+                    yield LearningCurve(id="learning-curve")
+                with TabPane("Learning", id="side-learning"):
+                    yield LearningView(id="learning-view")
 
     @property
     def table(self) -> DictionaryTable:
@@ -60,6 +71,8 @@ class Panel(Vertical):
             view.show(state)
         for curve in self.query(LearningCurve).results():
             curve.show(state)
+        for figures in self.query(LearningView).results():
+            figures.show(state)
 
     def status(self, state: GameState) -> str:
         scores = score(state)
@@ -78,6 +91,12 @@ class Panel(Vertical):
 
     def next_view(self) -> None:
         self.table.next_view()
+
+    def next_side(self) -> None:
+        """The next of the scene, the curve and the learning figures beside the table."""
+        side = self.query_one("#side", TabbedContent)
+        panes = [pane.id for pane in side.query(TabPane) if pane.id is not None]
+        side.active = panes[(panes.index(side.active) + 1) % len(panes)]
 
     def toggle_truth(self) -> None:
         if not self.table.toggle_truth():
