@@ -58,11 +58,12 @@ def expected_cells(learning: Learning) -> dict[str, tuple[list[float], list[floa
         return pick(learning.seats[0]), pick(learning.seats[1])
 
     def share(part: float, whole: int) -> list[float]:
-        return [part, whole, round(100 * part / whole)] if whole else [part, whole]
+        """The part, the share of the whole in whole percent."""
+        return [round(part, 2), round(100 * part / whole)] if whole else [part]
 
     return {
-        "success": of(lambda s: share(s.right, s.guesses)),
-        "ceiling": of(lambda s: share(round(s.ceiling, 1), s.guesses)),
+        "success": of(lambda s: [s.right, s.guesses, *share(s.right, s.guesses)[1:]]),
+        "ceiling": of(lambda s: share(s.ceiling, s.guesses)),
         "named": of(lambda s: [s.named_target, s.spoke]),
         "known": of(lambda s: [s.heard_known, s.guesses]),
         "entry_right": of(lambda s: [s.entry_right, s.heard_known]),

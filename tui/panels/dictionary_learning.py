@@ -20,15 +20,21 @@ from ...engine.games.dictionary.learning import Learning, SeatLearning, learning
 from ...engine.games.dictionary.state import GameState
 
 
-def _of(part: float, whole: int, share: bool = False) -> str:
-    shown = f"{part:.1f}" if part != int(part) else str(int(part))
-    return f"{shown}/{whole}" + (f" {part / whole:.0%}" if share and whole else "")
+def _of(part: int, whole: int, share: bool = False) -> str:
+    """'3/6', or with its share '3/6 50%'."""
+    return f"{part}/{whole}" + (f" {part / whole:.0%}" if share and whole else "")
+
+
+def _expected(part: float, whole: int) -> str:
+    """An expected count (the ceiling's) and its share: '2.25 38%' (of the guesses above)."""
+    shown = f"{part:.2f}".rstrip("0").rstrip(".")
+    return f"{shown} {part / whole:.0%}" if whole else shown
 
 
 # Each row: its key, its label, how it reads for one player.
 FIGURES: tuple[tuple[str, str, Callable[[SeatLearning], str]], ...] = (
     ("success", "guessed right", lambda s: _of(s.right, s.guesses, share=True)),
-    ("ceiling", "ceiling", lambda s: _of(round(s.ceiling, 1), s.guesses, share=True)),
+    ("ceiling", "ceiling", lambda s: _expected(s.ceiling, s.guesses)),
     ("named", "named target", lambda s: _of(s.named_target, s.spoke)),
     ("known", "heard known", lambda s: _of(s.heard_known, s.guesses)),
     ("entry_right", " entry right", lambda s: _of(s.entry_right, s.heard_known)),
