@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import test_tui_support as support
 from test_tui_support import wait_until
 from textual.app import App, ComposeResult
@@ -16,13 +17,14 @@ from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind
 from dictgame.engine.games.dictionary.scenes import label
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState
-from dictgame.engine.games.dictionary.truth import final_truth, truth_curve
+from dictgame.engine.games.dictionary.learning import learning_of
+from dictgame.engine.games.dictionary.truth import final_truth
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.tui.app import DictgameApp
 from dictgame.tui.config import DictgameConfig
 from dictgame.tui.game_screen import GameScreen, Mode
 from dictgame.tui.new_game_screen import NewGameScreen
-from dictgame.tui.panels.dictionary_curve import LearningCurve, curve_series
+from dictgame.tui.panels.dictionary_curve import WINDOW, LearningCurve, learning_series
 from dictgame.tui.panels.dictionary_scene import SceneView, scene_text
 
 SIZE = (140, 50)
@@ -48,13 +50,19 @@ def test_the_scene_shows_both_views_the_guess_and_the_verdict() -> None:
     assert "No round decided yet." in str(scene_text(GameState(state.settings)))
 
 
-def test_the_curve_has_a_point_per_round_for_each_line() -> None:
+def test_the_curve_draws_success_beside_its_ceiling_on_the_same_rounds() -> None:
     state = played("invented")
-    curve = truth_curve(state)
-    series = curve_series(curve, grounded=True)
-    assert set(series) == {"success rate", "F1 common", "F1 A", "F1 B"}
-    assert all(len(values) == 6 for values in series.values())
-    assert series["success rate"][-1] == curve[-1].success_rate
+    learning = learning_of(state)
+    assert learning is not None
+    series = learning_series(learning.rounds)
+    (rounds, success), (same, ceiling) = series[f"success (last {WINDOW})"], series["ceiling"]
+    assert rounds == same == [r.round for r in learning.rounds] == list(range(1, 7))
+    # Each point the mean of the last rounds, fewer at the start.
+    last = learning.rounds[-WINDOW:]
+    assert success[-1] == pytest.approx(sum(r.success for r in last) / WINDOW)
+    assert ceiling[-1] == pytest.approx(sum(r.ceiling for r in last) / WINDOW)
+    assert (success[0], ceiling[0]) == (learning.rounds[0].success, learning.rounds[0].ceiling)
+    assert ceiling[1] == pytest.approx((learning.rounds[0].ceiling + learning.rounds[1].ceiling) / 2)
 
 
 class Host(App[None]):
@@ -76,7 +84,7 @@ async def test_the_widgets_render_alone() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         plot = str(app.query_one(LearningCurve).render())
-        assert "learning curve" in plot and "success rate" in plot
+        assert "learning curve" in plot and "success (last" in plot and "ceiling" in plot
 
 
 # The scripted config fixture; conftest.py isolates data paths.

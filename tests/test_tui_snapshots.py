@@ -301,3 +301,47 @@ def test_raw_prompt_and_output_of_the_chosen_move(
         await pilot.pause()
 
     assert snap_compare(app, run_before=show_raw, terminal_size=size)
+
+
+# -- grounded games (issue 23, trap 3): the dictionary table in view beside the curve --------
+
+
+def paused_grounded_game(
+    config: DictgameConfig, release_gates: list[Gate], mode: str
+) -> tuple[DictgameApp, Callable[[Pilot[None]], Awaitable[None]]]:
+    """A grounded game of 20 rounds paused in move 14 (three requests a move), its table
+    scrolled to the top (where the cursor's row scrolls it depends on timing)."""
+    config.games["dictionary"].update(mode=mode, rounds=20)
+    gate = Gate(stop_at=3 * 14)
+    release_gates.append(gate)
+    app, pause_at_gate = paused_game(config, gate)
+
+    async def paused(pilot: Pilot[None]) -> None:
+        await pause_at_gate(pilot)
+        app.screen.query_one(DictionaryTable).table.scroll_home(animate=False)
+        await pilot.pause()
+
+    return app, paused
+
+
+@pytest.mark.parametrize("size", [(120, 40), SMALL], ids=["120x40", "80x24"])
+@pytest.mark.parametrize("mode", ["scenes", "invented"])
+def test_grounded_game_paused(
+    snap_compare: SnapCompare, config: DictgameConfig, release_gates: list[Gate],
+    mode: str, size: tuple[int, int],
+) -> None:
+    app, paused = paused_grounded_game(config, release_gates, mode)
+    assert snap_compare(app, run_before=paused, terminal_size=size)
+
+
+def test_grounded_learning_figures_small_terminal(
+    snap_compare: SnapCompare, config: DictgameConfig, release_gates: list[Gate]
+) -> None:
+    app, paused = paused_grounded_game(config, release_gates, "invented")
+
+    async def show_figures(pilot: Pilot[None]) -> None:
+        await paused(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=show_figures, terminal_size=SMALL)

@@ -74,6 +74,10 @@ KEYS: tuple[Key, ...] = (
     Key("game.view", "v", "next_view", "View",
         "switch the view: the dictionary table (all / common / each player's), or Deal or No "
         "Deal's values (both players' / each player's)", LOW, command="Switch view"),
+    Key("game.side", "s", "next_side", "Scene/curve",
+        "grounded games: switch what shows beside the dictionary table: the scene of the last "
+        "round, the learning curve against the perfect learner's ceiling, or where each "
+        "player's learning is lost", LOW, command="Switch scene, curve and learning figures"),
     Key("game.truth", "t", "toggle_truth", "Truth",
         "mark each entry right or wrong by the ground truth, or hide the marks (off at first, "
         "so as not to spoil a game being watched)", LOW, command="Show or hide right and wrong"),

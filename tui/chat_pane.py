@@ -16,7 +16,7 @@ from textual.widgets import Static
 from ..engine.core.records import MoveRecord
 from . import move_view
 from .actions import bindings
-from .move_view import MoveLines
+from .move_view import MoveViews, PlainViews
 
 
 class MoveBubble(Static):
@@ -42,7 +42,7 @@ class ChatPane(VerticalScroll):
         self,
         seat: int,
         names: tuple[str, str],
-        game_lines: MoveLines | None = None,
+        views: MoveViews | None = None,
         hidden: Callable[[MoveRecord], bool] | None = None,
         *,
         id: str | None = None,
@@ -50,7 +50,7 @@ class ChatPane(VerticalScroll):
         super().__init__(id=id, classes=f"chat-pane seat-{seat}")
         self.seat = seat
         self.names = names
-        self.game_lines = game_lines
+        self.views = views or PlainViews()
         # A move not shown yet (a model's proposal, hidden from the person until the end).
         self.hidden = hidden
         self.can_focus = True
@@ -115,9 +115,9 @@ class ChatPane(VerticalScroll):
         elif chosen and self.raw:
             bubble.update(move_view.raw(record, self.names))
         elif record.seat == self.seat:
-            bubble.update(move_view.own(record, self.names, self.game_lines))
+            bubble.update(self.views.own(record, self.names))
         else:
-            bubble.update(move_view.heard(record, self.names))
+            bubble.update(self.views.heard(record, self.names))
 
     @property
     def bubbles(self) -> list[MoveBubble]:

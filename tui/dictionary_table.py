@@ -33,6 +33,13 @@ from ..engine.games.dictionary.truth import Judge
 HIGHLIGHT_SECONDS = 2.0
 
 
+def language_name(settings: GameSettings, seat: int) -> str:
+    """A player's language as the person reads it: its name, or in invented mode the
+    player's own made-up one (the language setting is not what it speaks there)."""
+    player = settings.players[seat]
+    return f"{player.name}'s language" if settings.mode == "invented" else player.language
+
+
 class DictionaryViewKind(StrEnum):
     ALL = "all"
     COMMON = "common"
@@ -123,8 +130,9 @@ class DictionaryTable(Vertical):
             id="dictionary-views",
         )
         table: DataTable[Text] = DataTable(id="dictionary", cursor_type="row", zebra_stripes=True)
-        table.add_column(Text(a.language), key="a")
-        table.add_column(Text(b.language), key="b")
+        invented = self.settings.mode == "invented"  # each column its player's own words
+        table.add_column(Text(a.name if invented else a.language), key="a")
+        table.add_column(Text(b.name if invented else b.language), key="b")
         table.add_column("held by", key="held")
         table.add_column("confidence", key="confidence")
         table.add_column("added", key="added")

@@ -29,7 +29,7 @@ from ..engine.games.dictionary.state import InvalidEdit
 from ..engine.words import sentence
 from ..saves import SaveFileError
 from .actions import bindings
-from .dictionary_table import DictionaryRow
+from .dictionary_table import DictionaryRow, language_name
 from .footer import FittingFooter
 
 ApplyEdit = Callable[[int, list[Operation]], None]
@@ -82,9 +82,8 @@ class EntryEditor(ModalScreen[bool]):
             yield Select(
                 [
                     (
-                        Text(
-                            f"{players[s].name}'s ({players[1 - s].language} → {players[s].language})"
-                        ),
+                        Text(f"{players[s].name}'s ({language_name(self.settings, 1 - s)} → "
+                             f"{language_name(self.settings, s)})"),
                         s,
                     )
                     for s in seats
@@ -121,10 +120,9 @@ class EntryEditor(ModalScreen[bool]):
             self._fill()
 
     def _fill(self) -> None:
-        players = self.settings.players
-        owner, partner = players[self.owner], players[1 - self.owner]
-        self.query_one("#foreign-label", Label).update(Text(f"Word in {partner.language}"))
-        self.query_one("#meaning-label", Label).update(Text(f"Meaning in {owner.language}"))
+        partner, owner = (language_name(self.settings, s) for s in (1 - self.owner, self.owner))
+        self.query_one("#foreign-label", Label).update(Text(f"Word in {partner}"))
+        self.query_one("#meaning-label", Label).update(Text(f"Meaning in {owner}"))
         entry = self.entry
         self.query_one("#foreign", Input).value = entry.foreign if entry else ""
         self.query_one("#meaning", Input).value = entry.meaning if entry else ""

@@ -48,7 +48,7 @@ RUNNING = (Mode.PLAYING, Mode.STEPPING)
 
 def allowed(
     action: str, mode: Mode, play_when_seated: bool, editable: bool, game_id: int | None,
-    views: bool = False,
+    views: bool = False, sides: bool = False,
 ) -> bool | None:
     """Whether the game screen offers `action` now (Textual's `check_action`)."""
     loading = mode is Mode.LOADING
@@ -64,6 +64,8 @@ def allowed(
         return True if mode is Mode.PAUSED else None
     if action == "next_view":
         return views
+    if action == "next_side":
+        return sides
     if action == "toggle_truth":
         return editable
     if action in EDITS:

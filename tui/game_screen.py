@@ -38,12 +38,14 @@ from .actions import bindings, palette_commands
 from .chat_pane import ChatPane
 from .export_modal import ExportModal
 from .footer import FittingFooter
-from .game_modes import Mode, Notice, PersonAsked, PlayEnded, allowed
+from .game_modes import Mode, Notice, PersonAsked, PlayEnded
 from .live_move import LiveMove
 from .loading_bar import LoadingBar
 from .memory_inspector import MemoryInspector
 from .model_names import seat_title
+from .move_view import views_of
 from .new_game_screen import NewGameScreen
+from .panel_actions import PanelActions
 from .panels import GamePanel, panel_for
 from .people import hidden_move, private_step
 from .person_turn import PersonTurn
@@ -60,7 +62,7 @@ log = logging.getLogger("dictgame.tui")
 FLUSH_SECONDS = 0.05
 
 
-class GameScreen(Screen[None]):
+class GameScreen(PanelActions, Screen[None]):
     BINDINGS = bindings("game")
 
     mode: reactive[Mode] = reactive(Mode.LOADING, init=False)
@@ -95,7 +97,7 @@ class GameScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         names = (self.state.settings.players[0].name, self.state.settings.players[1].name)
         panel = panel_for(self.state)
-        lines = getattr(panel, "move_lines", None)
+        lines = views_of(panel)
         hidden = functools.partial(hidden_move, self.state)
         with Horizontal(id="panes"):
             yield ChatPane(0, names, lines, hidden, id="pane-a")
@@ -339,13 +341,6 @@ class GameScreen(Screen[None]):
 
     # -- the person's actions -------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "memory":
-            return getattr(self.state, "memories", None) is not None
-        editable = bool(getattr(self.panel, "editable", False))
-        views = bool(getattr(self.panel, "views", False))
-        return allowed(action, self.mode, self.play_when_seated, editable, self.game_id, views)
-
     def action_pause(self) -> None:
         if self.mode is Mode.LOADING:
             self.play_when_seated = False
@@ -373,31 +368,6 @@ class GameScreen(Screen[None]):
 
     def _last_mover(self) -> int:
         return self.state.moves[-1].seat if self.state.moves else 0
-
-    def action_next_view(self) -> None:
-        """Only looking: the game plays on."""
-        cast(Any, self.panel).next_view()
-
-    def action_toggle_truth(self) -> None:
-        """Only looking: the game plays on."""
-        cast(Any, self.panel).toggle_truth()
-
-    def action_edit_entry(self) -> None:
-        self._editing().edit_entry()
-
-    def action_add_entry(self) -> None:
-        self._editing().add_entry()
-
-    def action_remove_entry(self) -> None:
-        self._editing().remove_entry()
-
-    def _editing(self) -> Any:
-        """The panel, once the game is paused: the player sees an edit from its next move."""
-        if self.mode in (Mode.PLAYING, Mode.STEPPING) or (
-            self.mode is Mode.LOADING and self.play_when_seated
-        ):
-            self.action_pause()
-        return self.panel
 
     def _save_edit(self, edit: Any) -> None:
         assert self.game_id is not None

@@ -39,4 +39,6 @@ def seat_title(state: Any, seat: int, scripted: bool) -> list[str]:
     else:
         model = model_title(player.model, scripted=scripted)
     language = getattr(player, "language", "")
+    if getattr(state.settings, "mode", None) == "invented":  # not what it speaks there
+        language = "invented language"
     return [part for part in (player.name, language, model) if part]

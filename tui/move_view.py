@@ -9,6 +9,8 @@ Everything a model wrote is plain `Text`, never markup.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 from rich.text import Text
 
@@ -16,6 +18,33 @@ from ..engine.core.records import MoveRecord
 
 # A game's own lines about a move, for the mover's pane (None: the game has none).
 MoveLines = Callable[[MoveRecord], list[Text]]
+
+
+class MoveViews(Protocol):
+    """How a move reads in the mover's own pane, and in the partner's."""
+
+    def own(self, record: MoveRecord, names: tuple[str, str]) -> Text: ...
+
+    def heard(self, record: MoveRecord, names: tuple[str, str]) -> Text: ...
+
+
+@dataclass(frozen=True)
+class PlainViews:
+    """A move as most games read: what was heard, then the game's own lines and what was said."""
+
+    game_lines: MoveLines | None = None
+
+    def own(self, record: MoveRecord, names: tuple[str, str]) -> Text:
+        return own(record, names, self.game_lines)
+
+    def heard(self, record: MoveRecord, names: tuple[str, str]) -> Text:
+        return heard(record, names)
+
+
+def views_of(panel: object) -> MoveViews:
+    """The panel's own views of a move (`move_views`), else the plain ones with its lines."""
+    views: MoveViews | None = getattr(panel, "move_views", None)
+    return views if views is not None else PlainViews(getattr(panel, "move_lines", None))
 
 
 def heard(record: MoveRecord, names: tuple[str, str]) -> Text:

@@ -11,10 +11,9 @@ from typing import Any
 
 from rich.text import Text
 from textual.containers import Vertical
+from textual.widgets import TabbedContent, TabPane
 
-from ...engine.core.records import MoveRecord
 from ...engine.games.dictionary.dictionary import Operation, OperationKind, normalize
-from ...engine.games.dictionary.records import MoveRecord as DictionaryMove
 from ...engine.games.dictionary.scores import score
 from ...engine.games.dictionary.state import GameState
 from ...engine.games.dictionary.truth import Judge, final_truth
@@ -22,42 +21,9 @@ from ..confirm_modal import ConfirmModal
 from ..dictionary_table import DictionaryRow, DictionaryTable
 from ..entry_editor import EntryEditor
 from .dictionary_curve import LearningCurve
+from .dictionary_learning import LearningView
+from .dictionary_moves import GroundedViews, move_lines
 from .dictionary_scene import SceneView
-
-# How each kind of operation reads in a player's pane.
-MARKS = {
-    OperationKind.ADD: "+",
-    OperationKind.REVISE: "~",
-    OperationKind.CONFIRM: "=",
-    OperationKind.REMOVE: "-",
-}
-
-
-def move_lines(record: MoveRecord) -> list[Text]:
-    """What the mover learned from the message it heard: each operation applied, each refused
-    with the game master's reason."""
-    if not isinstance(record, DictionaryMove):
-        return []
-    lines = []
-    for change in record.applied:
-        lines.append(_operation_line("learned ", change.operation, "green"))
-    for refused in record.rejected:
-        line = _operation_line("refused ", refused.operation, "red")
-        line.append(f": {refused.reason}", style="italic")
-        lines.append(line)
-    updated = any(a.step == "update" for a in record.attempts)
-    if updated and not record.applied and not record.rejected:
-        lines.append(Text("learned nothing from this message", style="dim"))
-    return lines
-
-
-def _operation_line(label: str, operation: Operation, style: str) -> Text:
-    line = Text(label, style="dim")
-    line.append(f"{MARKS[operation.kind]} {operation.foreign}", style=style)
-    if operation.kind is not OperationKind.REMOVE:
-        meaning = f" = {operation.meaning}" if operation.meaning else ""
-        line.append(f"{meaning} ({operation.confidence:.2f})", style=style)
-    return line
 
 
 class Panel(Vertical):
@@ -69,16 +35,29 @@ class Panel(Vertical):
     def __init__(self, state: GameState, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.state = state
+        # Grounded: the table beside the scene, the curve and the learning figures.
+        self.sides = state.settings.grounded
+        self.set_class(self.sides, "grounded")
         # Set by the game screen: stores an edit (owner seat, applied operation).
         self.save_edit: Callable[[Any], None] | None = None
+
+    @property
+    def move_views(self) -> GroundedViews | None:
+        """Grounded games read round by round in the panes, as the scene does."""
+        return GroundedViews(self.state.settings) if self.sides else None
 
     def compose(self) -> Any:
         judge = Judge(self.state.settings)
         yield DictionaryTable(self.state.settings, judge if judge.judgeable else None,
                               id="dictionary-view")
-        if self.state.settings.grounded:
-            yield SceneView(id="scene-view")
-            yield LearningCurve(id="learning-curve")
+        if self.sides:
+            with TabbedContent(initial="side-curve", id="side"):
+                with TabPane("Scene", id="side-scene"):
+                    yield SceneView(id="scene-view")
+                with TabPane("Curve", id="side-curve"):
+                    yield LearningCurve(id="learning-curve")
+                with TabPane("Learning", id="side-learning"):
+                    yield LearningView(id="learning-view")
 
     @property
     def table(self) -> DictionaryTable:
@@ -92,6 +71,8 @@ class Panel(Vertical):
             view.show(state)
         for curve in self.query(LearningCurve).results():
             curve.show(state)
+        for figures in self.query(LearningView).results():
+            figures.show(state)
 
     def status(self, state: GameState) -> str:
         scores = score(state)
@@ -110,6 +91,12 @@ class Panel(Vertical):
 
     def next_view(self) -> None:
         self.table.next_view()
+
+    def next_side(self) -> None:
+        """The next of the scene, the curve and the learning figures beside the table."""
+        side = self.query_one("#side", TabbedContent)
+        panes = [pane.id for pane in side.query(TabPane) if pane.id is not None]
+        side.active = panes[(panes.index(side.active) + 1) % len(panes)]
 
     def toggle_truth(self) -> None:
         if not self.table.toggle_truth():
