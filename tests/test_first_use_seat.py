@@ -23,7 +23,9 @@ async def test_the_first_turn_and_the_update_step_ask_a_person_in_words(
     config: DictgameConfig,
 ) -> None:
     person = config.model_copy(update={"seat_a": "human", "seed": 1})
-    app = DictgameApp(person, new_game=person.game_settings(seed=1))
+    # Without a topic a model is cued with "..." alone (with one it is asked in words).
+    settings = person.game_settings(seed=1).model_copy(update={"topic": False})
+    app = DictgameApp(person, new_game=settings)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, GameScreen)
@@ -91,7 +93,7 @@ def test_headless_the_person_who_speaks_first_is_told_so(tmp_path: Path) -> None
     from test_person_seat import play
 
     played = play("play", "--headless", "--seat-a", "human", "--rounds", "1", "--seed", "1",
-                  answers=["hello friend", '{"updates": []}'], db=tmp_path / "g.db")
+                  "--no-topic", answers=["hello friend", '{"updates": []}'], db=tmp_path / "g.db")
     assert played.returncode == 0, played.stderr
     first = played.stdout.split("your turn ==")[1]
     assert first.lstrip().startswith("You speak first: write the opening message.")
