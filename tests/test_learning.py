@@ -18,7 +18,7 @@ import pytest
 from dictgame.engine.backend import GenerationRequest
 from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind
-from dictgame.engine.games.dictionary.export import game_record
+from dictgame.engine.games.dictionary.export import game_markdown, game_record
 from dictgame.engine.games.dictionary.game import scores
 from dictgame.engine.games.dictionary.learning import learning_of, reason_kind, third_of
 from dictgame.engine.games.dictionary.settings import GameSettings
@@ -178,6 +178,15 @@ def test_thirds_and_scores_read_the_same_figures(played: GameState) -> None:
     record = game_record(1, played)["learning"]
     assert record["players"][1]["removed_right"] == 1
     assert record["thirds"][0] == {"third": 1, "success": 0.0, "ceiling": 0.25}
+
+
+def test_the_markdown_export_says_where_learning_is_lost_and_no_real_language(
+    played: GameState,
+) -> None:
+    text = game_markdown(1, played)
+    assert text.startswith("# dictgame 1: Ada (invented language) and Ben (invented language)")
+    lost = text.split("Where learning is lost")[1]
+    assert "Ada" in lost and "Ben" in lost and "ceiling" in lost
 
 
 def test_a_restored_game_shows_the_same_figures(played: GameState) -> None:

@@ -104,8 +104,10 @@ def play_headless(
 
 def describe(settings: Any, game: Any) -> str:
     """One line naming the players and what they play."""
+    invented = getattr(settings, "mode", None) == "invented"  # not what they speak there
     players = " and ".join(
-        f"{p.name} ({p.language})" if getattr(p, "language", "") else p.name for p in settings.players
+        f"{p.name} ({'invented language' if invented else p.language})"
+        if getattr(p, "language", "") else p.name for p in settings.players
     )
     rounds = getattr(settings, "rounds", None)
     length = f", {plural(rounds, 'round')}" if rounds else ""

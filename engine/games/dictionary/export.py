@@ -86,8 +86,10 @@ def game_json(game_id: int, state: GameState) -> str:
 def game_markdown(game_id: int, state: GameState) -> str:
     settings = state.settings
     a, b = settings.players
+    # In invented mode the players speak their lexicons, not the language their settings name.
+    spoken = ("invented language",) * 2 if settings.mode == "invented" else (a.language, b.language)
     lines = [
-        f"# dictgame {game_id}: {a.name} ({a.language}) and {b.name} ({b.language})",
+        f"# dictgame {game_id}: {a.name} ({spoken[0]}) and {b.name} ({spoken[1]})",
         "",
         f"Status: {state.status.value}; rounds {state.rounds_played} of {settings.rounds}; "
         f"seed {settings.seed}; {plural(settings.words_per_message, 'word')} per message.",
