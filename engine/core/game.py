@@ -139,6 +139,11 @@ class EpisodeState(Generic[SettingsT]):
         if [m.move_index for m in self.moves] != list(range(len(self.moves))):
             raise ValueError("the stored moves are not contiguous")
 
+    def apply_move(self, record: Any) -> None:
+        """Count a finished move: each game's state takes its own kind of record and says
+        what the move changes."""
+        raise NotImplementedError
+
 
 Seat = Literal["model", "programmatic"]
 StateT = TypeVar("StateT", bound=EpisodeState[Any])
@@ -197,8 +202,9 @@ class Game(Generic[StateT]):
     experiments: Callable[[int], list[Experiment]]
     # The settings of one episode, from an instance and the caller's settings.
     settings_for: Callable[[dict[str, Any], dict[str, Any]], CommonSettings]
-    # A saved game rebuilt from its settings, moves, and the person's edits.
-    restore: Callable[[Any, Sequence[Any], Sequence[Any]], StateT]
+    # A saved game rebuilt from its settings, moves, and the person's edits; None: a new
+    # state with the moves applied again in order, for a game without edits (`replayed`).
+    restore: Callable[[Any, Sequence[Any], Sequence[Any]], StateT] = None  # type: ignore[assignment]
     # The answer of a programmatic seat (the game's own code plays it).
     programmatic: Callable[[StateT, int, Ask], str] | None = None
     # One short line of what a game is about, for lists ("English / Spanish").
@@ -214,6 +220,26 @@ class Game(Generic[StateT]):
     export: Callable[[int, Any, str], str] | None = None
     # What each player earned, where players score apart; None: the Main Score is both's.
     reward: Callable[[StateT], Reward] | None = None
+
+    def __post_init__(self) -> None:
+        if self.restore is None:
+            object.__setattr__(self, "restore", replayed(self.new_state, self.title))
+
+
+def replayed(
+    new_state: Callable[[Any], StateT], title: str
+) -> Callable[[Any, Sequence[Any], Sequence[Any]], StateT]:
+    """The restore of a game without edits: a new state, the saved moves applied in order."""
+
+    def restore(settings: Any, moves: Sequence[Any], edits: Sequence[Any]) -> StateT:
+        if edits:
+            raise ValueError(f"{title} has no edits to restore")
+        state = new_state(settings)
+        for move in sorted(moves, key=lambda m: m.move_index):
+            state.apply_move(move)
+        return state
+
+    return restore
 
 
 def drawn_instance(experiments: Callable[[int], list[Experiment]], seed: int) -> dict[str, Any]:

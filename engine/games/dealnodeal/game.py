@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from ...backend import ChatMessage
 from ...core.game import PLAYING, Answer, Ask, Game, Outcome, Result, Turn
-from ...core.records import MoveRecord
 from ...core.settings import PlayerSettings, split_given
 from .instances import experiments, play_instance
 from .items import ITEM, describe, items_text
@@ -163,12 +161,6 @@ def settings_for(instance: dict[str, Any], given: dict[str, Any]) -> DealSetting
     return DealSettings(players=players, **values)
 
 
-def restore(settings: DealSettings, moves: Sequence[MoveRecord], edits: Sequence[Any]) -> DealState:
-    """A saved game; the store reads its moves as `record_type`, Deal's own records."""
-    if edits:
-        raise ValueError("Deal or No Deal has no edits to restore")
-    return DealState.restore(settings, cast(Sequence[DealMoveRecord], moves))
-
 
 def summary(settings: DealSettings) -> str:
     return f"{items_text(settings.counts)} ({settings.objective})"
@@ -205,7 +197,6 @@ DEALNODEAL: Game[DealState] = Game(
     scores=scores,
     experiments=experiments,
     settings_for=settings_for,
-    restore=restore,
     summary=summary,
     report=report,
     play_instance=play_instance,

@@ -6,7 +6,6 @@ The state changes in one way only, a completed move applied under the state's lo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 
 from ...core.game import EpisodeState
 from .items import Counts, adds_up, points
@@ -17,14 +16,6 @@ from .settings import DealSettings
 class DealState(EpisodeState[DealSettings]):
     game_name = "dealnodeal"
     moves: list[DealMoveRecord]  # type: ignore[assignment]
-
-    @classmethod
-    def restore(cls, settings: DealSettings, moves: Iterable[DealMoveRecord]) -> DealState:
-        """A saved episode, its moves applied again in order."""
-        state = cls(settings)
-        for move in sorted(moves, key=lambda m: m.move_index):
-            state.apply_move(move)
-        return state
 
     @property
     def proposals(self) -> dict[int, Counts]:

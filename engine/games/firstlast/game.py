@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from ...backend import ChatMessage
@@ -153,13 +152,6 @@ def settings_for(instance: dict[str, Any], given: dict[str, Any]) -> FirstLastSe
     return FirstLastSettings(players=players, **values)
 
 
-def restore(
-    settings: FirstLastSettings, moves: Sequence[MoveRecord], edits: Sequence[Any]
-) -> FirstLastState:
-    if edits:
-        raise ValueError("firstlast has no edits to restore")
-    return FirstLastState.restore(settings, moves)
-
 
 def summary(settings: FirstLastSettings) -> str:
     return f"{settings.topic}, from {settings.first_letter.upper()}, {settings.turns} turns"
@@ -180,7 +172,6 @@ FIRSTLAST: Game[FirstLastState] = Game(
     scores=scores,
     experiments=experiments,
     settings_for=settings_for,
-    restore=restore,
     summary=summary,
     play_instance=lambda seed: drawn_instance(experiments, seed),
 )

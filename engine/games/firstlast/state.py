@@ -5,7 +5,6 @@ The state changes in one way only, a completed move applied under the state's lo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ...core.game import EpisodeState
@@ -35,14 +34,6 @@ class Verdict:
 
 class FirstLastState(EpisodeState[FirstLastSettings]):
     game_name = "firstlast"
-
-    @classmethod
-    def restore(cls, settings: FirstLastSettings, moves: Iterable[MoveRecord]) -> FirstLastState:
-        """A saved episode, its moves applied again in order."""
-        state = cls(settings)
-        for move in sorted(moves, key=lambda m: m.move_index):
-            state.apply_move(move)
-        return state
 
     @property
     def next_seat(self) -> int:

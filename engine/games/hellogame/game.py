@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from ...core.game import (
@@ -140,13 +139,6 @@ def settings_for(instance: dict[str, Any], given: dict[str, Any]) -> HelloSettin
     return HelloSettings(players=players, **values)
 
 
-def restore(
-    settings: HelloSettings, moves: Sequence[MoveRecord], edits: Sequence[Any]
-) -> HelloState:
-    if edits:
-        raise ValueError("hellogame has no edits to restore")
-    return HelloState.restore(settings, moves)
-
 
 def summary(settings: HelloSettings) -> str:
     return f"{settings.target_name} ({settings.language})"
@@ -166,7 +158,6 @@ HELLOGAME: Game[HelloState] = Game(
     scores=scores,
     experiments=experiments,
     settings_for=settings_for,
-    restore=restore,
     programmatic=programmatic,
     summary=summary,
     play_instance=lambda seed: drawn_instance(experiments, seed),

@@ -5,7 +5,6 @@ The state changes in one way only, a completed move applied under the state's lo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 
 from ...core.game import EpisodeState
 from ...core.records import MoveRecord
@@ -18,14 +17,6 @@ TOTAL_MOVES = 2
 
 class HelloState(EpisodeState[HelloSettings]):
     game_name = "hellogame"
-
-    @classmethod
-    def restore(cls, settings: HelloSettings, moves: Iterable[MoveRecord]) -> HelloState:
-        """A saved episode, its moves applied again in order."""
-        state = cls(settings)
-        for move in sorted(moves, key=lambda m: m.move_index):
-            state.apply_move(move)
-        return state
 
     @property
     def greeting(self) -> MoveRecord | None:
