@@ -38,6 +38,10 @@ from dictgame.engine.games.dictionary.state import GameState, GameStatus
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
 
+# Kills and signals real dictgame processes, waiting for their games to be stored: the
+# full set's (`python -m pytest -m ""`), not the fast one's.
+pytestmark = pytest.mark.process
+
 KILL_POINTS = int(os.environ.get("DICTGAME_KILL_POINTS", "30"))
 ROUNDS = 3
 DICTGAME = str(Path(sys.executable).parent / "dictgame")

@@ -24,6 +24,10 @@ from dictgame.engine.games.dictionary.state import GameState, GameStatus
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.tui.signals import Stopped, held_signals, stop_on_signals
 
+# Kills and signals real dictgame processes, waiting for their games to be stored: the
+# full set's (`python -m pytest -m ""`), not the fast one's.
+pytestmark = pytest.mark.process
+
 DICTGAME = str(Path(sys.executable).parent / "dictgame")
 ROUNDS = 6
 SEED = 4
