@@ -250,17 +250,16 @@ def learning_figures(learning: Learning) -> dict[str, float]:
         found["Ceiling Rate"] = round(
             sum(r.ceiling for r in learning.rounds) / len(learning.rounds), 4)
     for seat, who in zip(learning.seats, "AB"):
-        found[f"Named Target {who}"] = float(seat.named_target)
-        found[f"Spoke {who}"] = float(seat.spoke)
-        found[f"Heard Known {who}"] = float(seat.heard_known)
-        found[f"Entry Right {who}"] = float(seat.entry_right)
-        found[f"Followed {who}"] = float(seat.followed)
-        found[f"Writes Right {who}"] = float(seat.writes_right)
-        found[f"Writes Wrong {who}"] = float(seat.writes_wrong)
-        found[f"Removed Right {who}"] = float(seat.removed_right)
-        found[f"Refused {who}"] = float(seat.refused)
-        found[f"Refused Update Steps {who}"] = float(seat.refused_steps)
-        found[f"Update Steps {who}"] = float(seat.update_steps)
-        found[f"Lessons Kept {who}"] = float(seat.lessons_kept)
-        found[f"Lessons {who}"] = float(seat.lessons)
+        for name, field_name in SCORED_COUNTS:
+            found[f"{name} {who}"] = float(getattr(seat, field_name))
     return found
+
+
+# Each player's counts as clembench episode scores: (score name, SeatLearning field).
+SCORED_COUNTS = (
+    ("Named Target", "named_target"), ("Spoke", "spoke"), ("Heard Known", "heard_known"),
+    ("Entry Right", "entry_right"), ("Followed", "followed"), ("Writes Right", "writes_right"),
+    ("Writes Wrong", "writes_wrong"), ("Removed Right", "removed_right"), ("Refused", "refused"),
+    ("Refused Update Steps", "refused_steps"), ("Update Steps", "update_steps"),
+    ("Lessons Kept", "lessons_kept"), ("Lessons", "lessons"),
+)
