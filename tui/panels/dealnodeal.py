@@ -29,10 +29,22 @@ RESULT_STYLES = {
     Result.ABORTED: "bold yellow",
 }
 WIDTH = 8
+# A player's column: as wide as its name needs, up to this.
+NAME_WIDTH = 13
 
 
-def _cell(value: object) -> str:
-    return str(value).rjust(WIDTH)
+def _cell(value: object, width: int = WIDTH) -> str:
+    return str(value).rjust(width)
+
+
+def column_names(names: list[str]) -> tuple[list[str], int]:
+    """The players' column headings and their width: whole names where they fit, cut ones
+    told apart by the seat's letter ("Player A" and "Player B" were both "Player")."""
+    width = min(NAME_WIDTH, max(WIDTH, *(len(name) + 1 for name in names)))
+    cut = [name[: width - 1] for name in names]
+    if cut[0] == cut[1] and names[0] != names[1]:
+        cut = [f"{name[: width - 3]} {letter}" for name, letter in zip(names, "AB")]
+    return cut, width
 
 
 # Whose values a watcher sees: both players', or one player's (the game as it sees it).
@@ -68,7 +80,7 @@ class Panel(Static):
             revealed = state.both_proposed
             points = state.points
             sent = state.messages_sent
-        names = [p.name[: WIDTH - 1] for p in settings.players]
+        names, width = column_names([p.name for p in settings.players])
         shown = self.shown
         text = Text()
         text.append("Objective  ", style="dim")
@@ -79,7 +91,7 @@ class Panel(Static):
         text.append("\n\n")
         text.append("item".ljust(WIDTH) + _cell("count"), style="bold")
         for name in names:
-            text.append(_cell(name), style="bold")
+            text.append(_cell(name, width), style="bold")
         text.append("\n")
         for index, item in enumerate(ITEMS):
             text.append(item.ljust(WIDTH) + _cell(settings.counts[index]))
@@ -87,7 +99,7 @@ class Panel(Static):
                 # At a person's game's end nothing is private any more: the values explain
                 # the scores (a watcher's view of one player's game stays that player's).
                 visible = shown[seat] or (verdict.over and not self.views)
-                text.append(_cell(settings.values[seat][index] if visible else "?"))
+                text.append(_cell(settings.values[seat][index] if visible else "?", width))
             text.append("\n")
         text.append("\nProposals  ", style="dim")
         if revealed:
