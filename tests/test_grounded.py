@@ -167,9 +167,14 @@ def test_names_guesses_and_updates_are_constrained_to_the_words_they_can_be() ->
     choose = next(r for r in seen if "Which of your things" in r.messages[-1].content)
     assert choose.json_schema == {"enum": [label(settings, 1, c) for c in scene.views[1]]}
     update = next(r for r in seen if r.json_schema and "properties" in r.json_schema)
-    item = update.json_schema["properties"]["updates"]["items"]["properties"]  # type: ignore[index]
-    assert item["word"] == {"enum": [master.state.moves[0].message]}
-    assert item["meaning"]["enum"][1:] == choose.json_schema["enum"]
+    items = update.json_schema["properties"]["updates"]["items"]  # type: ignore[index]
+    # After the reveal the heard word is offered with the thing revealed alone: the player's
+    # own wrong guess cannot be written (no other word is held or heard yet).
+    (taught,) = items["anyOf"]
+    meant = label(settings, 1, scene.target)
+    assert taught["properties"]["word"] == {"enum": [master.state.moves[0].message]}
+    assert taught["properties"]["meaning"] == {"enum": [meant]}
+    assert meant in choose.json_schema["enum"]
 
 
 def test_names_and_guesses_are_asked_greedily_and_updates_at_the_games_temperature() -> None:

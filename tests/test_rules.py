@@ -161,3 +161,20 @@ def test_a_reply_that_only_echoes_the_partner_is_refused() -> None:
 def test_a_good_reply_breaks_no_rule() -> None:
     assert reply_violation("Hola amigo, ¿qué tal?", words_per_message=5) is None
     assert cut_to_limit("a b c d e f g", 3) == "a b c"
+
+
+def test_the_taught_word_is_offered_only_the_meanings_its_verdict_leaves() -> None:
+    from llama_cpp import LlamaGrammar
+
+    from dictgame.engine.games.dictionary.rules import update_schema
+
+    schema = update_schema(1, ["pizu", "zeta"], ["a", "b", "c"], None, ("pizu", ["", "a", "c"]))
+    taught, other = schema["properties"]["updates"]["items"]["anyOf"]
+    assert taught["properties"]["word"] == {"enum": ["pizu"]}
+    assert taught["properties"]["meaning"] == {"enum": ["", "a", "c"]}
+    assert other["properties"]["word"] == {"enum": ["zeta"]}
+    assert other["properties"]["meaning"] == {"enum": ["", "a", "b", "c"]}
+    # llama.cpp compiles it to a grammar (the anyOf as alternatives).
+    LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
+    plain = update_schema(1, ["pizu"], ["a"])
+    assert "anyOf" not in plain["properties"]["updates"]["items"]

@@ -32,6 +32,7 @@ def update_schema(
     words: list[str] | None = None,
     meanings: list[str] | None = None,
     kinds: list[OperationKind] | None = None,
+    taught: tuple[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """The bounded JSON schema a dictionary update is generated under.
 
@@ -39,7 +40,9 @@ def update_schema(
     within a known token budget, so it always parses. In grounded modes the game master
     knows what an entry can be: a word the partner used (or one already held) and, as its
     meaning, one of the listener's things; `words` and `meanings` bound them so, and `kinds`
-    the operations offered (None: all).
+    the operations offered (None: all). `taught`: a word of `words` and the meanings the
+    round's verdict leaves it (the thing revealed; the things but the one judged wrong),
+    offered for that word alone.
     """
     word: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": MAX_WORD_CHARS}
     meaning: dict[str, Any] = {"type": "string", "maxLength": MAX_WORD_CHARS}
@@ -47,25 +50,34 @@ def update_schema(
         word = {"enum": _bounded(words)}
     if meanings:
         meaning = {"enum": ["", *_bounded(meanings)]}
+    ops: dict[str, Any] = {"enum": [k.value for k in (kinds or OperationKind)]}
+    items: dict[str, Any] = _item(ops, word, meaning)
+    if taught is not None and words and taught[0] in word["enum"]:
+        others = [w for w in word["enum"] if w != taught[0]]
+        items = {"anyOf": [
+            _item(ops, {"enum": [taught[0]]},
+                  {"enum": [""] * ("" in taught[1]) + _bounded(taught[1])}),
+            *([_item(ops, {"enum": others}, meaning)] if others else []),
+        ]}
     return {
         "type": "object",
         "properties": {
-            "updates": {
-                "type": "array",
-                "maxItems": max_operations,
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "op": {"enum": [k.value for k in (kinds or OperationKind)]},
-                        "word": word,
-                        "meaning": meaning,
-                        "confidence": {"enum": list(CONFIDENCE_LEVELS)},
-                    },
-                    "required": ["op", "word", "meaning", "confidence"],
-                },
-            }
+            "updates": {"type": "array", "maxItems": max_operations, "items": items}
         },
         "required": ["updates"],
+    }
+
+
+def _item(ops: dict[str, Any], word: dict[str, Any], meaning: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "op": ops,
+            "word": word,
+            "meaning": meaning,
+            "confidence": {"enum": list(CONFIDENCE_LEVELS)},
+        },
+        "required": ["op", "word", "meaning", "confidence"],
     }
 
 
