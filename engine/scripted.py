@@ -177,6 +177,8 @@ def _scene_player(request: GenerationRequest) -> str | None:
             return json.dumps(number if number in options else word, ensure_ascii=False)
         return json.dumps(picker.choice(options), ensure_ascii=False)
     item = schema.get("properties", {}).get("updates", {}).get("items", {})
+    if "anyOf" in item:  # after a verdict: the heard word's own branch comes first
+        item = item["anyOf"][0]
     words = item.get("properties", {}).get("word", {}).get("enum")
     if words is None or "enum" not in item.get("properties", {}).get("meaning", {}):
         return None  # not a grounded round: a free game with a topic bounds the words only
