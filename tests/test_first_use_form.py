@@ -15,9 +15,9 @@ from dictgame.engine.games import get_game
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
 from dictgame.tui.screens.app import DictgameApp
-from dictgame.tui.services.config import DictgameConfig
 from dictgame.tui.screens.game_screen import GameScreen
 from dictgame.tui.screens.new_game_screen import NewGameScreen
+from dictgame.tui.services.config import DictgameConfig
 from dictgame.tui.services.ui_state import remember_new_game
 
 config = support.config

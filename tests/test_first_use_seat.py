@@ -12,8 +12,8 @@ from test_tui_support import wait_until
 from textual.widgets._toast import Toast
 
 from dictgame.tui.screens.app import DictgameApp
-from dictgame.tui.services.config import DictgameConfig
 from dictgame.tui.screens.game_screen import GameScreen, Mode
+from dictgame.tui.services.config import DictgameConfig
 
 config = support.config
 SIZE = (120, 40)

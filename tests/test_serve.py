@@ -17,7 +17,8 @@ import pytest
 
 from dictgame.saves import GameStore
 from dictgame.tui.cli.main import build_parser
-from dictgame.tui.cli.serve import app_argv, needs_token
+from dictgame.tui.cli.serve import app_argv
+from dictgame.tui.services.loopback import needs_token
 
 CHROMIUM = Path("/usr/bin/chromium")
 # No sandbox (tests may run as root), no GPU, and nothing that reaches the network.

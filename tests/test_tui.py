@@ -18,16 +18,16 @@ from dictgame.engine.games.dictionary.dictionary import Source
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
 from dictgame.tui.screens.app import DictgameApp
-from dictgame.tui.widgets.chat_pane import ChatPane
-from dictgame.tui.services.config import DictgameConfig
-from dictgame.tui.widgets.confirm_modal import ConfirmModal
-from dictgame.tui.widgets.dictionary_table import DictionaryTable
-from dictgame.tui.widgets.entry_editor import EntryEditor
 from dictgame.tui.screens.export_modal import ExportModal
 from dictgame.tui.screens.game_screen import GameScreen, Mode
 from dictgame.tui.screens.help_screen import HelpScreen
 from dictgame.tui.screens.home_screen import HomeScreen
 from dictgame.tui.screens.new_game_screen import NewGameScreen
+from dictgame.tui.services.config import DictgameConfig
+from dictgame.tui.widgets.chat_pane import ChatPane
+from dictgame.tui.widgets.confirm_modal import ConfirmModal
+from dictgame.tui.widgets.dictionary_table import DictionaryTable
+from dictgame.tui.widgets.entry_editor import EntryEditor
 
 # The shared fixtures (the scripted config, gate cleanup); conftest.py isolates data paths.
 config = support.config

@@ -23,12 +23,12 @@ from dictgame.engine.games.dictionary.learning import Learning, learning_of
 from dictgame.engine.games.dictionary.state import GameState
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
-from dictgame.tui.screens.app import DictgameApp
-from dictgame.tui.services.config import DictgameConfig
-from dictgame.tui.widgets.entry_editor import EntryEditor
-from dictgame.tui.screens.game_screen import GameScreen, Mode
 from dictgame.tui.panels.dictionary_curve import LearningCurve
 from dictgame.tui.panels.dictionary_learning import LearningView
+from dictgame.tui.screens.app import DictgameApp
+from dictgame.tui.screens.game_screen import GameScreen, Mode
+from dictgame.tui.services.config import DictgameConfig
+from dictgame.tui.widgets.entry_editor import EntryEditor
 
 config = support.config
 release_gates = support.release_gates

@@ -9,9 +9,9 @@ from textual.widgets import Static
 
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.tui.screens.app import DictgameApp
-from dictgame.tui.services.config import DictgameConfig
 from dictgame.tui.screens.game_screen import GameScreen, Mode
 from dictgame.tui.screens.memory_inspector import MemoryInspector
+from dictgame.tui.services.config import DictgameConfig
 
 config = support.config
 SIZE = (120, 40)

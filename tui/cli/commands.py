@@ -5,23 +5,14 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...engine.core.episode import GameMaster
 from ...engine.words import plural
 from ..services.config import DictgameConfig
 from ..services.server_failures import ServerStopped, server_failures
 from ..services.signals import stopped
-
-if TYPE_CHECKING:  # imported by the commands that need them, to keep start-up fast
-    from ...saves import GameStore
-
-
-
-def open_store(config: DictgameConfig) -> GameStore:
-    from ...saves import GameStore
-
-    return GameStore.open(config.db.expanduser())
+from ..services.store import open_store
 
 
 def new_seed(config: DictgameConfig) -> int:

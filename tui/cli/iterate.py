@@ -14,9 +14,12 @@ from typing import Any
 
 from ...engine.words import plural
 from ..services.config import DictgameConfig
-from .finetune_commands import hyper_from, run_finetune, write_examples
 from ..services.iterate_table import Evaluation, evaluation, table_text
+from ..services.runs import RunRequest, play_stored_run, played_episodes, run_arguments
 from ..services.signals import stopped
+from ..services.store import open_store
+from ..services.tuning import hyper, run_finetune, write_examples
+from .finetune_commands import add_training_flags, training_from
 
 EXIT_BAD_INPUT = 2
 # Held-out games are drawn with this seed; iteration k plays itself on games of seed k + 1.
@@ -31,20 +34,15 @@ def _play(config: DictgameConfig, args: argparse.Namespace, model: Path, seed: i
     the model against itself; returns (exit code, run id). A run with the same arguments is
     finished, not played again."""
     from ...saves.runs import find_run
-    from .main import build_parser
-    from .commands import open_store
-    from .study_commands import command_run, run_arguments
 
     instances = _instances_per_repeat(args.game, args.experiment)
-    runs = max(1, math.ceil(games / instances))
-    chosen = ["--experiment", args.experiment] if args.experiment else []
-    run_args = build_parser().parse_args(["run", *chosen, "--runs", str(runs)])
+    request = RunRequest(experiment=args.experiment, runs=max(1, math.ceil(games / instances)))
     run_config = config.model_copy(update={
         "game": args.game, "model": model, "model_a": None, "model_b": None, "seed": seed,
     })
-    code = command_run(run_args, run_config)
+    code = play_stored_run(request, run_config)
     with open_store(run_config) as store:
-        run_id = find_run(store, run_arguments(run_args, run_config)) or 0
+        run_id = find_run(store, run_arguments(request, run_config)) or 0
     return code, run_id
 
 
@@ -58,8 +56,6 @@ def _instances_per_repeat(game_name: str, experiment: str | None) -> int:
 def _played(config: DictgameConfig, run_id: int) -> tuple[str, list[Any]]:
     """Who played a run's finished games as the games recorded it (`mixed` if not one set
     of players: never the model the loop asked for), and their states."""
-    from .study_commands import played_episodes
-
     played = played_episodes(config, [run_id])
     pairs = {e.pair for e in played}
     return (pairs.pop() if len(pairs) == 1 else "mixed"), [e.state for e in played]
@@ -126,10 +122,28 @@ def command_iterate(args: argparse.Namespace, config: DictgameConfig) -> int:
                 }
                 # Training takes PyTorch's own thread count: --threads is the players' (one
                 # llama.cpp thread a player keeps its speed on a shared machine; see docs/benchmarks.md).
-                run_finetune(data, model, tuned, hyper_from(args, args.seed + iteration), record, None)
+                run_finetune(data, model, tuned, hyper(training_from(args, args.seed + iteration)), record, None)
             trained_on = sum(1 for line in data.read_text("utf-8").splitlines() if line.strip())
             model = tuned
     except KeyboardInterrupt as stop:
         return stopped(stop, kept="; finished runs and models are kept: the same command goes on from there")
     print(table_text(rows))
     return 0
+
+
+def add_commands(add: Any) -> None:
+    """The subcommand, on the parser's `add` (name, handler, help)."""
+    iterate = add("iterate", command_iterate,
+                  "self-play, filter, fine-tune, evaluate, repeated (needs dictgame[finetune])")
+    iterate.add_argument("--game", default="dealnodeal", help="any game with a score (default dealnodeal)")
+    iterate.add_argument("--experiment", help="the experiment (default: coop for dealnodeal, all for the others)")
+    iterate.add_argument("--model", type=Path, required=True, help="the GGUF model to start from")
+    iterate.add_argument("--iterations", type=int, default=1, help="rounds of fine-tuning (default 1)")
+    iterate.add_argument("--games", type=int, default=40, help="self-play games per iteration (default 40)")
+    iterate.add_argument("--eval-games", type=int, default=40,
+                         help="held-out games each model is evaluated on (default 40)")
+    iterate.add_argument("--filter", default="above_avg", help="which transcripts to train on "
+                         "(above_avg, nonzero, all; default above_avg)")
+    iterate.add_argument("--dir", type=Path, default=Path("dictgame-iterate"),
+                         help="where the data and models of each iteration go")
+    add_training_flags(iterate)

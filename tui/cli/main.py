@@ -1,8 +1,9 @@
 """The `dictgame` command. Its subcommand and flag names are a contract other tools rely on.
 
 Heavy imports (llama.cpp, Textual) happen inside the commands that need them, so
-`dictgame --help` and the first screen come up at once. The commands themselves live in
-`commands.py` (one game) and `study_commands.py` (runs, records, evaluation).
+`dictgame --help` and the first screen come up at once. The commands themselves live beside
+this file (`commands.py`: one game; `study_commands.py`: runs, records, evaluation; the deal,
+fine-tuning, self-play and serve commands) and call the services (`tui/services`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..services.config import ConfigError, DictgameConfig, load_config
 from ..services.logs import setup_logging
 from ..services.signals import output_closed, stop_on_signals, stopped
 from ..services.terminal import guard_standard_streams
+from . import commands, deal_commands, finetune_commands, iterate, serve, study_commands
 
 log = logging.getLogger("dictgame.cli")
 
@@ -121,8 +123,6 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import commands, deal_commands, finetune_commands, serve, study_commands
-
     common, runtime, seats, game = _common_flags(), _runtime_flags(), _seat_flags(), _game_flags()
     parser = argparse.ArgumentParser(
         prog="dictgame",
@@ -181,9 +181,16 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("run_ids", type=int, nargs="+", metavar="RUN_ID")
     evaluation.add_argument("--csv", type=Path, help="also write the table as CSV")
     deal_commands.add_commands(add)
-    serve.add_commands(add)
+    serve.add_commands(add, served_opens_the_ui)
     finetune_commands.add_commands(add)
+    iterate.add_commands(add)
     return parser
+
+
+def served_opens_the_ui(argv: list[str]) -> bool:
+    """Whether `dictgame ARGV` opens the terminal UI (what `serve` runs for each browser); a
+    bad ARGV gets argparse's line and exit 2."""
+    return opens_the_ui(build_parser().parse_args(argv))
 
 
 def main(argv: list[str] | None = None) -> int:

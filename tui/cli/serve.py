@@ -27,26 +27,21 @@ import secrets
 import shlex
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from ..services.config import DictgameConfig
+from ..services.loopback import needs_token
 
 EXIT_BAD_INPUT = 2
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-LOOPBACK_NAMES = frozenset({"127.0.0.1", "::1", "localhost"})
 # The flags of the served command that name where games are kept and how models run: the
 # same for every browser session as for `serve` itself.
 FORWARDED_FLAGS = (
     "db", "config", "threads", "context_size", "gpu_layers", "chat_format",
     "base_url", "base_url_a", "base_url_b", "server_model", "server_model_a", "server_model_b",
 )
-
-
-def needs_token(host: str) -> bool:
-    """Whether serving on `host` asks for the token: on anything but this machine's own
-    loopback address, as a name, a wildcard or an address of the network may reach others."""
-    return host.lower().strip("[]") not in LOOPBACK_NAMES
 
 
 def app_argv(args: argparse.Namespace) -> list[str]:
@@ -62,12 +57,14 @@ def app_argv(args: argparse.Namespace) -> list[str]:
     return [sys.executable, "-m", "dictgame.tui", *forwarded, *args.app_args]
 
 
-def command_serve(args: argparse.Namespace, config: DictgameConfig) -> int:
-    from .main import build_parser, opens_the_ui
+def command_serve(
+    args: argparse.Namespace, config: DictgameConfig, opens_the_ui: Callable[[list[str]], bool],
+) -> int:
+    """Serve what `opens_the_ui(args.app_args)` says is the terminal UI (the command line's own
+    judgement of a dictgame command; a bad one ends with argparse's line, exit 2)."""
     from .web_server import BrowserServer, ServeError
 
-    served = build_parser().parse_args(args.app_args)  # a bad one: argparse's line, exit 2
-    if not opens_the_ui(served):
+    if not opens_the_ui(args.app_args):
         print("dictgame: serve runs the terminal UI: after -- give nothing, play, new or "
               "resume ID (without --headless)", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -88,9 +85,14 @@ def port_number(text: str) -> int:
     return value
 
 
-def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+def add_commands(
+    add: Callable[..., argparse.ArgumentParser], opens_the_ui: Callable[[list[str]], bool],
+) -> None:
+    """The subcommand, on the parser's `add`; `opens_the_ui` judges the command each browser
+    session runs."""
     serve = add(
-        "serve", command_serve, "serve the terminal UI to browsers (for studies with people)"
+        "serve", partial(command_serve, opens_the_ui=opens_the_ui),
+        "serve the terminal UI to browsers (for studies with people)",
     )
     serve.add_argument(
         "--host", default=DEFAULT_HOST,

@@ -18,7 +18,7 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, log, to_int
 
-from .serve import LOOPBACK_NAMES
+from ..services.loopback import LOOPBACK_NAMES
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

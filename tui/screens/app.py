@@ -17,19 +17,20 @@ from textual.filter import LineFilter
 from textual.screen import Screen
 
 from ...engine.backend import Backend, LoadProgressCallback
+from ...engine.core.game import EpisodeState
 from ...engine.core.settings import CommonSettings
 from ...engine.games import game_for_settings
 from ...engine.words import sentence
 from ...saves import DamagedGame, GameNotFound, GameStore, SaveFileError
 from ..services import locations
-from ..services.keys import bindings
 from ..services.config import DictgameConfig
+from ..services.players import Players, open_backend
+from ..services.ui_state import remember_theme, remembered_theme
+from ..widgets.bindings import bindings
 from ..widgets.control_filter import DropControlCharacters
 from .game_screen import GameScreen
 from .home_screen import HomeScreen
 from .new_game_screen import NewGameScreen
-from ..services.players import Players, open_backend
-from ..services.ui_state import remember_theme, remembered_theme
 
 log = logging.getLogger("dictgame.tui")
 
@@ -106,6 +107,10 @@ class DictgameApp(App[None]):
             self.notify(sentence(str(error)), title="Cannot open the game", severity="error", markup=False)
             return
         self.push_screen(GameScreen(state, game_id, play_at_once=self.config.ui.play_on_open))
+
+    def play_new_game(self, state: EpisodeState) -> None:
+        """The new-game form's game, in place of the form."""
+        self.switch_screen(GameScreen(state))
 
     async def action_quit(self) -> None:
         """Cancel the move being generated (nothing half-written is stored), then exit."""

@@ -22,7 +22,7 @@ from ...engine.core.game import EpisodeState
 from ...engine.core.provenance import SeatHistory
 from ...engine.games import game_of
 from ...engine.words import sentence
-from ..services.keys import bindings
+from ..widgets.bindings import bindings
 from ..widgets.confirm_modal import ConfirmModal
 from ..widgets.footer import FittingFooter
 

@@ -16,10 +16,11 @@ from textual.widgets import Button, Input, Label, Select, Static
 from ...engine.tuning import FinetuneError
 from ...engine.words import sentence
 from ...saves.runs import RunSummary
-from ..services.keys import bindings
 from ..services.config import DictgameConfig
+from ..services.run_tuning import FILTERS, TuningPlan, default_base, default_out, prepare
+from ..services.tuning import Training
+from ..widgets.bindings import bindings
 from ..widgets.footer import FittingFooter
-from ..services.run_tuning import FILTERS, TuningPlan, default_base, default_out, prepare, training_defaults
 
 
 class FinetuneForm(ModalScreen[tuple[TuningPlan, int] | None]):
@@ -34,7 +35,7 @@ class FinetuneForm(ModalScreen[tuple[TuningPlan, int] | None]):
         self.keep: str = FILTERS[0]
 
     def compose(self) -> ComposeResult:
-        flags = training_defaults()
+        flags = Training()
         with Vertical(classes="dialog", id="tuning"):
             yield Static(f"Fine-tune on run {self.run.id} ({self.run.game})", classes="dialog-title")
             yield Label("Base model (GGUF)")

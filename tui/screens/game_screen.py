@@ -34,23 +34,23 @@ from ...engine.core.provenance import SeatPlayer
 from ...engine.games import game_of
 from ...engine.words import sentence
 from ...saves import GameInUse
-from ..services.keys import bindings, palette_commands
-from ..widgets.chat_pane import ChatPane
-from .export_modal import ExportModal
-from ..widgets.footer import FittingFooter
+from ..panels import GamePanel, panel_for
 from ..services.game_modes import Mode, Notice, PersonAsked, PlayEnded
 from ..services.live_move import LiveMove
-from ..widgets.loading_bar import LoadingBar
-from .memory_inspector import MemoryInspector
 from ..services.model_names import seat_title
 from ..services.move_view import views_of
+from ..services.people import hidden_move, private_step
+from ..services.players import Seats, seat_players, seat_provenance
+from ..widgets.bindings import bindings, palette_commands
+from ..widgets.chat_pane import ChatPane
+from ..widgets.footer import FittingFooter
+from ..widgets.loading_bar import LoadingBar
+from ..widgets.person_turn import PersonTurn
+from ..widgets.status_line import StatusLine
+from .export_modal import ExportModal
+from .memory_inspector import MemoryInspector
 from .new_game_screen import NewGameScreen
 from .panel_actions import PanelActions
-from ..panels import GamePanel, panel_for
-from ..services.people import hidden_move, private_step
-from ..widgets.person_turn import PersonTurn
-from ..services.players import Seats, seat_players, seat_provenance
-from ..widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from ...saves import GameLease

@@ -14,7 +14,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-from ..services.keys import KEYS, SECTIONS, bindings
+from ..services.keys import KEYS, SECTIONS
+from ..widgets.bindings import bindings
 from ..widgets.footer import FittingFooter
 
 HELP_TEXT = Path(__file__).with_name("help_screen.md")

@@ -20,10 +20,11 @@ from ...engine.words import sentence
 from ...saves import DamagedGame, GameInUse, GameNotFound, SaveFileError
 from ...saves.runs import list_runs
 from ..services import game_summary
-from ..services.keys import bindings, palette_commands
+from ..widgets.bindings import bindings, palette_commands
 from ..widgets.confirm_modal import ConfirmModal
-from .export_modal import ExportModal
 from ..widgets.footer import FittingFooter
+from .export_modal import ExportModal
+from .runs_screen import RunsScreen
 
 if TYPE_CHECKING:
     from .app import DictgameApp
@@ -108,8 +109,6 @@ class HomeScreen(Screen[None]):
             self.dictgame.open_game(game_id)
 
     def action_runs(self) -> None:
-        from .runs_screen import RunsScreen
-
         self.app.push_screen(RunsScreen())
 
     @on(Button.Pressed, "#new")

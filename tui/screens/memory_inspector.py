@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ...engine.core.memory import score_line
-from ..services.keys import bindings
+from ..widgets.bindings import bindings
 from ..widgets.footer import FittingFooter
 
 

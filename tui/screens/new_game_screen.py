@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 from rich.text import Text
@@ -18,8 +18,13 @@ from ...engine.core.settings import CommonSettings
 from ...engine.games import all_games, get_game
 from ...engine.games.dictionary.settings import GameSettings
 from ...models import FoundModel, ModelFileError
-from ..services.keys import bindings
 from ..services.config import DictgameConfig, with_people
+from ..services.form_memory import config_note, form_start
+from ..services.model_choices import model_options, models_to_pick
+from ..services.model_names import model_title
+from ..services.players import SeatError, check_people, player_models
+from ..services.ui_state import remember_new_game
+from ..widgets.bindings import bindings
 from ..widgets.footer import FittingFooter
 from ..widgets.form_fields import (
     FEEDBACK,
@@ -30,11 +35,9 @@ from ..widgets.form_fields import (
     focus_first_error,
     show_error,
 )
-from ..services.form_memory import config_note, form_start
-from ..services.model_choices import model_options, models_to_pick
-from ..services.model_names import model_title
-from ..services.players import SeatError, check_people, player_models
-from ..services.ui_state import remember_new_game
+
+if TYPE_CHECKING:
+    from .app import DictgameApp
 
 # The Select value that stands for "no file given": the embedded default model.
 EMBEDDED = ""
@@ -335,11 +338,9 @@ class NewGameScreen(Screen[None]):
             show_error(self, f"path-{'ab'[seat]}", error.problem)
             focus_first_error(self)
             return
-        from .game_screen import GameScreen
-
         remember_new_game(self.game.name, settings.model_dump(mode="json"))
 
-        self.app.switch_screen(GameScreen(self.game.new_state(settings)))
+        cast("DictgameApp", self.app).play_new_game(self.game.new_state(settings))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

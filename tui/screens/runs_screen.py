@@ -24,11 +24,11 @@ from ...engine.words import plural, sentence
 from ...saves import DamagedGame, DamagedRun
 from ...saves.runs import RunSummary, list_runs
 from ..services import game_summary
-from ..services.keys import bindings
-from ..cli.finetune_commands import clock
-from .finetune_form import FinetuneForm
-from ..widgets.footer import FittingFooter
 from ..services.run_tuning import TuningPlan, run_figures, train, tuned_models
+from ..services.tuning import clock
+from ..widgets.bindings import bindings
+from ..widgets.footer import FittingFooter
+from .finetune_form import FinetuneForm
 
 if TYPE_CHECKING:
     from ...engine.tuning.train import Step

@@ -1,5 +1,6 @@
 """Every key of the terminal UI, declared once: the screens' bindings, the footer, the help
-screen and the config check (`[ui] keys`) all read this list.
+screen and the config check (`[ui] keys`) all read this list (`widgets/bindings.py` makes
+Textual's bindings of it).
 
 A key's id is what a person remaps (`keys = { "game.pause" = "p" }`). Pause and resume are
 one id: from the person's side they are one key, so a remap moves both. No Textual import
@@ -9,14 +10,6 @@ here: the config check runs before the UI starts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from textual.app import SystemCommand
-    from textual.binding import BindingType
-    from textual.dom import DOMNode
 
 # How long a key keeps its place in the footer when the terminal is narrow: the lowest tier
 # goes first; NEVER is kept out of the footer (help and the palette still list it).
@@ -148,24 +141,6 @@ def footer_tier(binding_id: str | None, action: str) -> int:
     return MIDDLE
 
 
-def bindings(section: str) -> list[BindingType]:
-    """The Textual bindings of one screen or widget."""
-    from textual.binding import Binding
-
-    return [
-        Binding(
-            key.keys,
-            key.action,
-            key.label,
-            show=key.footer != NEVER,
-            priority=key.priority,
-            tooltip=key.does[:1].upper() + key.does[1:],
-            id=key.id,
-        )
-        for key in keys_of(section)
-    ]
-
-
 def check_keymap(keymap: dict[str, str]) -> None:
     """A remap names known ids only: a typo would otherwise be silently ignored."""
     unknown = sorted(set(keymap) - set(known_ids()))
@@ -174,13 +149,3 @@ def check_keymap(keymap: dict[str, str]) -> None:
             f"unknown binding id {', '.join(map(repr, unknown))}; the ids are "
             + ", ".join(known_ids())
         )
-
-
-def palette_commands(node: DOMNode, section: str) -> Iterator[SystemCommand]:
-    """The section's commands that `node` allows now, for the command palette."""
-    from textual.app import SystemCommand
-
-    for key in keys_of(section):
-        if key.command and node.check_action(key.action, ()):
-            help_text = key.does[:1].upper() + key.does[1:]
-            yield SystemCommand(key.command, help_text, getattr(node, f"action_{key.action}"))

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...engine.backend import Backend, LoadProgressCallback, PlayerSession
 from ...engine.core.game import Game
-from ...engine.core.settings import CommonSettings, served_model
 from ...engine.core.provenance import SeatPlayer
+from ...engine.core.settings import CommonSettings, served_model
 from ...models import ModelInfo, resolve_model
 from ...models.digest import file_sha256
 from . import locations

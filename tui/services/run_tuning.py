@@ -5,34 +5,27 @@ the screen and its form call these, and so could a command."""
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ...engine.core.finetune import FILTERS
 from ...engine.tuning import FinetuneError, require_extra
 from .config import DictgameConfig
-from ..cli.finetune_commands import (
-    add_training_flags,
+from .model_choices import tuned_folder
+from .runs import played_episodes
+from .tuning import (
+    Training,
     check_finetune,
     check_paths,
-    hyper_from,
+    hyper,
     runs_examples,
     training_record,
     write_jsonl,
 )
-from .model_choices import tuned_folder
 from .ui_state import remember_tuned_model
-
-
-def training_defaults() -> argparse.Namespace:
-    """The training flags' defaults, as `dictgame finetune` takes them."""
-    parser = argparse.ArgumentParser(add_help=False)
-    add_training_flags(parser)
-    return parser.parse_args([])
 
 
 @dataclass(frozen=True)
@@ -52,8 +45,9 @@ class TuningPlan:
         return self.out.with_suffix(".jsonl")
 
     def hyper(self) -> Any:
-        flags = training_defaults()
-        return hyper_from(argparse.Namespace(**{**vars(flags), "steps": self.steps, "epochs": self.epochs}))
+        """The trainer's settings: the form's steps and epochs, the rest as `dictgame finetune`'s
+        defaults."""
+        return hyper(replace(Training(), steps=self.steps, epochs=self.epochs))
 
 
 def default_base(arguments: dict[str, Any], config: DictgameConfig) -> Path:
@@ -148,7 +142,6 @@ def train(
 def run_figures(config: DictgameConfig, run_id: int) -> str:
     """`dictgame eval`'s figures of a run, one line a model pair (empty: nothing played)."""
     from ...engine.core.evaluation import evaluate
-    from ..cli.study_commands import played_episodes
 
     lines = []
     for row in evaluate(played_episodes(config, [run_id])):

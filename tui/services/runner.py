@@ -17,8 +17,8 @@ from typing import Any, TextIO
 from ...engine.backend import Backend, CancelToken
 from ...engine.core.episode import GameMaster, play
 from ...engine.core.game import Game
-from ...engine.games import get_game
 from ...engine.core.instances import InstancesError, check_instance
+from ...engine.games import get_game
 from ...saves import DamagedRun, GameStore
 from ...saves.runs import EpisodeRow, episodes, run_arguments
 from .config import DictgameConfig

@@ -15,8 +15,8 @@ from textual.widgets import Static
 
 from ...engine.core.records import MoveRecord
 from ..services import move_view
-from ..services.keys import bindings
 from ..services.move_view import MoveViews, PlainViews
+from .bindings import bindings
 
 
 class MoveBubble(Static):

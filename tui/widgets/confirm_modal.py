@@ -9,7 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from ..services.keys import bindings
+from .bindings import bindings
 from .footer import FittingFooter
 
 

@@ -28,7 +28,7 @@ from ...engine.games.dictionary.settings import GameSettings
 from ...engine.games.dictionary.state import InvalidEdit
 from ...engine.words import sentence
 from ...saves import SaveFileError
-from ..services.keys import bindings
+from .bindings import bindings
 from .dictionary_table import DictionaryRow, language_name
 from .footer import FittingFooter
 

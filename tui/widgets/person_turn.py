@@ -27,10 +27,10 @@ from ...engine.core.human import HumanSession
 from ...engine.games import game_of
 from ...engine.games.dealnodeal.items import ITEM, items_text
 from ...engine.games.dealnodeal.rules import MESSAGE, PROPOSE, take_json
-from ..services.keys import bindings
 from ..services.game_modes import Notice, PersonAsked
 from ..services.people import people
 from ..services.person import for_a_person
+from .bindings import bindings
 from .proposal_form import ProposalForm
 from .update_form import UpdateForm
 
