@@ -1,5 +1,5 @@
 """textual-serve's server behind dictgame's gate: the token beyond loopback, and the origin
-and Host checks (tui/serve.py says why each); and each browser session's app told which
+and Host checks (tui/cli/serve.py says why each); and each browser session's app told which
 session it serves, from a cookie of the session's own."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ SESSION = re.compile(r"[A-Za-z0-9_-]{24}")
 
 class SessionService(AppService):
     """A browser session's app: its environment names the session (DICTGAME_SESSION), and
-    whether sessions share their games (DICTGAME_SHARED), as tui/locations.py reads them."""
+    whether sessions share their games (DICTGAME_SHARED), as tui/services/locations.py reads them."""
 
     def __init__(self, command: str, session: str, share: bool, **kwargs: Any) -> None:
         super().__init__(command, **kwargs)

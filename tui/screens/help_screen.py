@@ -1,7 +1,7 @@
 """F1: what the game is, every key with its id, and what each figure on screen means.
 
 The prose lives in help_screen.md beside this file; the key tables are made from the one
-list of keys (`actions.py`) with the person's remapping applied, so help never names a key
+list of keys (`services/keys.py`) with the person's remapping applied, so help never names a key
 that does not work.
 """
 

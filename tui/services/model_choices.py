@@ -14,7 +14,7 @@ from .config import DictgameConfig
 from .model_names import model_title
 from .ui_state import remembered_tuned_models
 
-# The runs screen writes its models here, beside the save file (tui/run_tuning.py).
+# The runs screen writes its models here, beside the save file (tui/services/run_tuning.py).
 TUNED_FOLDER = "finetuned"
 
 

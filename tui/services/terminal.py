@@ -10,7 +10,7 @@ a record, not a display).
 The CLI wraps stdout and stderr once (`guard_standard_streams`). The terminal UI cannot be
 wrapped that way (Textual writes its own escape sequences), and neither Rich's `Text` nor
 Textual's `Content` removes ESC (they drop only BEL, BS, VT, FF and CR); its app drops every
-control character from each line it draws instead (`tui/control_filter.py`).
+control character from each line it draws instead (`tui/widgets/control_filter.py`).
 """
 
 from __future__ import annotations

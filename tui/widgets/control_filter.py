@@ -1,4 +1,4 @@
-"""The terminal UI's guard against escape sequences in the text it shows (see `terminal.py`).
+"""The terminal UI's guard against escape sequences in the text it shows (see `services/terminal.py`).
 
 Every line a widget draws passes through the app's line filters just before it is written to
 the terminal, so one filter covers all of them: chat panes, the dictionary, the saved-games

@@ -1,5 +1,5 @@
 """The footer, fitted to the terminal: when the keys do not all fit, the least needed go first
-(their tier in `actions.py`), so F1 Help and the screen's main keys stay in view at 80
+(their tier in `services/keys.py`), so F1 Help and the screen's main keys stay in view at 80
 columns. Every key stays in the help screen and the command palette."""
 
 from __future__ import annotations
