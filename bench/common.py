@@ -235,7 +235,7 @@ def play_game(
     from dictgame.engine.core.episode import GameMaster, play
     from dictgame.engine.games.dictionary.state import GameState
     from dictgame.engine.players.llama import LlamaBackend
-    from dictgame.tui.headless import TranscriptPrinter
+    from dictgame.tui.services.headless import TranscriptPrinter
 
     backend = LlamaBackend(n_ctx=n_ctx, n_threads=n_threads)
     played = PlayedGame(model=model, n_ctx=n_ctx, n_threads=backend.n_threads, rounds_requested=rounds)

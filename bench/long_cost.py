@@ -275,13 +275,13 @@ def footprint_worker(n_threads: int, n_ctx: int) -> None:
     import llama_cpp  # noqa: F401
 
     mark("import llama_cpp (numpy with it)")
-    import dictgame.tui.cli  # noqa: F401
+    import dictgame.tui.cli.main  # noqa: F401
 
-    mark("import dictgame.tui.cli (pydantic, settings, the games)")
+    mark("import dictgame.tui.cli.main (pydantic, settings, the games)")
     import dictgame.saves.store  # noqa: F401
-    import dictgame.tui.commands  # noqa: F401
-    import dictgame.tui.headless  # noqa: F401
-    import dictgame.tui.players  # noqa: F401
+    import dictgame.tui.cli.commands  # noqa: F401
+    import dictgame.tui.services.headless  # noqa: F401
+    import dictgame.tui.services.players  # noqa: F401
 
     mark("import what `play` imports (store, commands, headless, players)")
     from dictgame.engine.backend import ChatMessage, GenerationRequest

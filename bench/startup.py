@@ -26,7 +26,8 @@ LIMIT_S = 1.0
 
 _CHILD = r"""
 import json, sys, time
-from dictgame.tui import app as app_module, home_screen
+from dictgame.tui.screens import app as app_module
+from dictgame.tui.screens import home_screen
 
 def shown():
     print(json.dumps({"shown": time.monotonic()}), flush=True)
@@ -46,7 +47,7 @@ app_module.DictgameApp.__init__ = init
 original_run = app_module.DictgameApp.run
 app_module.DictgameApp.run = lambda self, **kw: original_run(self, headless=True, size=(120, 40))
 
-from dictgame.tui import cli
+from dictgame.tui.cli import main as cli
 cli.refuse_without_terminal = lambda: None  # drawn headless here: no terminal is needed
 sys.exit(cli.main([]))
 """
@@ -76,7 +77,7 @@ def _first_screen(home: Path) -> float:
 
 def _help(home: Path) -> float:
     script = Path(sys.executable).with_name("dictgame")
-    command = [str(script), "--help"] if script.exists() else [sys.executable, "-m", "dictgame.tui.cli", "--help"]
+    command = [str(script), "--help"] if script.exists() else [sys.executable, "-m", "dictgame.tui.cli.main", "--help"]
     started = time.monotonic()
     subprocess.run(command, env=_env(home), capture_output=True, timeout=60, check=True)
     return time.monotonic() - started

@@ -71,7 +71,7 @@ def _loopback_server(name: str = "LoopbackServer") -> Any:
 def _config(
     db: Path, rounds: int, n_threads: int, base_url: str | None, schema_form: str, shared: bool
 ) -> Any:
-    from dictgame.tui.config import DictgameConfig
+    from dictgame.tui.services.config import DictgameConfig
 
     return DictgameConfig(
         db=db,
@@ -104,8 +104,8 @@ def play(
     from dictgame.saves import GameStore
     from dictgame.saves.runs import create_run
     from dictgame.saves.runs import episodes as run_episodes
-    from dictgame.tui.players import check_servers, open_backend
-    from dictgame.tui.runner import play_run
+    from dictgame.tui.services.players import check_servers, open_backend
+    from dictgame.tui.services.runner import play_run
 
     game = get_game("dictionary")
     instances = [

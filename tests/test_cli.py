@@ -168,7 +168,7 @@ def test_streamed_replies_print_without_trailing_blank_lines() -> None:
     from dictgame.engine.games.dictionary.records import Attempt
     from dictgame.engine.games.dictionary.settings import GameSettings
     from dictgame.engine.games.dictionary.state import GameState
-    from dictgame.tui.headless import TranscriptPrinter
+    from dictgame.tui.services.headless import TranscriptPrinter
 
     out = StringIO()
     printer = TranscriptPrinter(GameState(GameSettings(rounds=1)), out)

@@ -358,10 +358,10 @@ async def test_a_game_chosen_in_the_new_game_form_is_played_with_its_panel(tmp_p
     from test_tui_support import wait_until
     from textual.widgets import Select
 
-    from dictgame.tui.app import DictgameApp
-    from dictgame.tui.config import DictgameConfig
-    from dictgame.tui.game_screen import GameScreen, Mode
-    from dictgame.tui.new_game_screen import NewGameScreen
+    from dictgame.tui.screens.app import DictgameApp
+    from dictgame.tui.services.config import DictgameConfig
+    from dictgame.tui.screens.game_screen import GameScreen, Mode
+    from dictgame.tui.screens.new_game_screen import NewGameScreen
     from dictgame.tui.panels.dealnodeal import Panel
 
     config = DictgameConfig(db=tmp_path / "games.db", backend="scripted", seed=7)

@@ -12,7 +12,7 @@ import pytest
 from test_bad_inputs import assert_clean_failure, dictgame
 from test_terminal_text import SCRIPTED, in_terminal
 
-from dictgame.tui.runner import Progress
+from dictgame.tui.services.runner import Progress
 
 
 def test_a_save_file_in_a_folder_that_does_not_exist_is_refused_and_nothing_is_made(
@@ -141,7 +141,7 @@ def tiny_model(path: Path) -> Path:
 
 
 def test_models_lists_what_dictgame_fine_tuned_wherever_it_was_written(tmp_path: Path) -> None:
-    from dictgame.tui.ui_state import remember_tuned_model
+    from dictgame.tui.services.ui_state import remember_tuned_model
 
     db = tmp_path / "study" / "games.db"
     tiny_model(db.parent / "finetuned" / "run-1-above_avg.gguf")  # the runs screen's file

@@ -14,11 +14,11 @@ from textual.widgets import Input, Select, Static
 from dictgame.engine.games import get_game
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
-from dictgame.tui.app import DictgameApp
-from dictgame.tui.config import DictgameConfig
-from dictgame.tui.game_screen import GameScreen
-from dictgame.tui.new_game_screen import NewGameScreen
-from dictgame.tui.ui_state import remember_new_game
+from dictgame.tui.screens.app import DictgameApp
+from dictgame.tui.screens.game_screen import GameScreen
+from dictgame.tui.screens.new_game_screen import NewGameScreen
+from dictgame.tui.services.config import DictgameConfig
+from dictgame.tui.services.ui_state import remember_new_game
 
 config = support.config
 SIZE = (120, 40)

@@ -11,9 +11,9 @@ from test_tui_person import deal_config, say, text_of, turn_of_person
 from test_tui_support import wait_until
 from textual.widgets._toast import Toast
 
-from dictgame.tui.app import DictgameApp
-from dictgame.tui.config import DictgameConfig
-from dictgame.tui.game_screen import GameScreen, Mode
+from dictgame.tui.screens.app import DictgameApp
+from dictgame.tui.screens.game_screen import GameScreen, Mode
+from dictgame.tui.services.config import DictgameConfig
 
 config = support.config
 SIZE = (120, 40)

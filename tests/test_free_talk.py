@@ -29,10 +29,10 @@ from dictgame.engine.games.dictionary.state import GameState, GameStatus
 from dictgame.engine.games.dictionary.truth import Judge
 from dictgame.engine.games.dictionary.wordforms import normal_form
 from dictgame.engine.scripted import ScriptedBackend
-from dictgame.tui.app import DictgameApp
-from dictgame.tui.config import DictgameConfig
-from dictgame.tui.game_screen import GameScreen
-from dictgame.tui.new_game_screen import NewGameScreen
+from dictgame.tui.screens.app import DictgameApp
+from dictgame.tui.screens.game_screen import GameScreen
+from dictgame.tui.screens.new_game_screen import NewGameScreen
+from dictgame.tui.services.config import DictgameConfig
 
 
 @pytest.mark.parametrize(

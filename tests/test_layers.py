@@ -1,6 +1,8 @@
 """The layers hold on the import graph itself (import-linter): the front end above the saves
 and models, both above the engine; the engine free of Textual and SQLite; the core free of
-the games it hosts. Imports inside functions count: grimp reads them all."""
+the games it hosts; inside the front end the command line above the screens, the panels,
+the widgets and the services, which import neither Textual nor argparse. Imports inside
+functions count: grimp reads them all."""
 
 from __future__ import annotations
 
@@ -67,3 +69,34 @@ def test_an_import_across_a_layer_breaks_a_contract(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "engine/ imports neither Textual nor SQLite nor the layers above it BROKEN" in result.stdout
     assert "the core hosts games without importing them BROKEN" in result.stdout
+
+
+def test_a_service_that_imports_a_screen_breaks_the_front_end_layers(tmp_path: Path) -> None:
+    """The front end's own contracts are checked too: a copy of the services with one module
+    that imports a screen (and with it Textual) inside a function is caught twice."""
+    root = tmp_path / "copy"
+    root.mkdir()
+    package = root / "dictgame"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name in ("engine", "models", "saves"):
+        (package / name).symlink_to(REPOSITORY / name, target_is_directory=True)
+    front = package / "tui"
+    front.mkdir()
+    for entry in (REPOSITORY / "tui").iterdir():
+        if entry.name not in ("services", "__pycache__"):
+            (front / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+    services = front / "services"
+    services.mkdir()
+    for module in (REPOSITORY / "tui" / "services").glob("*.py"):
+        (services / module.name).symlink_to(module)
+    (services / "shortcut.py").write_text(
+        "def f() -> None:\n    from ..screens import home_screen  # noqa\n")
+    config = tmp_path / "contracts.toml"
+    config.write_text(PYPROJECT.read_text())
+    result = lint(root, config)
+    if "does not exist" in result.stdout + result.stderr:
+        pytest.fail(result.stdout + result.stderr)
+    assert result.returncode == 1
+    assert "the front end's services import neither Textual nor argparse BROKEN" in result.stdout
+    assert "all above the services BROKEN" in result.stdout

@@ -34,8 +34,8 @@ from dictgame.engine.games import get_game, register
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
 from dictgame.saves.runs import create_run, episodes
-from dictgame.tui.config import DictgameConfig
-from dictgame.tui.runner import play_run
+from dictgame.tui.services.config import DictgameConfig
+from dictgame.tui.services.runner import play_run
 
 
 class CountingSettings(CommonSettings):

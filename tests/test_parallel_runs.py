@@ -29,9 +29,9 @@ from dictgame.engine.scripted import ScriptedBackend, ScriptedSession
 from dictgame.models import embedded_model_path
 from dictgame.saves import GameStore
 from dictgame.saves.runs import create_run, episodes
-from dictgame.tui.config import DictgameConfig
-from dictgame.tui.players import sequences_per_context
-from dictgame.tui.runner import play_run
+from dictgame.tui.services.config import DictgameConfig
+from dictgame.tui.services.players import sequences_per_context
+from dictgame.tui.services.runner import play_run
 
 
 class Overlap:

@@ -21,7 +21,7 @@ from dictgame.engine.games import get_game
 from dictgame.models import embedded_model_path
 from dictgame.models.digest import file_sha256
 from dictgame.saves import GameStore
-from dictgame.tui.config import with_people
+from dictgame.tui.services.config import with_people
 
 
 def dictgame(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from dictgame.saves import GameStore
-from dictgame.tui.cli import build_parser
-from dictgame.tui.serve import app_argv, needs_token
+from dictgame.tui.cli.main import build_parser
+from dictgame.tui.cli.serve import app_argv
+from dictgame.tui.services.loopback import needs_token
 
 CHROMIUM = Path("/usr/bin/chromium")
 # No sandbox (tests may run as root), no GPU, and nothing that reaches the network.
@@ -225,11 +226,11 @@ async def test_a_browser_sessions_app_shows_only_its_own_games_and_memory(
     from textual.widgets import DataTable, Input
 
     from dictgame.engine.scripted import ScriptedBackend
-    from dictgame.tui.app import DictgameApp
-    from dictgame.tui.config import DictgameConfig
-    from dictgame.tui.game_screen import GameScreen
-    from dictgame.tui.new_game_screen import NewGameScreen
-    from dictgame.tui.ui_state import remember_new_game
+    from dictgame.tui.screens.app import DictgameApp
+    from dictgame.tui.services.config import DictgameConfig
+    from dictgame.tui.screens.game_screen import GameScreen
+    from dictgame.tui.screens.new_game_screen import NewGameScreen
+    from dictgame.tui.services.ui_state import remember_new_game
 
     config = DictgameConfig(db=tmp_path / "games.db", backend="scripted", seed=7,
                             games={"dictionary": {"rounds": 1}})

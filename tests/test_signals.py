@@ -22,7 +22,7 @@ from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus
 from dictgame.engine.scripted import ScriptedBackend
-from dictgame.tui.signals import Stopped, held_signals, stop_on_signals
+from dictgame.tui.services.signals import Stopped, held_signals, stop_on_signals
 
 # Kills and signals real dictgame processes, waiting for their games to be stored: the
 # full set's (`python -m pytest -m ""`), not the fast one's.

@@ -17,17 +17,17 @@ from dictgame.engine.backend import GenerationRequest
 from dictgame.engine.games.dictionary.dictionary import Source
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
-from dictgame.tui.app import DictgameApp
-from dictgame.tui.chat_pane import ChatPane
-from dictgame.tui.config import DictgameConfig
-from dictgame.tui.confirm_modal import ConfirmModal
-from dictgame.tui.dictionary_table import DictionaryTable
-from dictgame.tui.entry_editor import EntryEditor
-from dictgame.tui.export_modal import ExportModal
-from dictgame.tui.game_screen import GameScreen, Mode
-from dictgame.tui.help_screen import HelpScreen
-from dictgame.tui.home_screen import HomeScreen
-from dictgame.tui.new_game_screen import NewGameScreen
+from dictgame.tui.screens.app import DictgameApp
+from dictgame.tui.screens.export_modal import ExportModal
+from dictgame.tui.screens.game_screen import GameScreen, Mode
+from dictgame.tui.screens.help_screen import HelpScreen
+from dictgame.tui.screens.home_screen import HomeScreen
+from dictgame.tui.screens.new_game_screen import NewGameScreen
+from dictgame.tui.services.config import DictgameConfig
+from dictgame.tui.widgets.chat_pane import ChatPane
+from dictgame.tui.widgets.confirm_modal import ConfirmModal
+from dictgame.tui.widgets.dictionary_table import DictionaryTable
+from dictgame.tui.widgets.entry_editor import EntryEditor
 
 # The shared fixtures (the scripted config, gate cleanup); conftest.py isolates data paths.
 config = support.config
@@ -409,7 +409,7 @@ async def test_palette_offers_the_game_commands(config: DictgameConfig) -> None:
 
 def test_app_starts_without_loading_llama_cpp() -> None:
     script = (
-        "import sys, dictgame.tui.app, dictgame.tui.cli; "
+        "import sys, dictgame.tui.screens.app, dictgame.tui.cli.main; "
         "print('llama_cpp' in sys.modules, 'dictgame.engine.players.llama' in sys.modules)"
     )
     result = subprocess.run(

@@ -13,11 +13,11 @@ from textual.widgets._select import SelectOverlay
 
 from dictgame.engine.backend import GenerationRequest
 from dictgame.engine.scripted import ScriptedBackend
-from dictgame.tui.app import DictgameApp
-from dictgame.tui.config import DictgameConfig
-from dictgame.tui.game_screen import GameScreen, Mode
-from dictgame.tui.home_screen import HomeScreen
-from dictgame.tui.new_game_screen import NewGameScreen
+from dictgame.tui.screens.app import DictgameApp
+from dictgame.tui.screens.game_screen import GameScreen, Mode
+from dictgame.tui.screens.home_screen import HomeScreen
+from dictgame.tui.screens.new_game_screen import NewGameScreen
+from dictgame.tui.services.config import DictgameConfig
 
 SIZE = (120, 40)
 

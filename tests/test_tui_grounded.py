@@ -14,18 +14,18 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind
+from dictgame.engine.games.dictionary.learning import learning_of
 from dictgame.engine.games.dictionary.scenes import label
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState
-from dictgame.engine.games.dictionary.learning import learning_of
 from dictgame.engine.games.dictionary.truth import final_truth
 from dictgame.engine.scripted import ScriptedBackend
-from dictgame.tui.app import DictgameApp
-from dictgame.tui.config import DictgameConfig
-from dictgame.tui.game_screen import GameScreen, Mode
-from dictgame.tui.new_game_screen import NewGameScreen
 from dictgame.tui.panels.dictionary_curve import WINDOW, LearningCurve, learning_series
 from dictgame.tui.panels.dictionary_scene import SceneView, scene_text
+from dictgame.tui.screens.app import DictgameApp
+from dictgame.tui.screens.game_screen import GameScreen, Mode
+from dictgame.tui.screens.new_game_screen import NewGameScreen
+from dictgame.tui.services.config import DictgameConfig
 
 SIZE = (140, 50)
 

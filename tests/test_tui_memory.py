@@ -8,10 +8,10 @@ from test_tui_support import wait_until
 from textual.widgets import Static
 
 from dictgame.engine.scripted import ScriptedBackend
-from dictgame.tui.app import DictgameApp
-from dictgame.tui.config import DictgameConfig
-from dictgame.tui.game_screen import GameScreen, Mode
-from dictgame.tui.memory_inspector import MemoryInspector
+from dictgame.tui.screens.app import DictgameApp
+from dictgame.tui.screens.game_screen import GameScreen, Mode
+from dictgame.tui.screens.memory_inspector import MemoryInspector
+from dictgame.tui.services.config import DictgameConfig
 
 config = support.config
 SIZE = (120, 40)

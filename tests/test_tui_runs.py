@@ -17,11 +17,11 @@ from textual.widgets import DataTable, Input, ProgressBar, Static
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
 from dictgame.saves.runs import create_run
-from dictgame.tui.app import DictgameApp
-from dictgame.tui.config import DictgameConfig
-from dictgame.tui.finetune_form import FinetuneForm
-from dictgame.tui.home_screen import HomeScreen
-from dictgame.tui.runs_screen import RunsScreen
+from dictgame.tui.screens.app import DictgameApp
+from dictgame.tui.screens.finetune_form import FinetuneForm
+from dictgame.tui.screens.home_screen import HomeScreen
+from dictgame.tui.screens.runs_screen import RunsScreen
+from dictgame.tui.services.config import DictgameConfig
 
 config = support.config
 SIZE = (120, 40)

@@ -18,7 +18,7 @@ from dictgame.engine.scripted import (
     ScriptedSession,
     phrasebook_player,
 )
-from dictgame.tui.config import DictgameConfig
+from dictgame.tui.services.config import DictgameConfig
 
 
 @pytest.fixture

@@ -17,18 +17,18 @@ from textual.widgets import DataTable, Input, Static
 
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
-from dictgame.tui.actions import KEYS, known_ids
-from dictgame.tui.app import DictgameApp
-from dictgame.tui.cli import build_parser
-from dictgame.tui.config import ConfigError, DictgameConfig, load_config
-from dictgame.tui.confirm_modal import ConfirmModal
-from dictgame.tui.dictionary_table import DictionaryTable
-from dictgame.tui.entry_editor import EntryEditor
-from dictgame.tui.footer import FittingFooter
-from dictgame.tui.game_modes import Mode
-from dictgame.tui.game_screen import GameScreen
-from dictgame.tui.help_screen import HelpScreen, key_tables
-from dictgame.tui.home_screen import HomeScreen
+from dictgame.tui.cli.main import build_parser
+from dictgame.tui.screens.app import DictgameApp
+from dictgame.tui.screens.game_screen import GameScreen
+from dictgame.tui.screens.help_screen import HelpScreen, key_tables
+from dictgame.tui.screens.home_screen import HomeScreen
+from dictgame.tui.services.config import ConfigError, DictgameConfig, load_config
+from dictgame.tui.services.game_modes import Mode
+from dictgame.tui.services.keys import KEYS, known_ids
+from dictgame.tui.widgets.confirm_modal import ConfirmModal
+from dictgame.tui.widgets.dictionary_table import DictionaryTable
+from dictgame.tui.widgets.entry_editor import EntryEditor
+from dictgame.tui.widgets.footer import FittingFooter
 
 config = support.config
 release_gates = support.release_gates

@@ -20,20 +20,20 @@ from dictgame.engine.games.dictionary.state import GameState
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.models import embedded_model_path
 from dictgame.saves import GameStore
-from dictgame.tui.app import DictgameApp
-from dictgame.tui.config import DictgameConfig
-from dictgame.tui.confirm_modal import ConfirmModal
-from dictgame.tui.dictionary_table import DictionaryTable
-from dictgame.tui.entry_editor import EntryEditor
-from dictgame.tui.export_modal import ExportModal
-from dictgame.tui.footer import FittingFooter
-from dictgame.tui.game_modes import Mode
-from dictgame.tui.game_screen import GameScreen
-from dictgame.tui.help_screen import HelpScreen
-from dictgame.tui.home_screen import HomeScreen
-from dictgame.tui.logs import setup_logging
-from dictgame.tui.model_names import model_title
-from dictgame.tui.new_game_screen import NewGameScreen
+from dictgame.tui.screens.app import DictgameApp
+from dictgame.tui.screens.export_modal import ExportModal
+from dictgame.tui.screens.game_screen import GameScreen
+from dictgame.tui.screens.help_screen import HelpScreen
+from dictgame.tui.screens.home_screen import HomeScreen
+from dictgame.tui.screens.new_game_screen import NewGameScreen
+from dictgame.tui.services.config import DictgameConfig
+from dictgame.tui.services.game_modes import Mode
+from dictgame.tui.services.logs import setup_logging
+from dictgame.tui.services.model_names import model_title
+from dictgame.tui.widgets.confirm_modal import ConfirmModal
+from dictgame.tui.widgets.dictionary_table import DictionaryTable
+from dictgame.tui.widgets.entry_editor import EntryEditor
+from dictgame.tui.widgets.footer import FittingFooter
 
 config = support.config
 release_gates = support.release_gates

@@ -17,9 +17,9 @@ from ...engine.games.dictionary.dictionary import Operation, OperationKind, norm
 from ...engine.games.dictionary.scores import score
 from ...engine.games.dictionary.state import GameState
 from ...engine.games.dictionary.truth import Judge, final_truth
-from ..confirm_modal import ConfirmModal
-from ..dictionary_table import DictionaryRow, DictionaryTable
-from ..entry_editor import EntryEditor
+from ..widgets.confirm_modal import ConfirmModal
+from ..widgets.dictionary_table import DictionaryRow, DictionaryTable
+from ..widgets.entry_editor import EntryEditor
 from .dictionary_curve import LearningCurve
 from .dictionary_learning import LearningView
 from .dictionary_moves import GroundedViews, move_lines

@@ -18,7 +18,7 @@ from ...engine.games.dictionary.dictionary import Operation, OperationKind
 from ...engine.games.dictionary.records import MoveRecord as DictionaryMove
 from ...engine.games.dictionary.scenes import label
 from ...engine.games.dictionary.settings import GameSettings
-from ..move_view import own
+from ..services.move_view import own
 
 # How each kind of operation reads in a player's pane.
 MARKS = {

@@ -1,0 +1,421 @@
+"""The settings of a new game, prefilled from the config; a bad value is shown at its field."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from pydantic import ValidationError
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from ...engine.core.settings import CommonSettings
+from ...engine.games import all_games, get_game
+from ...engine.games.dictionary.settings import GameSettings
+from ...models import FoundModel, ModelFileError
+from ..services.config import DictgameConfig, with_people
+from ..services.form_memory import config_note, form_start
+from ..services.model_choices import model_options, models_to_pick
+from ..services.model_names import model_title
+from ..services.players import SeatError, check_people, player_models
+from ..services.ui_state import remember_new_game
+from ..widgets.bindings import bindings
+from ..widgets.footer import FittingFooter
+from ..widgets.form_fields import (
+    FEEDBACK,
+    FIELD_OF_ERROR,
+    MODES,
+    clear_errors,
+    field,
+    focus_first_error,
+    show_error,
+)
+
+if TYPE_CHECKING:
+    from .app import DictgameApp
+
+# The Select value that stands for "no file given": the embedded default model.
+EMBEDDED = ""
+# The Select value that stands for a person playing the seat (no file path starts so).
+PERSON = ":person"
+PERSON_LABEL = "You (a person plays this seat)"
+
+# Settings of the grounded modes the form carries over as they are (the mode, its feedback
+# and scene size are fields of the form).
+GROUNDED_SETTINGS = ("concept_slice", "lexicon_seed", "choice")
+# Settings of free talk the form carries over as they are.
+FREE_SETTINGS = ("topic",)
+class NewGameScreen(Screen[None]):
+    BINDINGS = bindings("new_game")
+
+    def __init__(
+        self,
+        config: DictgameConfig,
+        settings: CommonSettings | None = None,
+        error: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        fresh = settings is None
+        self.game, self.settings = form_start(config, settings)
+        # A game that could not start comes back here with its settings and the reason.
+        self._error = error
+        self._seed = "" if fresh and config.seed is None else str(self.settings.seed)
+
+    @property
+    def _default_model(self) -> str:
+        if self.config.backend == "scripted":
+            return "scripted players (no model)"
+        return f"{model_title(None)} (embedded)"
+
+    def compose(self) -> ComposeResult:
+        settings = self.settings
+        with VerticalScroll(id="new-game-form"):
+            yield Static("New game", classes="screen-title")
+            if self._error:
+                yield Static(Text(self._error), id="form-error", classes="form-error")
+            yield from field(
+                "Game",
+                Select(
+                    [(game.title, game.name) for game in all_games()],
+                    value=self.game.name,
+                    allow_blank=False,
+                    compact=True,
+                    id="game",
+                ),
+            )
+            yield Static("", id="config-note", classes="form-note")
+            with Horizontal(classes="numbers", id="instance-settings"):
+                yield from field(
+                    "Experiment",
+                    Select([], allow_blank=True, compact=True, id="experiment"),
+                )
+                yield from field(
+                    "Instance", Input("0", type="integer", compact=True, id="instance")
+                )
+            with Horizontal(classes="players"):
+                for seat, suffix in enumerate("ab"):
+                    player = settings.players[seat]
+                    with Vertical(classes="player-settings"):
+                        yield Label(f"Player {suffix.upper()}", classes="group-title")
+                        yield Static("", id=f"game-seat-{suffix}", classes="form-note")
+                        yield from field(
+                            "Name", Input(player.name, compact=True, id=f"name-{suffix}"),
+                            classes=f"seat-{suffix}",
+                        )
+                        yield from field(
+                            "Language",
+                            Input(player.language, compact=True, id=f"lang-{suffix}"),
+                            classes="dictionary-only",
+                        )
+                        yield from field(
+                            "Model",
+                            Select(
+                                [(self._default_model, EMBEDDED), (PERSON_LABEL, PERSON)],
+                                value=PERSON if player.human else EMBEDDED,
+                                allow_blank=False,
+                                compact=True,
+                                id=f"model-{suffix}",
+                                classes="model-select",
+                            ),
+                            classes=f"seat-{suffix}",
+                        )
+                        yield from field(
+                            "…or a GGUF file",
+                            Input(
+                                player.model or "",
+                                placeholder="path/to/model.gguf",
+                                compact=True,
+                                id=f"path-{suffix}",
+                            ),
+                            classes=f"seat-{suffix}",
+                        )
+            with Horizontal(classes="numbers dictionary-only", id="mode-settings"):
+                yield from field(
+                    "Mode",
+                    Select(MODES, value=settings.mode, allow_blank=False, compact=True, id="mode"),
+                )
+                yield from field(
+                    "Feedback after a guess",
+                    Select(FEEDBACK, value=settings.feedback, allow_blank=False, compact=True,
+                           id="feedback"),
+                    classes="grounded-only",
+                )
+                yield from field(
+                    "Things in a scene",
+                    Input(str(settings.scene_size), type="integer", compact=True, id="scene-size"),
+                    classes="grounded-only",
+                )
+            with Horizontal(classes="numbers"):
+                yield from field(
+                    "Rounds",
+                    Input(str(settings.rounds), type="integer", compact=True, id="rounds"),
+                    classes="dictionary-only",
+                )
+                yield from field(
+                    "Words per message",
+                    Input(
+                        str(settings.words_per_message), type="integer", compact=True, id="words"
+                    ),
+                    classes="dictionary-only",
+                )
+                yield from field(
+                    "Temperature",
+                    Input(str(settings.temperature), type="number", compact=True, id="temperature"),
+                )
+                yield from field(
+                    "Seed",
+                    Input(
+                        self._seed, placeholder="random", type="integer", compact=True, id="seed"
+                    ),
+                )
+            yield from field(
+                "Opening message",
+                Input(
+                    settings.opening,
+                    placeholder="empty: the first player writes its own",
+                    compact=True,
+                    id="opening",
+                ),
+                classes="dictionary-only",
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Start game", variant="primary", compact=True, id="start")
+                yield Button("Cancel", compact=True, id="cancel")
+        yield FittingFooter()
+
+    def on_mount(self) -> None:
+        self._show_game(self.game.name)
+        self._show_mode()
+        self.query_one("#name-a", Input).focus()
+        if self.config.backend == "llama":
+            self._find_models()
+
+    @work(thread=True, exclusive=True, group="find-models", exit_on_error=False)
+    def _find_models(self) -> None:
+        """Reading every GGUF header on disk takes a moment: not on the UI thread."""
+        found = models_to_pick(self.config)
+        self.app.call_from_thread(self._offer_models, found)
+
+    def _offer_models(self, found: list[FoundModel]) -> None:
+        options = model_options(found, EMBEDDED)
+        for suffix in "ab":
+            select = self.query_one(f"#model-{suffix}", Select)
+            path_input = self.query_one(f"#path-{suffix}", Input)
+            typed = path_input.value.strip()
+            person = select.value == PERSON
+            with select.prevent(Select.Changed):
+                select.set_options(
+                    [*(options or [(Text(self._default_model), EMBEDDED)]), (Text(PERSON_LABEL), PERSON)]
+                )
+                if person:
+                    select.value = PERSON
+                elif typed and typed in {value for _, value in options}:
+                    select.value = typed
+                    path_input.value = ""
+
+    @on(Select.Changed, "#game")
+    def _game_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self._show_game(event.value)
+
+    def _show_game(self, name: str) -> None:
+        """Dictionary Discovery is set field by field; other games play one of their
+        instances, chosen by experiment and number."""
+        self.game = get_game(name)
+        dictionary = name == "dictionary"
+        for widget in self.query(".dictionary-only"):
+            widget.display = dictionary
+        self.query_one("#instance-settings").display = not dictionary
+        if not dictionary:
+            experiments = [(e.name, e.name) for e in self.game.experiments(0)]
+            select = self.query_one("#experiment", Select)
+            with select.prevent(Select.Changed):
+                select.set_options(experiments)
+                if experiments:
+                    select.value = experiments[0][1]
+        self._instance_chosen()
+        section = self.config.games.get(name, {})
+        if "temperature" in section:
+            self.query_one("#temperature", Input).value = str(section["temperature"])
+
+    @on(Select.Changed, "#experiment")
+    @on(Input.Changed, "#instance")
+    def _instance_chosen(self) -> None:
+        self._show_config()
+        self._show_game_seats()
+
+    def _show_config(self) -> None:
+        """What the config sets for this game is used, over the form's remembered choices,
+        but for what the chosen instance sets itself (First and Last's turns, say): the form
+        says which."""
+        try:
+            instance = self._instance() if self.game.name != "dictionary" else {}
+        except ValidationError:
+            instance = {}
+        text = config_note(self.config.games.get(self.game.name, {}), instance)
+        note = self.query_one("#config-note", Static)
+        note.update(Text(text))
+        note.display = bool(text)
+
+    def _show_game_seats(self) -> None:
+        """A seat the game plays itself takes no name or model from the form: the form
+        shows who plays it instead of fields that would be ignored."""
+        for seat, suffix in enumerate("ab"):
+            own = self.game.seats[seat] == "programmatic"
+            for widget in self.query(f".seat-{suffix}"):
+                widget.display = not own
+            note = self.query_one(f"#game-seat-{suffix}", Static)
+            note.display = own
+            if own:
+                name = self._game_seat_name(seat)
+                note.update(Text(f"Played by the game itself{': ' + name if name else ''}"))
+
+    def _game_seat_name(self, seat: int) -> str:
+        """The name the chosen instance gives a seat the game plays (empty: no instance yet)."""
+        try:
+            instance = self._instance()
+        except ValidationError:
+            return ""
+        return self.game.settings_for(instance, {}).players[seat].name
+
+    @on(Select.Changed, "#mode")
+    def _mode_chosen(self, event: Select.Changed) -> None:
+        self._show_mode()
+
+    def _show_mode(self) -> None:
+        """A scene's feedback and size mean something in grounded modes only."""
+        grounded = self.query_one("#mode", Select).value != "free"
+        for widget in self.query(".grounded-only"):
+            widget.display = grounded
+
+    @on(Select.Changed, ".model-select")
+    def _model_chosen(self, event: Select.Changed) -> None:
+        """A model picked from the list replaces a typed path."""
+        if event.select.id is not None:
+            self.query_one(f"#path-{event.select.id[-1]}", Input).value = ""
+
+    @on(Input.Submitted)
+    def _next_field(self) -> None:
+        """Enter in a text field moves on to the next field: a game starts only when asked
+        (the button, or the start key), not with half the form read."""
+        self.focus_next()
+
+    @on(Button.Pressed, "#start")
+    def action_start(self) -> None:
+        clear_errors(self)
+        try:
+            settings = self._read_settings()
+        except ValidationError as error:
+            for problem in error.errors():
+                show_error(self, 
+                    FIELD_OF_ERROR.get(tuple(problem["loc"]), "rounds"), problem["msg"]
+                )
+            focus_first_error(self)
+            return
+        try:
+            check_people(settings, self.game)
+        except SeatError as error:
+            show_error(self, f"model-{'ab'[error.seat]}", str(error))
+            focus_first_error(self)
+            return
+        try:
+            player_models(settings, self.config, self.game)
+        except ModelFileError as error:
+            seat = next(
+                (
+                    s
+                    for s, p in enumerate(settings.players)
+                    if p.model and Path(p.model) == error.path
+                ),
+                0,
+            )
+            show_error(self, f"path-{'ab'[seat]}", error.problem)
+            focus_first_error(self)
+            return
+        remember_new_game(self.game.name, settings.model_dump(mode="json"))
+
+        cast("DictgameApp", self.app).play_new_game(self.game.new_state(settings))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss()
+
+    def _read_settings(self) -> CommonSettings:
+        """Let the game's own settings model judge the values, so the messages are its."""
+        seed = self._value("seed") or str(secrets.randbelow(2**31))
+        if self.game.name != "dictionary":
+            people = (self._person("a"), self._person("b"))
+            return with_people(self._instance_settings(seed), people)
+        data: dict[str, Any] = {
+            "players": [
+                {
+                    "name": self._value(f"name-{suffix}"),
+                    "language": self._value(f"lang-{suffix}"),
+                    "model": self._model(suffix),
+                    "human": self._person(suffix),
+                }
+                for suffix in "ab"
+            ],
+            "rounds": self._value("rounds"),
+            "words_per_message": self._value("words"),
+            "temperature": self._value("temperature"),
+            "seed": seed,
+            "opening": self._value("opening"),
+            "mode": self.query_one("#mode", Select).value,
+            "feedback": self.query_one("#feedback", Select).value,
+            "scene_size": self._value("scene-size"),
+            # The rest of the grounded and free settings come from the config and flags.
+            **{key: getattr(self.settings, key) for key in GROUNDED_SETTINGS + FREE_SETTINGS},
+        }
+        return GameSettings.model_validate(data)
+
+    def _instance(self) -> dict[str, Any]:
+        """The chosen experiment's instance, without its seed: the form's seed is the game's
+        (typed, or random when left empty), so two games of one instance are not one game."""
+        experiments = {e.name: e for e in self.game.experiments(0)}
+        chosen = self.query_one("#experiment", Select).value
+        experiment = experiments.get(chosen if isinstance(chosen, str) else "")
+        try:
+            number = int(self._value("instance") or 0)
+        except ValueError:
+            number = -1
+        if experiment is None or not 0 <= number < len(experiment.instances):
+            count = len(experiment.instances) if experiment else 0
+            raise ValidationError.from_exception_data(
+                "instance",
+                [{"type": "less_than", "loc": ("instance",), "input": number,
+                  "ctx": {"lt": count}}],
+            )
+        return {k: v for k, v in experiment.instances[number].items() if k != "seed"}
+
+    def _instance_settings(self, seed: str) -> CommonSettings:
+        given: dict[str, Any] = {
+            # What the config sets for the game (Deal's guided replies, say), under the form's
+            # own fields.
+            **self.config.games.get(self.game.name, {}),
+            "models": (self._model("a"), self._model("b")),
+            "names": (self._value("name-a") or None, self._value("name-b") or None),
+            "temperature": self._value("temperature"),
+            "seed": seed,
+        }
+        return self.game.settings_for(self._instance(), given)
+
+    def _value(self, field_id: str) -> str:
+        return self.query_one(f"#{field_id}", Input).value.strip()
+
+    def _model(self, suffix: str) -> str | None:
+        if self._person(suffix):
+            return None
+        typed = self._value(f"path-{suffix}")
+        chosen = self.query_one(f"#model-{suffix}", Select).value
+        return typed or (chosen if isinstance(chosen, str) and chosen != EMBEDDED else None)
+
+    def _person(self, suffix: str) -> bool:
+        """Whether "You" is chosen for the seat: a person plays it."""
+        return self.query_one(f"#model-{suffix}", Select).value == PERSON

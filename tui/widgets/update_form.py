@@ -1,0 +1,82 @@
+"""Dictionary Discovery's update step, for a person: what they learned from the message they
+heard, as entries of their own dictionary, sent to the game master as one update.
+
+Each entry is written in the entry editor the person already knows from editing; here it is
+collected instead of applied, and sent with the others as the JSON update a model writes, so
+the game master judges it by the same rules (a refused entry is shown with its reason).
+"""
+
+from __future__ import annotations
+
+import json
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Static
+
+from ...engine.games.dictionary.dictionary import Operation
+from ...engine.games.dictionary.settings import GameSettings
+from .entry_editor import EntryEditor
+
+
+class UpdateForm(Vertical):
+    """The entries the person adds this turn, and the keys that add one and send them."""
+
+    class Updated(Message):
+        def __init__(self, update: str) -> None:
+            super().__init__()
+            self.update = update
+
+    def __init__(self, settings: GameSettings, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.settings = settings
+        self.seat = 0
+        self.operations: list[Operation] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="update-entries", markup=False)
+        with Horizontal(classes="buttons"):
+            yield Button("Add entry (ctrl+n)", compact=True, id="learn-entry")
+            yield Button("Done (ctrl+s)", variant="primary", compact=True, id="send-update")
+
+    def start(self, seat: int) -> None:
+        """A new update step: nothing learned yet."""
+        self.seat = seat
+        self.operations = []
+        self._show()
+        self.query_one("#learn-entry", Button).focus()
+
+    @on(Button.Pressed, "#learn-entry")
+    def learn_entry(self) -> None:
+        if len(self.operations) >= self.settings.max_operations:
+            self.notify(f"An update holds at most {self.settings.max_operations} entries.")
+            return
+        self.app.push_screen(
+            EntryEditor(self.settings, None, self._collect, owners=(self.seat,))
+        )
+
+    def _collect(self, owner: int, operations: list[Operation]) -> None:
+        self.operations.extend(operations)
+        self._show()
+
+    @on(Button.Pressed, "#send-update")
+    def send_update(self) -> None:
+        updates = [
+            {"op": o.kind.value, "word": o.foreign, "meaning": o.meaning, "confidence": o.confidence}
+            for o in self.operations
+        ]
+        self.post_message(self.Updated(json.dumps({"updates": updates}, ensure_ascii=False)))
+
+    def _show(self) -> None:
+        player = self.settings.players[self.seat]
+        partner = self.settings.players[1 - self.seat]
+        text = Text(f"What you learned ({partner.language} word = {player.language} meaning): ",
+                    style="dim")
+        if not self.operations:
+            text.append("nothing yet", style="dim italic")
+        for operation in self.operations:
+            text.append(f"\n+ {operation.foreign} = {operation.meaning} ({operation.confidence:.2f})")
+        self.query_one("#update-entries", Static).update(text)
