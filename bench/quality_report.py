@@ -17,6 +17,8 @@ from typing import Any
 
 from .quality import _met, goals, pooled
 
+# Moves of rows measured in different runs are compared across them: the cost goal holds
+# only where both rows of a model come from one run on an equally loaded machine.
 LARGE = "qwen"  # a model file whose name holds this is held to the 1.5B Qwen's goals
 ROW_TITLES = {
     "invented": "invented, 4 things, 12 concepts, `reveal`, 40 rounds",
@@ -49,7 +51,7 @@ def row_line(row: str, figures: dict[str, Any], seeds: list[int]) -> str:
     if row == "free":
         return (f"| {ROW_TITLES[row]} | {len(seeds)} ({seeds[0]}-{seeds[-1]}) | right common pairs "
                 f"a game {figures['common_right_per_game']} ({', '.join(map(str, figures['common_right']))}); "
-                f"precision over covered {figures['common_precision_covered']} | "
+                f"precision over covered {figures['common_precision_covered'] or '- (none covered)'} | "
                 f"{figures['seconds_per_move']} s |")
     thirds = " / ".join(
         f"{_pct(figures.get(f'success_third_{p}'))} ({_pct(figures.get(f'ceiling_third_{p}'))})"
@@ -78,8 +80,9 @@ def steps_lines(model: str, rows: dict[str, Any]) -> list[str]:
 
 def page(games: list[dict[str, Any]]) -> str:
     out = ["# Game quality: learning against its ceiling (issue 21)", "",
-           "Written by `python -m bench.quality_report` from the games `python -m bench.quality`",
-           "stored; each row is pooled over its seeds (rounds summed). Success by third of the",
+           "Written by `python -m bench.quality_report bench/results/quality-*.jsonl --markdown",
+           "docs/quality.md` from the games `python -m bench.quality` stored (its `--out` lines);",
+           "each row is pooled over its seeds (rounds summed). Success by third of the",
            "game, with the perfect learner's ceiling on the same scenes and messages in",
            "parentheses (it writes down every pair the game master reveals and uses it; an",
            "unseen word is a blind guess, 1 in 4).", ""]
