@@ -45,15 +45,30 @@ def test_the_layer_contracts_are_kept(tmp_path: Path) -> None:
     assert "0 broken" in result.stdout
 
 
+def copied_package(tmp_path: Path, linked: tuple[str, ...]) -> Path:
+    """A dictgame/ under tmp_path/copy with the named folders linked; the test builds the rest."""
+    package = tmp_path / "copy" / "dictgame"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    for name in linked:
+        (package / name).symlink_to(REPOSITORY / name, target_is_directory=True)
+    return package
+
+
+def broken_contracts(tmp_path: Path, package: Path) -> str:
+    """import-linter's report on a copied package that must break contracts."""
+    config = tmp_path / "contracts.toml"
+    config.write_text(PYPROJECT.read_text())
+    result = lint(package.parent, config)
+    if "does not exist" in result.stdout + result.stderr:
+        pytest.fail(result.stdout + result.stderr)
+    assert result.returncode == 1
+    return result.stdout
+
+
 def test_an_import_across_a_layer_breaks_a_contract(tmp_path: Path) -> None:
     """The check can fail: a copy of the engine that imports the saves is caught."""
-    root = tmp_path / "copy"
-    root.mkdir()
-    package = root / "dictgame"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    for name in ("models", "saves", "tui"):
-        (package / name).symlink_to(REPOSITORY / name, target_is_directory=True)
+    package = copied_package(tmp_path, ("models", "saves", "tui"))
     engine = package / "engine"
     for folder in (engine, engine / "core", engine / "games"):
         folder.mkdir()
@@ -61,26 +76,15 @@ def test_an_import_across_a_layer_breaks_a_contract(tmp_path: Path) -> None:
     # An import hidden in a function, in the core: two contracts broken.
     (engine / "core" / "episode.py").write_text(
         "def f() -> None:\n    from ...saves import store  # noqa\n    from .. import games  # noqa\n")
-    config = tmp_path / "contracts.toml"
-    config.write_text(PYPROJECT.read_text())
-    result = lint(root, config)
-    if "does not exist" in result.stdout + result.stderr:
-        pytest.fail(result.stdout + result.stderr)
-    assert result.returncode == 1
-    assert "engine/ imports neither Textual nor SQLite nor the layers above it BROKEN" in result.stdout
-    assert "the core hosts games without importing them BROKEN" in result.stdout
+    report = broken_contracts(tmp_path, package)
+    assert "engine/ imports neither Textual nor SQLite nor the layers above it BROKEN" in report
+    assert "the core hosts games without importing them BROKEN" in report
 
 
 def test_a_service_that_imports_a_screen_breaks_the_front_end_layers(tmp_path: Path) -> None:
     """The front end's own contracts are checked too: a copy of the services with one module
     that imports a screen (and with it Textual) inside a function is caught twice."""
-    root = tmp_path / "copy"
-    root.mkdir()
-    package = root / "dictgame"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    for name in ("engine", "models", "saves"):
-        (package / name).symlink_to(REPOSITORY / name, target_is_directory=True)
+    package = copied_package(tmp_path, ("engine", "models", "saves"))
     front = package / "tui"
     front.mkdir()
     for entry in (REPOSITORY / "tui").iterdir():
@@ -92,11 +96,6 @@ def test_a_service_that_imports_a_screen_breaks_the_front_end_layers(tmp_path: P
         (services / module.name).symlink_to(module)
     (services / "shortcut.py").write_text(
         "def f() -> None:\n    from ..screens import home_screen  # noqa\n")
-    config = tmp_path / "contracts.toml"
-    config.write_text(PYPROJECT.read_text())
-    result = lint(root, config)
-    if "does not exist" in result.stdout + result.stderr:
-        pytest.fail(result.stdout + result.stderr)
-    assert result.returncode == 1
-    assert "the front end's services import neither Textual nor argparse BROKEN" in result.stdout
-    assert "all above the services BROKEN" in result.stdout
+    report = broken_contracts(tmp_path, package)
+    assert "the front end's services import neither Textual nor argparse BROKEN" in report
+    assert "all above the services BROKEN" in report

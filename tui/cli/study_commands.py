@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from ..services.config import DictgameConfig
 from ..services.runs import (
@@ -45,41 +44,6 @@ def command_instances(args: argparse.Namespace, config: DictgameConfig) -> int:
             return 2
         print(f"Instances of {args.game_name} (seed {args.seed}) written to {args.out}")
     return 0
-
-
-def run_arguments(args: argparse.Namespace, config: DictgameConfig) -> dict[str, Any]:
-    """What makes a run the same run: started again with these, it is finished, not redone."""
-    arguments = {
-        "game": config.game,
-        "experiment": args.experiment,
-        "instances": str(args.instances.resolve()) if args.instances else None,
-        "seed": config.seed or 0,
-        "models": [_run_model(config, seat) for seat in (0, 1)],
-        "settings": config.games.get(config.game, {}),
-    }
-    # Named only when repeated, so that runs stored before the flag existed are found again.
-    if args.runs != 1:
-        arguments["runs"] = args.runs
-    return arguments
-
-
-def repeated(instances: tuple[dict[str, Any], ...], runs: int) -> list[dict[str, Any]]:
-    """The instances played `runs` times: each repeat the same games with their seeds moved
-    on, so that the players sample anew (an instance without a seed gets the episode's own)."""
-    return [
-        {**instance, "seed": (int(instance["seed"]) + repeat) % 2**31}
-        if repeat and "seed" in instance else dict(instance)
-        for repeat in range(runs)
-        for instance in instances
-    ]
-
-
-def _run_model(config: DictgameConfig, seat: int) -> str:
-    """A seat's model as it identifies a run: a server's model by name, not by the address,
-    so a run whose server moved is still the same run."""
-    if config.base_urls_for(seat):
-        return config.seat_model(seat) or ""
-    return str(config.model_for(seat) or "")
 
 
 def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
