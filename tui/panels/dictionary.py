@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.widgets import TabbedContent, TabPane
 
 from ...engine.games.dictionary.dictionary import Operation, OperationKind, normalize
@@ -51,13 +52,25 @@ class Panel(Vertical):
         yield DictionaryTable(self.state.settings, judge if judge.judgeable else None,
                               id="dictionary-view")
         if self.sides:
-            with TabbedContent(initial="side-curve", id="side"):
+            # No initial= here: Textual's tabs check that id when they mount, and a screen
+            # closed while it mounts (a quick quit) has dropped the tab already; on_mount
+            # opens the curve once it is certainly there.
+            with TabbedContent(id="side"):
                 with TabPane("Scene", id="side-scene"):
                     yield SceneView(id="scene-view")
                 with TabPane("Curve", id="side-curve"):
                     yield LearningCurve(id="learning-curve")
                 with TabPane("Learning", id="side-learning"):
                     yield LearningView(id="learning-view")
+
+    def on_mount(self) -> None:
+        """Open the curve beside the table: success against the ceiling is what one watches."""
+        for side in self.query("#side").results(TabbedContent):
+            try:
+                side.get_tab("side-curve")
+            except NoMatches:  # the screen closed while it mounted
+                continue
+            side.active = "side-curve"
 
     @property
     def table(self) -> DictionaryTable:
