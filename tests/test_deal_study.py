@@ -194,3 +194,28 @@ def test_bad_study_inputs_give_one_clear_line(tmp_path: Path) -> None:
                          "There is no run 7")
     assert_clean_failure(dictgame("run", "--game", "dealnodeal", "--runs", "0", "--db", str(db)), "--runs")
     assert dictgame("finetune-data", "1", "--filter", "best", "--out", "x", "--db", str(db)).returncode == 2
+
+
+def test_a_run_of_exactly_n_episodes_takes_the_experiments_in_turn(tmp_path: Path) -> None:
+    """`--episodes 7` of Hello Game (two experiments of five instances): seven games, the
+    experiments alternating, the sixth instance of an experiment a repeat with its seed moved."""
+    db = tmp_path / "games.db"
+    run = dictgame("run", "--game", "hellogame", "--episodes", "7", "--db", str(db), env=SCRIPTED)
+    assert run.returncode == 0, run.stderr
+    assert "Run 1: 7 episodes of Hello Game" in run.stdout
+    with GameStore.open(db) as store:
+        played = episodes(store, 1)
+    assert [row.experiment for row in played] == ["en", "de", "en", "de", "en", "de", "en"]
+    assert [row.instance["game_id"] for row in played] == [0, 0, 1, 1, 2, 2, 3]
+    assert len({row.instance["seed"] for row in played}) == 7
+    twelve = dictgame("run", "--game", "hellogame", "--experiment", "en", "--episodes", "6",
+                      "--db", str(db), env=SCRIPTED)
+    assert twelve.returncode == 0, twelve.stderr
+    with GameStore.open(db) as store:
+        repeat = episodes(store, 2)
+    assert [row.instance["game_id"] for row in repeat] == [0, 1, 2, 3, 4, 5]
+    assert repeat[5].instance["seed"] == repeat[0].instance["seed"] + 1
+    assert repeat[5].instance["target_name"] == repeat[0].instance["target_name"]
+    assert_clean_failure(dictgame("run", "--game", "hellogame", "--episodes", "0", "--db", str(db)), "--episodes")
+    assert_clean_failure(dictgame("run", "--game", "hellogame", "--episodes", "4", "--runs", "2",
+                                  "--db", str(db)), "instead of --runs")

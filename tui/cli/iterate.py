@@ -7,7 +7,6 @@ started again with the same flags plays no finished game twice and trains no mod
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,13 +29,12 @@ DEFAULT_EXPERIMENTS = {"dealnodeal": "coop"}
 
 
 def _play(config: DictgameConfig, args: argparse.Namespace, model: Path, seed: int, games: int) -> tuple[int, int]:
-    """A stored run of `games` (rounded up to whole repeats of the experiment's instances) of
-    the model against itself; returns (exit code, run id). A run with the same arguments is
-    finished, not played again."""
+    """A stored run of exactly `games` games of the model against itself, drawn in turn from
+    the experiments' instances of `seed`; returns (exit code, run id). A run with the same
+    arguments is finished, not played again."""
     from ...saves.runs import find_run
 
-    instances = _instances_per_repeat(args.game, args.experiment)
-    request = RunRequest(experiment=args.experiment, runs=max(1, math.ceil(games / instances)))
+    request = RunRequest(experiment=args.experiment, episodes=games)
     run_config = config.model_copy(update={
         "game": args.game, "model": model, "model_a": None, "model_b": None, "seed": seed,
     })
@@ -44,13 +42,6 @@ def _play(config: DictgameConfig, args: argparse.Namespace, model: Path, seed: i
     with open_store(run_config) as store:
         run_id = find_run(store, run_arguments(request, run_config)) or 0
     return code, run_id
-
-
-def _instances_per_repeat(game_name: str, experiment: str | None) -> int:
-    from ...engine.core.instances import pick
-    from ...engine.games import get_game
-
-    return sum(len(e.instances) for e in pick(get_game(game_name).experiments(EVAL_SEED), experiment))
 
 
 def _played(config: DictgameConfig, run_id: int) -> tuple[str, list[Any]]:

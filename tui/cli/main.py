@@ -173,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
         "server such as llama-server or vLLM serves together)",
     )
     run.add_argument("--runs", type=int, default=1, metavar="N", help="play each instance N times")
+    run.add_argument("--episodes", type=int, metavar="N",
+                     help="play exactly N episodes, drawn in turn from the experiments' instances "
+                     "(repeated with new seeds past their number); instead of --runs")
     add("runs", study_commands.command_runs, "list runs")
     records = add("records", study_commands.command_records, "write a run as clembench records")
     records.add_argument("run_id", type=int, metavar="RUN_ID")

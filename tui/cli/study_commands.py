@@ -53,7 +53,7 @@ def command_run(args: argparse.Namespace, config: DictgameConfig) -> int:
 def run_request(args: argparse.Namespace) -> RunRequest:
     return RunRequest(
         game=args.game, experiment=args.experiment, instances=args.instances,
-        resume=args.resume, parallel=args.parallel, runs=args.runs,
+        resume=args.resume, parallel=args.parallel, runs=args.runs, episodes=args.episodes,
     )
 
 

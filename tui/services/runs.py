@@ -24,6 +24,7 @@ class RunRequest:
     resume: int | None = None
     parallel: int = 1
     runs: int = 1
+    episodes: int | None = None  # exactly this many, drawn in turn from the experiments
 
 
 def run_arguments(request: RunRequest, config: DictgameConfig) -> dict[str, Any]:
@@ -39,18 +40,43 @@ def run_arguments(request: RunRequest, config: DictgameConfig) -> dict[str, Any]
     # Named only when repeated, so that runs stored before the flag existed are found again.
     if request.runs != 1:
         arguments["runs"] = request.runs
+    if request.episodes is not None:
+        arguments["episodes"] = request.episodes
     return arguments
 
 
 def repeated(instances: tuple[dict[str, Any], ...], runs: int) -> list[dict[str, Any]]:
     """The instances played `runs` times: each repeat the same games with their seeds moved
     on, so that the players sample anew (an instance without a seed gets the episode's own)."""
-    return [
-        {**instance, "seed": (int(instance["seed"]) + repeat) % 2**31}
-        if repeat and "seed" in instance else dict(instance)
-        for repeat in range(runs)
-        for instance in instances
-    ]
+    return [_moved(instance, repeat) for repeat in range(runs) for instance in instances]
+
+
+def _moved(instance: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """An instance's `repeat`-th playing: its seed moved on by that much."""
+    if repeat and "seed" in instance:
+        return {**instance, "seed": (int(instance["seed"]) + repeat) % 2**31}
+    return dict(instance)
+
+
+def drawn(experiments: list[Any], count: int) -> list[tuple[str, dict[str, Any]]]:
+    """Exactly `count` episodes from the experiments' instances, taken in turn from each
+    experiment (the first instance of every experiment, then the second ...), repeated with
+    their seeds moved on once all are taken: a small batch covers every experiment, and the
+    same count from the same seed is the same batch."""
+    longest = max((len(e.instances) for e in experiments), default=0)
+    if longest == 0:
+        return []
+    picked: list[tuple[str, dict[str, Any]]] = []
+    repeat = 0
+    while len(picked) < count:
+        for index in range(longest):
+            for experiment in experiments:
+                if index < len(experiment.instances) and len(picked) < count:
+                    instance = _moved(experiment.instances[index], repeat)
+                    number = repeat * len(experiment.instances) + index
+                    picked.append((experiment.name, {"game_id": number, **instance}))
+        repeat += 1
+    return picked
 
 
 def _run_model(config: DictgameConfig, seat: int) -> str:
@@ -67,6 +93,10 @@ def play_stored_run(request: RunRequest, config: DictgameConfig) -> int:
     code."""
     if request.runs < 1:
         print(f"dictgame: --runs must be at least 1, not {request.runs}", file=sys.stderr)
+        return 2
+    if request.episodes is not None and (request.episodes < 1 or request.runs != 1):
+        print("dictgame: --episodes must be at least 1, and is given instead of --runs "
+              "(N episodes drawn in turn from the experiments)", file=sys.stderr)
         return 2
     if "human" in (config.seat_a, config.seat_b):
         print("dictgame: a run plays models only; play with a person in a seat with "
@@ -103,9 +133,10 @@ def play_stored_run(request: RunRequest, config: DictgameConfig) -> int:
                     experiments = game.experiments(arguments["seed"])
                 # Each instance keeps its number in its experiment (clembench's game_id); the
                 # repeats of --runs are numbered on, as if the instances were listed again.
-                episodes = [
+                chosen = pick(experiments, request.experiment)
+                episodes = drawn(chosen, request.episodes) if request.episodes else [
                     (experiment.name, {"game_id": number, **instance})
-                    for experiment in pick(experiments, request.experiment)
+                    for experiment in chosen
                     for number, instance in enumerate(repeated(experiment.instances, request.runs))
                 ]
                 # Fail on a bad instance (another game's, fields missing) before anything is stored.
