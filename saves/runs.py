@@ -16,6 +16,10 @@ from ..engine.core.provenance import pair_name, seat_names
 from .errors import DamagedRun, SaveFileError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlite_utils import Database
+
     from .store import GameStore
 
 
@@ -63,9 +67,9 @@ def create_run(
 ) -> int:
     """Store a run and the episodes it will play, in one transaction."""
     now = _now()
-    with store._lock, store._transaction():
+    with store.writing() as db:
         run_id = (
-            store._db.table("runs")
+            db.table("runs")
             .insert(
                 {
                     "game": game,
@@ -76,7 +80,7 @@ def create_run(
             )
             .last_pk
         )
-        store._db.table("episodes").insert_all(
+        db.table("episodes").insert_all(
             {
                 "run_id": run_id,
                 "seq": seq,
@@ -94,8 +98,8 @@ def find_run(store: GameStore, arguments: dict[str, Any]) -> int | None:
     """The latest run started with exactly these arguments: the same run, to be finished
     (or, when it is finished, not played again)."""
     text = json.dumps(arguments, ensure_ascii=False, sort_keys=True)
-    with store._lock:
-        for row in store._db.query(
+    with store.reading() as db:
+        for row in db.query(
             "select id from runs where arguments_json = ? order by id desc limit 1", [text]
         ):
             return int(row["id"])
@@ -103,11 +107,11 @@ def find_run(store: GameStore, arguments: dict[str, Any]) -> int | None:
 
 
 def episodes(store: GameStore, run_id: int) -> list[EpisodeRow]:
-    with store._lock:
-        if not list(store._db.query("select id from runs where id = ?", [run_id])):
+    with store.reading() as db:
+        if not list(db.query("select id from runs where id = ?", [run_id])):
             raise RunNotFound(run_id)
         rows = list(
-            store._db.query(
+            db.query(
                 "select e.*, g.status from episodes e left join games g on g.id = e.game_id "
                 "where e.run_id = ? order by e.seq",
                 [run_id],
@@ -139,8 +143,8 @@ def _instance(run_id: int, seq: int, text: str) -> dict[str, Any]:
 
 def run_arguments(store: GameStore, run_id: int) -> dict[str, Any]:
     """What the run was started with; its game's name at least, or it is damaged."""
-    with store._lock:
-        rows = list(store._db.query("select arguments_json from runs where id = ?", [run_id]))
+    with store.reading() as db:
+        rows = list(db.query("select arguments_json from runs where id = ?", [run_id]))
     if not rows:
         raise RunNotFound(run_id)
     try:
@@ -153,8 +157,8 @@ def run_arguments(store: GameStore, run_id: int) -> dict[str, Any]:
 
 
 def list_runs(store: GameStore) -> list[RunSummary]:
-    with store._lock:
-        rows = list(store._db.query("select * from runs order by id desc"))
+    with store.reading() as db:
+        rows = list(db.query("select * from runs order by id desc"))
     summaries = []
     for row in rows:
         try:
@@ -190,12 +194,13 @@ def run_players(store: GameStore, played: list[EpisodeRow]) -> dict[str, int]:
     return counts
 
 
-def attach_game(store: GameStore, episode: EpisodeRow, game_id: int) -> None:
-    """Within the transaction that created the game: the episode is played by it."""
-    cursor = store._db.execute(
+def attach_game(db: Database, path: Path, episode: EpisodeRow, game_id: int) -> None:
+    """Within the transaction that created the game (GameStore.create_game): the episode is
+    played by it."""
+    cursor = db.execute(
         "update episodes set game_id = ? where run_id = ? and seq = ? and game_id is null",
         [game_id, episode.run_id, episode.seq],
     )
     if cursor.rowcount != 1:
-        raise SaveFileError(store.path, f"episode {episode.seq} of run {episode.run_id} already has a game")
-    store._db.execute("update runs set updated = ? where id = ?", [_now(), episode.run_id])
+        raise SaveFileError(path, f"episode {episode.seq} of run {episode.run_id} already has a game")
+    db.execute("update runs set updated = ? where id = ?", [_now(), episode.run_id])

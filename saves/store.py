@@ -124,7 +124,7 @@ class GameStore:
             assert game_id is not None  # an INTEGER primary key is always assigned
             insert_players(self._db, int(game_id), settings, game)
             if episode is not None:
-                attach_game(self, episode, int(game_id))
+                attach_game(self._db, self.path, episode, int(game_id))
         return int(game_id)
 
     def save_move(self, game_id: int, state: EpisodeState[Any], record: MoveRecord) -> None:
@@ -298,6 +298,21 @@ class GameStore:
     def _release(self, lease: GameLease) -> None:
         with self._lock, self._transaction():
             release_lease(self._db, lease)
+
+    # -- for the save file's other tables (saves/runs.py) ------------------------------
+
+    @contextmanager
+    def reading(self) -> Iterator[Database]:
+        """The connection, for a module of this package that reads tables of its own."""
+        with self._lock:
+            yield self._db
+
+    @contextmanager
+    def writing(self) -> Iterator[Database]:
+        """The connection inside one transaction, for a module of this package that writes
+        tables of its own: all of it is saved, or none."""
+        with self._lock, self._transaction():
+            yield self._db
 
     # -- rows ------------------------------------------------------------------------
 

@@ -233,8 +233,14 @@ def test_iterate_runs_the_loop_and_goes_on_where_it_stopped(tmp_path: Path) -> N
     # The games were played by the scripted players, and the table says so (never the model
     # file the loop was given, which played none of them).
     assert table[2].split()[:3] == ["0", "scripted", "10"]
-    assert table[3].split()[:3] == ["1", "scripted", "10"] and table[3].endswith("examples")
-    assert finetune_record(folder / "iteration-1.gguf")["selfplay_run"] == 2
+    assert table[3].split()[:3] == ["1", "scripted", "10"]
+    # What the model learned from and how its loss went, as its own file records it.
+    record = finetune_record(folder / "iteration-1.gguf")
+    assert record["selfplay_run"] == 2 and record["base"] == embedded_model_path().name
+    assert table[3].endswith(f"{record['examples']} examples (above_avg), loss "
+                             f"{record['loss_first']:.2f} -> {record['loss_last']:.2f}")
+    # Scripted players do not learn: on the same held-out games the paired gain is nil.
+    assert "+0.00 ± 0.00" in table[3]
     again = dictgame(*command, env=SCRIPTED, timeout=600)
     assert again.returncode == 0, again.stderr
     assert "Fine-tuning " not in again.stdout and "Run 1 has these arguments" in again.stdout
@@ -251,12 +257,16 @@ def test_iterate_learns_from_any_game_with_a_score(tmp_path: Path) -> None:
                       "--steps", "1", "--threads", "2", env=SCRIPTED, timeout=600)
     assert result.returncode == 0, result.stderr
     table = result.stdout[result.stdout.index("iteration  model"):].splitlines()
-    assert table[0].split() == ["iteration", "model", "games", "main", "score", "success", "aborted", "trained", "on"]
+    assert table[0].split() == ["iteration", "model", "games", "main", "score", "success", "aborted",
+                                "gain", "(paired)", "tok/s", "trained", "on"]
     # The same held-out games, and the scripted greeter does not learn: the same figures.
     assert table[2].split()[2:7] == table[3].split()[2:7]
     assert table[2].split()[:2] == ["0", "scripted"] and table[3].split()[:2] == ["1", "scripted"]
     data = (folder / "iteration-1.jsonl").read_text("utf-8").splitlines()
-    assert table[3].endswith(f"{len(data)} example" + "s" * (len(data) != 1)) and finetune_record(folder / "iteration-1.gguf")["examples"] == len(data)
+    assert f"{len(data)} example" + "s" * (len(data) != 1) + " (above_avg)" in table[3]
+    assert finetune_record(folder / "iteration-1.gguf")["examples"] == len(data)
+    # Five games, drawn from the one experiment's five instances: the batch asked for.
+    assert table[2].split()[2] == "5" and "Run 1: 5 episodes of Hello Game" in result.stdout
     assert all("welcome" in json.loads(line)["messages"][-1]["content"] for line in data)
 
 

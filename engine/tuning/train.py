@@ -130,15 +130,27 @@ def _finetune(
     if not examples:
         raise FinetuneError(f"no reply of {data.name} fits in {hyper.max_tokens} tokens")
     model = _with_adapters(model, hyper)
-    _train(model, examples, hyper, on_step, stop)
+    losses = _train(model, examples, hyper, on_step, stop)
     _check(stop)
     updates = _merged_updates(model)
     write_gguf(base, out, updates, *shape, {
         **record,
+        "base": base.name,
         "base_sha256": sha256(base),
         "examples": len(examples),
+        **loss_ends(losses),
         **asdict(hyper),
     })
+
+
+def loss_ends(losses: list[float]) -> dict[str, float]:
+    """The mean training loss of the first and of the last tenth of the steps (at least one
+    step each): whether the model learned its data at all, in two numbers."""
+    tenth = max(1, len(losses) // 10)
+    return {
+        "loss_first": round(sum(losses[:tenth]) / tenth, 4),
+        "loss_last": round(sum(losses[-tenth:]) / tenth, 4),
+    }
 
 
 def _check(stop: Callable[[], bool]) -> None:
@@ -176,8 +188,9 @@ def _with_adapters(model: Any, hyper: Hyper) -> Any:
 def _train(
     model: Any, examples: list[Example], hyper: Hyper, on_step: Callable[[Step], None],
     stop: Callable[[], bool],
-) -> None:
-    """One example a step, in a seeded shuffled order, AdamW with linear decay."""
+) -> list[float]:
+    """One example a step, in a seeded shuffled order, AdamW with linear decay; the loss of
+    each step."""
     import torch
 
     total = hyper.steps or max(1, math.ceil(hyper.epochs * len(examples)))
@@ -194,6 +207,7 @@ def _train(
     optimizer = torch.optim.AdamW(trained, lr=hyper.lr, weight_decay=0.0)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / total)
     started = time.monotonic()
+    losses: list[float] = []
     for number, example in enumerate(order[:total], 1):
         _check(stop)
         ids = torch.tensor([example.ids], device=device)
@@ -205,8 +219,10 @@ def _train(
         schedule.step()
         optimizer.zero_grad(set_to_none=True)
         elapsed = time.monotonic() - started
-        on_step(Step(number, total, float(loss.item()), elapsed / number * (total - number)))
+        losses.append(float(loss.item()))
+        on_step(Step(number, total, losses[-1], elapsed / number * (total - number)))
     model.eval()
+    return losses
 
 
 def _merged_updates(model: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ...engine.words import plural
 from ..services.config import DictgameConfig
-from ..services.iterate_table import Evaluation, evaluation, table_text
+from ..services.iterate_table import Evaluation, Training, evaluation, table_text
 from ..services.runs import RunRequest, play_stored_run, played_episodes, run_arguments
 from ..services.signals import stopped
 from ..services.store import open_store
@@ -46,10 +46,23 @@ def _play(config: DictgameConfig, args: argparse.Namespace, model: Path, seed: i
 
 def _played(config: DictgameConfig, run_id: int) -> tuple[str, list[Any]]:
     """Who played a run's finished games as the games recorded it (`mixed` if not one set
-    of players: never the model the loop asked for), and their states."""
+    of players: never the model the loop asked for), and the games."""
     played = played_episodes(config, [run_id])
     pairs = {e.pair for e in played}
-    return (pairs.pop() if len(pairs) == 1 else "mixed"), [e.state for e in played]
+    return (pairs.pop() if len(pairs) == 1 else "mixed"), played
+
+
+def _training(tuned: Path) -> Training:
+    """What the tuned model's file says it learned from (engine/tuning/train.py's record)."""
+    from ...engine.tuning.gguf_out import finetune_record
+
+    record = finetune_record(tuned)
+    first, last = record.get("loss_first"), record.get("loss_last")
+    return Training(
+        examples=int(record.get("examples", 0)), filter=str(record.get("filter", "?")),
+        loss_first=float(first) if isinstance(first, (int, float)) else None,
+        loss_last=float(last) if isinstance(last, (int, float)) else None,
+    )
 
 
 def _check(args: argparse.Namespace) -> str | None:
@@ -81,15 +94,16 @@ def command_iterate(args: argparse.Namespace, config: DictgameConfig) -> int:
     require_extra()
     args.dir.mkdir(parents=True, exist_ok=True)
     rows: list[Evaluation] = []
-    model, trained_on = args.model, None
+    model: Path = args.model
+    trained_on: Training | None = None
     try:
         for iteration in range(args.iterations + 1):
             print(f"== Iteration {iteration}: evaluating {model.name} on {args.eval_games} held-out games", flush=True)
             code, run_id = _play(config, args, model, EVAL_SEED, args.eval_games)
             if code:
                 return code
-            played_by, states = _played(config, run_id)
-            rows.append(evaluation(args.game, iteration, played_by, states, trained_on))
+            played_by, played = _played(config, run_id)
+            rows.append(evaluation(args.game, iteration, played_by, played, trained_on))
             if iteration == args.iterations:
                 break
             tuned = args.dir / f"iteration-{iteration + 1}.gguf"
@@ -114,7 +128,7 @@ def command_iterate(args: argparse.Namespace, config: DictgameConfig) -> int:
                 # Training takes PyTorch's own thread count: --threads is the players' (one
                 # llama.cpp thread a player keeps its speed on a shared machine; see docs/benchmarks.md).
                 run_finetune(data, model, tuned, hyper(training_from(args, args.seed + iteration)), record, None)
-            trained_on = sum(1 for line in data.read_text("utf-8").splitlines() if line.strip())
+            trained_on = _training(tuned)
             model = tuned
     except KeyboardInterrupt as stop:
         return stopped(stop, kept="; finished runs and models are kept: the same command goes on from there")
