@@ -7,7 +7,6 @@ import secrets
 import sys
 from typing import Any
 
-from ...engine.core.episode import GameMaster
 from ...engine.words import plural
 from ..services.config import DictgameConfig
 from ..services.server_failures import ServerStopped, server_failures
@@ -56,6 +55,7 @@ def play_headless(
     config: DictgameConfig, game_id: int | None, settings: Any, state: Any = None
 ) -> int:
     from ...engine.games import game_for_settings
+    from ..services.episodes import open_episode
     from ..services.headless import play_to_end
     from ..services.person import TerminalPerson
     from ..services.players import SeatError, open_backend, seat_players, seat_provenance
@@ -77,12 +77,12 @@ def play_headless(
                 print(f"dictgame: {error}", file=sys.stderr)
                 return 2
             if game_id is None:
-                game_id = store.create_game(settings, game)
                 state = game.new_state(settings)
-            print(f"Game {game_id}: {game.title}: {describe(settings, game)}", flush=True)
-            with store.acquire(game_id), server_failures(f"dictgame resume {game_id} --headless"):
-                play_to_end(GameMaster(state, sessions, game), store.saver(game_id, players), game_id,
-                            sys.stdout)
+            with open_episode(store, game, state, sessions, players, game_id=game_id) as episode:
+                game_id = episode.game_id
+                print(f"Game {game_id}: {game.title}: {describe(settings, game)}", flush=True)
+                with server_failures(f"dictgame resume {game_id} --headless"):
+                    play_to_end(episode.master, episode.saver, game_id, sys.stdout)
         except KeyboardInterrupt as stop:
             return stopped(stop, game_id=game_id, before_game=game_id is None)
         except ServerStopped as stop:

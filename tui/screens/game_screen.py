@@ -34,7 +34,9 @@ from ...engine.core.provenance import SeatPlayer
 from ...engine.games import game_of
 from ...engine.words import sentence
 from ...saves import GameInUse
+from ...saves.store import StoredGame
 from ..panels import GamePanel, panel_for
+from ..services.episodes import open_episode
 from ..services.game_modes import Mode, Notice, PersonAsked, PlayEnded
 from ..services.live_move import LiveMove
 from ..services.model_names import seat_title
@@ -78,6 +80,7 @@ class GameScreen(PanelActions, Screen[None]):
         # turns it off): a new game does, a saved game opens paused unless configured.
         self.play_when_seated = play_at_once
         self.master: GameMaster | None = None
+        self._move_saver: StoredGame | None = None  # stores each move, with who played it
         # Who plays each seat once seated, recorded with the game's moves.
         self.players: tuple[SeatPlayer, SeatPlayer] | None = None
         self._lease: GameLease | None = None
@@ -184,13 +187,13 @@ class GameScreen(PanelActions, Screen[None]):
             return
         self.dictgame.load_listener = None
         self.query_one("#loading").display = False
-        if self.game_id is None:
-            self.game_id = self.dictgame.store.create_game(
-                self.state.settings, self.game, session=self.dictgame.session
-            )
-            self._lease = self.dictgame.store.acquire(self.game_id)
-            self.dictgame.last_opened = self.game_id
-        self.master = GameMaster(self.state, sessions, self.game)
+        opened = open_episode(
+            self.dictgame.store, self.game, self.state, sessions, self.players,
+            game_id=self.game_id, lease=self._lease, session=self.dictgame.session,
+        )
+        self.game_id, self._lease = opened.game_id, opened.lease
+        self.dictgame.last_opened = self.game_id
+        self.master, self._move_saver = opened.master, opened.saver
         for seat, pane in enumerate(self.panes):  # who really plays, now that it is known
             if self.players is not None:
                 pane.set_title(seat_title(self.state, seat, self.players[seat].kind == "scripted"))
@@ -226,13 +229,13 @@ class GameScreen(PanelActions, Screen[None]):
     @work(thread=True, exclusive=True, group="play", exit_on_error=False)
     def _play(self, token: CancelToken, moves: int | None) -> None:
         """Play moves until paused, done stepping, or the game ends; save each one."""
-        assert self.master is not None and self.game_id is not None
+        assert self.master is not None and self._move_saver is not None
         app, master, game_id = self.dictgame, self.master, self.game_id
         # A run cancelled a moment ago may still be finishing its token: wait for it.
         with app.generation_lock:
             try:
                 stop = play(
-                    master, app.store.saver(game_id, self.players), on_event=self._post, cancel=token,
+                    master, self._move_saver, on_event=self._post, cancel=token,
                     moves=moves,
                 )
                 ended = PlayEnded(token, stop)

@@ -15,13 +15,14 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from ...engine.backend import Backend, CancelToken
-from ...engine.core.episode import GameMaster, play
+from ...engine.core.episode import play
 from ...engine.core.game import Game
 from ...engine.core.instances import InstancesError, check_instance
 from ...engine.games import get_game
 from ...saves import DamagedRun, GameStore
 from ...saves.runs import EpisodeRow, episodes, run_arguments
 from .config import DictgameConfig
+from .episodes import open_episode
 from .players import Seats, seat_players, seat_provenance
 from .terminal import printable, unguarded
 
@@ -157,24 +158,27 @@ def _play_episode(
     """Play one episode to its end; its note for the progress line, or None if stopped."""
     if stop.cancelled:
         return None
-    state, game_id = _episode_state(store, game, episode, config, arguments)
-    with seats.seats(state.settings) as players, store.acquire(game_id):
-        master = GameMaster(state, players, game)
+    state = _episode_state(store, game, episode, config, arguments)
+    with seats.seats(state.settings) as players:
         who = seat_provenance(seats.backend, state.settings, seats.config, game)
-        # Signals reach only the main thread, which waits for this one: a move's commit is
-        # never cut short, so it needs no `held_signals` (which only the main thread may use).
-        if play(master, store.saver(game_id, who), cancel=stop) != "finished":
-            return None
-    return f"game {game_id}: {master.outcome.result.value}"
+        with open_episode(store, game, state, players, who, game_id=episode.game_id,
+                          instance=episode.instance, episode=episode) as opened:
+            # Signals reach only the main thread, which waits for this one: a move's commit
+            # is never cut short, so it needs no `held_signals` (which only the main thread
+            # may use).
+            if play(opened.master, opened.saver, cancel=stop) != "finished":
+                return None
+    return f"game {opened.game_id}: {opened.master.outcome.result.value}"
 
 
 def _episode_state(
     store: GameStore, game: Game[Any], episode: EpisodeRow, config: DictgameConfig,
     arguments: dict[str, Any],
-) -> tuple[Any, int]:
-    """The episode's game: resumed where it was cut short, or created now."""
+) -> Any:
+    """The episode's game: resumed where it was cut short, or new (stored once its players
+    are seated)."""
     if episode.game_id is not None:
-        return store.load_game(episode.game_id), episode.game_id
+        return store.load_game(episode.game_id)
     seed = arguments.get("seed") or 0
     if not isinstance(seed, int):
         raise DamagedRun(episode.run_id, f"its seed {seed!r} is not a whole number")
@@ -183,6 +187,4 @@ def _episode_state(
     except InstancesError as error:
         raise DamagedRun(episode.run_id, str(error)) from None
     seed += episode.seq
-    settings = config.game_settings(seed, game.name, episode.instance)
-    game_id = store.create_game(settings, game, episode.instance, episode=episode)
-    return game.new_state(settings), game_id
+    return game.new_state(config.game_settings(seed, game.name, episode.instance))
