@@ -1,16 +1,22 @@
 """The GGUF header, read at the byte level: a reader that takes values in large chunks and
 refuses any length the file cannot hold, the key/value section reduced to what
-`gguf_info.ModelInfo` needs, and the tensor descriptions walked for the main quantization.
+`gguf_info.ModelInfo` needs (a fine-tuned model's `dictgame.finetune.*` lineage included),
+and the tensor descriptions walked for the main quantization.
 Every problem is a `CorruptHeader`, which `gguf_info` turns into one line for the user."""
 
 import struct
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from ..engine.tuning import METADATA_PREFIX as LINEAGE_PREFIX
+
 # Limits that no real model reaches; past them a length is taken as corruption, so a
 # flipped byte cannot make us allocate gigabytes or walk a file for minutes.
 _MAX_KEY_BYTES = 65_535  # the GGUF spec's own limit for key names
 MAX_KEPT_STRING_BYTES = 16 * 1024 * 1024  # chat templates are tens of kilobytes
+# A fine-tuned model's lineage strings are file names, paths, hashes and filter names; a
+# longer one is skipped (the model still loads), not kept.
+MAX_LINEAGE_STRING_BYTES = 4096
 # Arrays walked item by item (strings, nested arrays); the biggest vocabularies and
 # merge lists hold about a million items.
 _MAX_WALKED_ITEMS = 1 << 22
@@ -119,6 +125,14 @@ class HeaderReader:
             )
         return self.take(size, what).decode("utf-8", errors="replace")
 
+    def string_up_to(self, what: str, limit: int) -> str | None:
+        """A string of at most ``limit`` bytes; a longer one is skipped (None)."""
+        size = self.u64(f"length of {what}")
+        if size > limit:
+            self.skip(size, what)
+            return None
+        return self.take(size, what).decode("utf-8", errors="replace")
+
     def skip_string(self, what: str) -> None:
         self.skip(self.u64(f"length of {what}"), what)
 
@@ -171,7 +185,7 @@ def _skip_array(reader: HeaderReader, key: str, depth: int = 0) -> None:
 class Metadata:
     """The key/value section, reduced to what ModelInfo needs."""
 
-    values: dict[str, object]
+    values: dict[str, object]  # every scalar, the kept strings
     tokens_offset: int | None  # where tokenizer.ggml.tokens' items start
     tokens_count: int
     end_offset: int  # where the tensor descriptions start
@@ -191,6 +205,10 @@ def read_metadata(reader: HeaderReader, kv_count: int) -> Metadata:
         elif value_type == _STRING:
             if key in _KEPT_STRING_KEYS:
                 values[key] = reader.string(f"value of {key!r}", MAX_KEPT_STRING_BYTES)
+            elif key.startswith(LINEAGE_PREFIX):
+                kept = reader.string_up_to(f"value of {key!r}", MAX_LINEAGE_STRING_BYTES)
+                if kept is not None:
+                    values[key] = kept
             else:
                 reader.skip_string(f"value of {key!r}")
         elif key == _TOKENS_KEY:

@@ -22,11 +22,19 @@ an item count u64, then the items. Tensor descriptions follow the key/value sect
 
 import os
 import stat
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from .gguf_header import CorruptHeader, HeaderReader, main_tensor_type, read_metadata, token_strings
+from .gguf_header import (
+    LINEAGE_PREFIX,
+    CorruptHeader,
+    HeaderReader,
+    main_tensor_type,
+    read_metadata,
+    token_strings,
+)
 
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_GGUF_VERSIONS = (2, 3)
@@ -64,6 +72,9 @@ class ModelInfo:
     eos_token: str | None
     kind: str = "model"
     """general.type: "model" (also when absent, as in older files), "adapter", "mmproj"..."""
+    lineage: Mapping[str, object] = field(default_factory=dict, hash=False)
+    """What dictgame fine-tuned it from (its `dictgame.finetune.*` metadata, the prefix
+    dropped: base, base_sha256, examples, data, filter...); empty for every other model."""
 
     @property
     def has_chat_template(self) -> bool:
@@ -151,6 +162,11 @@ def _parse(path: Path, file: BinaryIO, file_size: int) -> ModelInfo:
         bos_token=tokens.get(bos_id) if isinstance(bos_id, int) else None,
         eos_token=tokens.get(eos_id) if isinstance(eos_id, int) else None,
         kind=kind if isinstance(kind, str) and kind else "model",
+        lineage={
+            key.removeprefix(LINEAGE_PREFIX): value
+            for key, value in values.items()
+            if key.startswith(LINEAGE_PREFIX)
+        },
     )
 
 

@@ -9,6 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# The fine-tuned file's record of what it was made from (its lineage), as GGUF metadata keys;
+# written by gguf_out.write_gguf, read without this extra by models/gguf_header.py.
+METADATA_PREFIX = "dictgame.finetune."
+
 
 class FinetuneError(ValueError):
     """The user's input cannot be fine-tuned on: the model, the data, or this machine's memory."""

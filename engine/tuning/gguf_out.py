@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import FinetuneError, whole_file
+from . import METADATA_PREFIX, FinetuneError, whole_file
 
 # Hugging Face module name -> GGUF tensor name, per layer.
 TENSOR_NAMES = {
@@ -35,7 +35,6 @@ ARCHITECTURES: dict[str, frozenset[str]] = {
     "qwen2": frozenset(),
 }
 _MODULE = re.compile(r"(?:^|\.)layers\.(\d+)\.(\w+\.\w+)$")
-METADATA_PREFIX = "dictgame.finetune."
 
 
 def gguf_tensor_name(module: str) -> str:

@@ -144,6 +144,7 @@ def command_delete(args: argparse.Namespace, config: DictgameConfig) -> int:
 
 def command_models(args: argparse.Namespace, config: DictgameConfig) -> int:
     from ...models import embedded_model_path
+    from ..services.lineage import lineage_line
     from ..services.model_choices import models_to_pick
     from ..services.model_names import model_title
 
@@ -164,5 +165,7 @@ def command_models(args: argparse.Namespace, config: DictgameConfig) -> int:
             f"{mark} {model_title(model.path):<{width}} {info.architecture[:10]:<10} {size:>8} "
             f"{info.quantization[:8]:<8} {context:>8} {chat:<5} {info.path}"
         )
+        if info.lineage:  # what dictgame fine-tuned it from, under its row
+            print(f"    {lineage_line(info.lineage)}")
     print("(* marks the default: what a new game plays unless given --model, or model in the config)")
     return 0

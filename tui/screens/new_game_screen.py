@@ -35,6 +35,7 @@ from ..widgets.form_fields import (
     focus_first_error,
     show_error,
 )
+from ..widgets.model_lineage import ModelLineage
 
 if TYPE_CHECKING:
     from .app import DictgameApp
@@ -124,6 +125,7 @@ class NewGameScreen(Screen[None]):
                                 classes="model-select",
                             ),
                             classes=f"seat-{suffix}",
+                            note=ModelLineage(id=f"lineage-{suffix}"),
                         )
                         yield from field(
                             "…or a GGUF file",
@@ -218,6 +220,7 @@ class NewGameScreen(Screen[None]):
                 elif typed and typed in {value for _, value in options}:
                     select.value = typed
                     path_input.value = ""
+            self.query_one(f"#lineage-{suffix}", ModelLineage).know(found, select.value)
 
     @on(Select.Changed, "#game")
     def _game_chosen(self, event: Select.Changed) -> None:
@@ -296,9 +299,11 @@ class NewGameScreen(Screen[None]):
 
     @on(Select.Changed, ".model-select")
     def _model_chosen(self, event: Select.Changed) -> None:
-        """A model picked from the list replaces a typed path."""
+        """A model picked from the list replaces a typed path; a fine-tuned one says what it
+        was made from."""
         if event.select.id is not None:
             self.query_one(f"#path-{event.select.id[-1]}", Input).value = ""
+            self.query_one(f"#lineage-{event.select.id[-1]}", ModelLineage).show(event.value)
 
     @on(Input.Submitted)
     def _next_field(self) -> None:

@@ -43,14 +43,19 @@ FIELD_OF_ERROR: dict[tuple[str | int, ...], str] = {
 }
 
 
-def field(label: str, widget: Widget, classes: str = "") -> ComposeResult:
-    """A labelled field with room for its error message underneath."""
+def field(
+    label: str, widget: Widget, classes: str = "", note: Widget | None = None
+) -> ComposeResult:
+    """A labelled field with room for its error message underneath, then `note` (shown and
+    hidden with the field)."""
     with Vertical(classes=f"field {classes}".strip()):
         yield Label(label)
         yield widget
         error = Static("", id=f"{widget.id}-error", classes="field-error")
         error.display = False
         yield error
+        if note is not None:
+            yield note
 
 
 def show_error(form: Widget, field_id: str, message: str) -> None:
