@@ -34,7 +34,7 @@ def _play(config: DictgameConfig, args: argparse.Namespace, model: Path, seed: i
     arguments is finished, not played again."""
     from ...saves.runs import find_run
 
-    request = RunRequest(experiment=args.experiment, episodes=games)
+    request = RunRequest(experiment=args.experiment, episodes=games, parallel=args.parallel)
     run_config = config.model_copy(update={
         "game": args.game, "model": model, "model_a": None, "model_b": None, "seed": seed,
     })
@@ -76,8 +76,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return str(error)
     if args.filter not in FILTERS:
         return f"--filter must be one of {', '.join(FILTERS)}, not {args.filter}"
-    if args.iterations < 1 or args.games < 1 or args.eval_games < 1:
-        return "--iterations, --games and --eval-games must be at least 1"
+    if min(args.iterations, args.games, args.eval_games, args.parallel) < 1:
+        return "--iterations, --games, --eval-games and --parallel must be at least 1"
     if not args.model.is_file():
         return f"there is no model file {args.model}"
     return None
@@ -147,6 +147,8 @@ def add_commands(add: Any) -> None:
     iterate.add_argument("--games", type=int, default=40, help="self-play games per iteration (default 40)")
     iterate.add_argument("--eval-games", type=int, default=40,
                          help="held-out games each model is evaluated on (default 40)")
+    iterate.add_argument("--parallel", type=int, default=1, metavar="N",
+                         help="games played at once (as dictgame run --parallel; default 1)")
     iterate.add_argument("--filter", default="above_avg", help="which transcripts to train on "
                          "(above_avg, nonzero, all; default above_avg)")
     iterate.add_argument("--dir", type=Path, default=Path("dictgame-iterate"),
