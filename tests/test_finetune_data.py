@@ -20,8 +20,10 @@ from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.core.finetune import examples, finetune_examples, reward
 from dictgame.engine.core.game import Game, Result, Reward
 from dictgame.engine.games import get_game
-from dictgame.engine.scripted import Responder, ScriptedBackend, phrasebook_player
+from dictgame.engine.games.dictionary.learning import learning_of
+from dictgame.engine.scripted import Responder, ScriptedBackend, phrasebook_player, scripted_player
 from dictgame.engine.tuning.examples import read_chats
+from dictgame.models import embedded_model_path
 
 
 class Recorded:
@@ -164,3 +166,39 @@ def test_finetune_data_on_hellogame_runs_and_mixed_runs(tmp_path: Path) -> None:
     assert_clean_failure(dictgame("finetune-data", "1", "2", "--out", str(tmp_path / "x.jsonl"), "--db", str(db)),
                          "First and Last, Hello Game", "one game at a time")
     assert not (tmp_path / "x.jsonl").exists()
+    # Hello Game scores whole games: the per-move filter is refused in one line, by both
+    # the data command and the self-play loop (before any model loads).
+    assert_clean_failure(dictgame("finetune-data", "1", "--filter", "rewarded", "--out", str(tmp_path / "x.jsonl"),
+                                  "--db", str(db)), "scores whole games, not single moves")
+    assert_clean_failure(dictgame("iterate", "--game", "hellogame", "--filter", "rewarded", "--model",
+                                  str(embedded_model_path()), "--db", str(db)), "--filter rewarded is for a game")
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_dictionary_rewarded_keeps_each_right_guess_as_the_listener_was_asked_for_it() -> None:
+    """The per-move filter: one example per right guess, the chat exactly as the listener
+    received its choice, then that choice alone (not the update or description after it)."""
+    dictionary = get_game("dictionary")
+    instance = next(e for e in dictionary.experiments(7) if e.name == "invented-k4").instances[0]
+    players = [Recorded(scripted_player) for _ in range(2)]
+    state = played(dictionary, instance, *players, rounds=12)
+    right = [m for m in state.records if m.guessed_right]
+    # The scripted listener guesses right now and then: both kinds are there to tell apart.
+    assert right and any(m.guessed_right is False for m in state.records)
+    learning = learning_of(state)
+    assert learning is not None and len(right) == sum(seat.right for seat in learning.seats)
+    kept = finetune_examples("dictionary", [state], "rewarded")
+    assert len(kept) == len(right)
+    for move, example in zip(right, kept, strict=True):
+        (choice,) = [a for a in move.attempts if a.step == "choose" and a.violation is None]
+        (asked,) = [r for r in players[move.seat].requests
+                    if r.messages[-1].content == choice.instruction]
+        assert example["messages"] == chat(asked, choice.raw_output)
+    assert_rewarded_is_refused_where_a_game_scores_whole_games()
+
+
+def assert_rewarded_is_refused_where_a_game_scores_whole_games() -> None:
+    hello = get_game("hellogame")
+    state = played(hello, HELLO, greets("Welcome, Ted!"))
+    with pytest.raises(ValueError, match="scores whole episodes only"):
+        finetune_examples("hellogame", [state], "rewarded")

@@ -13,6 +13,9 @@ Runs have no person's edits, so none are replayed.
 Filters, as in the original: `above_avg` keeps a transcript whose score is above the mean of
 all players' scores in the batch (per the game's reward group), `nonzero` one above 0, `all`
 every one. An aborted episode is kept by `all` only; what a game marks `kept` by every one.
+`rewarded`, for a game that scores single moves (Dictionary Discovery's right guesses),
+keeps one example per rewarded move instead: the chat up to that move, then only the
+answers that earned the reward, whatever the episode scored.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from .game import EpisodeState, Game, Result, Reward
 from .records import Attempt, MoveRecord
 from .registry import game_named
 
-Filter = Literal["above_avg", "nonzero", "all"]
-FILTERS: tuple[Filter, ...] = ("above_avg", "nonzero", "all")
+Filter = Literal["above_avg", "nonzero", "all", "rewarded"]
+FILTERS: tuple[Filter, ...] = ("above_avg", "nonzero", "all", "rewarded")
 Example = dict[str, list[dict[str, str]]]
 
 
@@ -50,21 +53,44 @@ def transcript(game: Game[Any], state: EpisodeState[Any], seat: int) -> list[dic
     asked = [m for m in moves if m.seat == seat and not m.violated and any(a.model for a in m.attempts)]
     if not asked:
         return None
-    last = asked[-1]
-    turn = game.next_turn(game.restore(settings, moves[: last.move_index], ()))
-    if turn is None or turn.seat != seat:
-        raise ValueError(f"{game.title}: replaying the saved moves does not reach move {last.move_index}")
+    return chat_at(game, settings, moves, asked[-1], None)
+
+
+def chat_at(
+    game: Game[Any], settings: Any, moves: list[MoveRecord], move: MoveRecord, steps: frozenset[str] | None,
+) -> list[dict[str, str]]:
+    """The chat as the player of `move` saw it, then the answers of `move` the game master
+    accepted (only those of `steps`, when given)."""
+    turn = game.next_turn(game.restore(settings, moves[: move.move_index], ()))
+    if turn is None or turn.seat != move.seat:
+        raise ValueError(f"{game.title}: replaying the saved moves does not reach move {move.move_index}")
     messages = [{"role": "system", "content": turn.system}] if turn.system else []
     messages.extend({"role": m.role, "content": m.content} for exchange in turn.history for m in exchange)
-    for instruction, answer in accepted(last):
-        messages += [{"role": "user", "content": instruction}, {"role": "assistant", "content": answer}]
+    for step, instruction, answer in accepted(move):
+        if steps is None or step in steps:
+            messages += [{"role": "user", "content": instruction}, {"role": "assistant", "content": answer}]
     return messages
 
 
-def accepted(move: MoveRecord) -> list[tuple[str, str]]:
-    """Each request of a move that a model answered within the move rules: the game master's
-    first words for it, and the answer it accepted (re-prompts and their feedback left out)."""
-    found: list[tuple[str, str]] = []
+def rewarded_examples(game: Game[Any], state: EpisodeState[Any]) -> list[Example]:
+    """One example per move whose answers earned something on their own (Game.rewarded)."""
+    if game.rewarded is None:
+        raise ValueError(f"{game.title} scores whole episodes only: use another filter")
+    with state.lock:
+        moves = sorted(state.moves, key=lambda m: m.move_index)
+        settings = state.settings
+        earned = game.rewarded(state)
+    return [
+        {"messages": chat_at(game, settings, moves, move, earned[move.move_index])}
+        for move in moves if move.move_index in earned and not move.violated
+    ]
+
+
+def accepted(move: MoveRecord) -> list[tuple[str, str, str]]:
+    """Each request of a move that a model answered within the move rules: its step, the game
+    master's first words for it, and the answer it accepted (re-prompts and their feedback
+    left out)."""
+    found: list[tuple[str, str, str]] = []
     pending: list[Attempt] = []
     for attempt in move.attempts:
         if pending and attempt.step != pending[0].step:
@@ -72,7 +98,7 @@ def accepted(move: MoveRecord) -> list[tuple[str, str]]:
         pending.append(attempt)
         if attempt.violation is None:
             if attempt.model:
-                found.append((pending[0].instruction, attempt.raw_output))
+                found.append((attempt.step, pending[0].instruction, attempt.raw_output))
             pending = []
     return found
 
@@ -81,6 +107,8 @@ def examples(game: Game[Any], states: Iterable[EpisodeState[Any]], keep: Filter)
     """One example per player per episode that passes the filter and said anything at all."""
     if keep not in FILTERS:
         raise ValueError(f"the filter must be one of {', '.join(FILTERS)}, not {keep}")
+    if keep == "rewarded":
+        return [example for state in states for example in rewarded_examples(game, state)]
     scored = []
     for state in states:
         with state.lock:

@@ -220,6 +220,10 @@ class Game(Generic[StateT]):
     export: Callable[[int, Any, str], str] | None = None
     # What each player earned, where players score apart; None: the Main Score is both's.
     reward: Callable[[StateT], Reward] | None = None
+    # The answers that earned something on their own, where a game scores single moves (a
+    # right guess): move index -> the steps of that move; what the `rewarded` fine-tuning
+    # filter keeps. None: the game scores whole episodes only.
+    rewarded: Callable[[StateT], dict[int, frozenset[str]]] | None = None
 
     def __post_init__(self) -> None:
         if self.restore is None:

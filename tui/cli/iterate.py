@@ -76,6 +76,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return str(error)
     if args.filter not in FILTERS:
         return f"--filter must be one of {', '.join(FILTERS)}, not {args.filter}"
+    if args.filter == "rewarded" and get_game(args.game).rewarded is None:
+        return f"{get_game(args.game).title} scores whole games: --filter rewarded is for a game that scores single moves"
     if min(args.iterations, args.games, args.eval_games, args.parallel) < 1:
         return "--iterations, --games, --eval-games and --parallel must be at least 1"
     if not args.model.is_file():
@@ -150,7 +152,8 @@ def add_commands(add: Any) -> None:
     iterate.add_argument("--parallel", type=int, default=1, metavar="N",
                          help="games played at once (as dictgame run --parallel; default 1)")
     iterate.add_argument("--filter", default="above_avg", help="which transcripts to train on "
-                         "(above_avg, nonzero, all; default above_avg)")
+                         "(above_avg, nonzero, all, or rewarded: each move that earned on its own, "
+                         "where the game scores moves; default above_avg)")
     iterate.add_argument("--dir", type=Path, default=Path("dictgame-iterate"),
                          help="where the data and models of each iteration go")
     add_training_flags(iterate)

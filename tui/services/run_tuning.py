@@ -17,6 +17,7 @@ from .config import DictgameConfig
 from .model_choices import tuned_folder
 from .runs import played_episodes
 from .tuning import (
+    FinetuneDataError,
     Training,
     check_finetune,
     check_paths,
@@ -100,7 +101,10 @@ def check_plan(plan: TuningPlan, config: DictgameConfig) -> None:
 
 def kept_examples(plan: TuningPlan, config: DictgameConfig) -> list[dict[str, Any]]:
     """The examples the filter keeps of the run's played games; none is one clear error."""
-    kept, played = runs_examples(config, [plan.run_id], plan.keep)
+    try:
+        kept, played = runs_examples(config, [plan.run_id], plan.keep)
+    except FinetuneDataError as error:
+        raise FinetuneError(str(error)) from None
     if not kept:
         raise FinetuneError(
             f"the {plan.keep} filter keeps no transcript of run {plan.run_id} ({played} "

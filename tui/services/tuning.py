@@ -116,6 +116,9 @@ def runs_examples(config: DictgameConfig, run_ids: list[int], keep: str) -> tupl
     titles = sorted({e.game.title for e in episodes})
     if len(titles) > 1:
         raise FinetuneDataError(f"these runs play {', '.join(titles)}; fine-tuning data comes from one game at a time")
+    if keep == "rewarded" and episodes and episodes[0].game.rewarded is None:
+        raise FinetuneDataError(f"{titles[0]} scores whole games, not single moves: the rewarded "
+                                "filter is for a game that does (Dictionary Discovery's right guesses)")
     kept = finetune_examples(episodes[0].game.name, (e.state for e in episodes), keep) if episodes else []  # type: ignore[arg-type]
     return kept, len(episodes)
 

@@ -289,6 +289,13 @@ def summary(settings: GameSettings) -> str:
     return languages
 
 
+def rewarded(state: GameState) -> dict[int, frozenset[str]]:
+    """A right guess is the one thing a single move earns here: the listener's choice of the
+    moves that guessed right (what `dictgame iterate --filter rewarded` learns from)."""
+    with state.lock:
+        return {m.move_index: frozenset({"choose"}) for m in state.records if m.guessed_right}
+
+
 DICTIONARY: Game[GameState] = Game(
     name="dictionary",
     title="Dictionary Discovery",
@@ -310,4 +317,5 @@ DICTIONARY: Game[GameState] = Game(
     export=lambda game_id, state, form: (
         game_json(game_id, state) if form == "json" else game_markdown(game_id, state)
     ),
+    rewarded=rewarded,
 )
