@@ -63,14 +63,17 @@ class PersonTurn(Vertical):
         self.broken: str | None = None
 
     def compose(self) -> ComposeResult:
+        # The answer is docked at the bottom, always in view; the question scrolls above it.
+        with Vertical(id="person-answer"):
+            if self.game.name == "dealnodeal":
+                yield Static("", id="person-values", markup=False)
+                yield ProposalForm(self.state.settings.counts, id="proposal-form")
+            if self.game.name == "dictionary":
+                yield UpdateForm(self.state.settings, id="update-form")
+            yield Input(placeholder="your message; enter sends it", compact=True,
+                        id="person-message")
         with VerticalScroll(id="person-asked-scroll"):
             yield Static("", id="person-asked", markup=False)
-        if self.game.name == "dealnodeal":
-            yield Static("", id="person-values", markup=False)
-            yield ProposalForm(self.state.settings.counts, id="proposal-form")
-        if self.game.name == "dictionary":
-            yield UpdateForm(self.state.settings, id="update-form")
-        yield Input(placeholder="your message; enter sends it", compact=True, id="person-message")
 
     def on_mount(self) -> None:
         self.display = False

@@ -1,0 +1,113 @@
+"""A person in a seat of a grounded game (issue 23, traps 3 and 10), driven as a person would:
+while they are asked (to name a thing, guess one, or update their dictionary) the dictionary
+table keeps its rows in view beside everything else, and every control of the step is on the
+screen."""
+
+from __future__ import annotations
+
+import pytest
+import test_tui_support as support
+from test_tui_person import turn_of_person
+from test_tui_support import wait_until
+from textual.pilot import Pilot
+from textual.widgets import DataTable
+
+from dictgame.engine.games.dictionary.scenes import draw_scene, label, meant_concept
+from dictgame.engine.games.dictionary.state import GameState
+from dictgame.tui.screens.app import DictgameApp
+from dictgame.tui.screens.game_screen import GameScreen
+from dictgame.tui.services.config import DictgameConfig
+from dictgame.tui.widgets.entry_editor import EntryEditor
+
+config = support.config
+
+# Each step a person meets, and the controls that answer it.
+CONTROLS = {
+    "describe": ("#person-message",),
+    "choose": ("#person-message",),
+    "update": ("#learn-entry", "#take-back-entry", "#send-update"),
+}
+
+
+def person_plays_a(config: DictgameConfig, mode: str, rounds: int) -> DictgameApp:
+    """A grounded game whose seat A is the person's; the scripted Bruno plays B."""
+    person = config.model_copy(update={"seat_a": "human"})
+    person.games["dictionary"].update(mode=mode, rounds=rounds)
+    return DictgameApp(person, new_game=person.game_settings(seed=7))
+
+
+def game_screen(app: DictgameApp) -> tuple[GameScreen, GameState]:
+    screen = app.screen
+    assert isinstance(screen, GameScreen) and isinstance(screen.state, GameState)
+    return screen, screen.state
+
+
+async def name_the_target(pilot: Pilot[None], state: GameState) -> None:
+    """Type the person's own word for the target of the round they speak in."""
+    round_ = state.moves_played + 1
+    await pilot.press(*label(state.settings, 0, draw_scene(state.settings, round_).target), "enter")
+
+
+def meant_word(state: GameState) -> tuple[str, str]:
+    """The word the person heard, and their own word for the thing it named."""
+    settings, heard = state.settings, state.moves[-1].message
+    scene = draw_scene(settings, state.moves_played)
+    return heard, label(settings, 0, meant_concept(settings, scene, 1, heard))
+
+
+async def add_entry(pilot: Pilot[None], screen: GameScreen, word: str, meaning: str) -> None:
+    """Add an entry in the update form: ctrl+n, the word, tab, the meaning, enter."""
+    await pilot.press("ctrl+n")
+    await wait_until(pilot, lambda: isinstance(screen.app.screen, EntryEditor))
+    await pilot.press(*word, "tab", *meaning, "enter")
+    await wait_until(pilot, lambda: screen.app.screen is screen)
+    await pilot.pause()
+
+
+def rows_in_view(screen: GameScreen) -> int:
+    """How many rows the dictionary table has room to show, under its header (and above a
+    scrollbar): measured as tests/test_tui_learning.py measures it with no person."""
+    table = screen.query_one("#dictionary", DataTable)
+    status = screen.query_one("#status-line").region
+    assert table.region.y >= 0 and table.region.bottom <= status.y
+    return table.scrollable_content_region.height - table.header_height
+
+
+def table_rows(screen: GameScreen) -> list[list[str]]:
+    table = screen.query_one("#dictionary", DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def row_of(screen: GameScreen, word_b: str) -> list[str] | None:
+    return next((row for row in table_rows(screen) if row[1] == word_b), None)
+
+
+@pytest.mark.parametrize("size, rows", [((80, 24), 5), ((120, 40), 10)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("mode", ["scenes", "invented"])
+async def test_the_table_keeps_its_rows_while_the_person_is_asked(
+    config: DictgameConfig, mode: str, size: tuple[int, int], rows: int
+) -> None:
+    app = person_plays_a(config, mode, rounds=4)
+    async with app.run_test(size=size) as pilot:
+        screen, state = game_screen(app)
+        turn = screen.person_turn
+        await turn_of_person(pilot, screen, "describe")
+        await name_the_target(pilot, state)
+        # Move 2, the person's: guess, update, then name the next target.
+        for step in ("choose", "update", "describe"):
+            await turn_of_person(pilot, screen, step)
+            await pilot.pause()
+            assert rows_in_view(screen) >= rows, (step, turn.region)
+            # Every control of the step is on the screen, inside the person's area.
+            for selector in CONTROLS[step]:
+                control = screen.query_one(selector).region
+                assert control.height and turn.region.contains_region(control), (step, selector)
+            # The question is where it can be read, however short the terminal.
+            assert screen.query_one("#person-asked-scroll").region.height >= 2
+            if step == "choose":
+                await pilot.press("1", "enter")
+            elif step == "update":
+                await pilot.press("ctrl+s")
+            else:
+                await name_the_target(pilot, state)
+        await wait_until(pilot, lambda: state.moves_played >= 3)
