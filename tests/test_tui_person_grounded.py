@@ -1,13 +1,15 @@
 """A person in a seat of a grounded game (issue 23, traps 3 and 10), driven as a person would:
 while they are asked (to name a thing, guess one, or update their dictionary) the dictionary
-table keeps its rows in view beside everything else, and every control of the step is on the
-screen."""
+table keeps its rows in view beside everything else, every control of the step is on the
+screen, and the entries they add show in the table, marked pending, before they are sent."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import test_tui_support as support
-from test_tui_person import turn_of_person
+from test_tui_person import stored, turn_of_person
 from test_tui_support import wait_until
 from textual.pilot import Pilot
 from textual.widgets import DataTable
@@ -15,7 +17,7 @@ from textual.widgets import DataTable
 from dictgame.engine.games.dictionary.scenes import draw_scene, label, meant_concept
 from dictgame.engine.games.dictionary.state import GameState
 from dictgame.tui.screens.app import DictgameApp
-from dictgame.tui.screens.game_screen import GameScreen
+from dictgame.tui.screens.game_screen import GameScreen, Mode
 from dictgame.tui.services.config import DictgameConfig
 from dictgame.tui.widgets.entry_editor import EntryEditor
 
@@ -111,3 +113,74 @@ async def test_the_table_keeps_its_rows_while_the_person_is_asked(
             else:
                 await name_the_target(pilot, state)
         await wait_until(pilot, lambda: state.moves_played >= 3)
+
+
+async def test_entries_the_person_adds_show_in_the_table_before_they_are_sent(
+    config: DictgameConfig,
+) -> None:
+    app = person_plays_a(config, "scenes", rounds=3)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, state = game_screen(app)
+        await turn_of_person(pilot, screen, "describe")
+        await name_the_target(pilot, state)
+        await turn_of_person(pilot, screen, "choose")
+        await pilot.press("1", "enter")
+        await turn_of_person(pilot, screen, "update")
+        heard, meant = meant_word(state)
+        assert state.dictionaries[0].get(heard) is None
+        await add_entry(pilot, screen, heard, "house")
+        # In Alice's dictionary at once, marked pending (nothing applied yet).
+        row = row_of(screen, heard)
+        assert row is not None and row[0] == "+ house" and row[2] == "Alice"
+        assert row[4] == "pending"
+        heard_cell = screen.query_one("#dictionary", DataTable).get_row_at(
+            table_rows(screen).index(row))[1]
+        assert "dim" in str(heard_cell.style)
+        assert state.dictionaries[0].get(heard) is None
+        # Taken back, it leaves the table; a second entry for the word takes its place.
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert row_of(screen, heard) is None
+        await add_entry(pilot, screen, heard, "house")
+        await add_entry(pilot, screen, heard, meant)
+        assert [r[0] for r in table_rows(screen) if r[1] == heard] == [f"+ {meant}"]
+        await pilot.press("ctrl+s")
+        # Sent: still shown, pending, while the move goes on (the person names a thing).
+        await turn_of_person(pilot, screen, "describe")
+        row = row_of(screen, heard)
+        assert row is not None and row[0] == f"+ {meant}" and row[4] == "pending"
+        await name_the_target(pilot, state)
+        await wait_until(pilot, lambda: state.moves_played >= 3)
+        await pilot.pause()
+        # Applied: the same row, now of round 2 and no longer pending.
+        entry = state.dictionaries[0].get(heard)
+        assert entry is not None and entry.meaning == meant
+        row = row_of(screen, heard)
+        assert row is not None and row[0] == meant and row[4] == "round 2"
+        game_id = screen.game_id
+        await wait_until(pilot, lambda: screen.mode is Mode.FINISHED)
+    assert game_id is not None
+    # What is stored is the update sent, whole: the one entry kept, none taken back.
+    again = stored(config, game_id)
+    update = next(a for a in again.moves[2].attempts if a.step == "update")
+    assert re.findall(r'"word": "([^"]+)", "meaning": "([^"]+)"', update.raw_output) == [
+        (heard, meant)
+    ]
+
+
+async def test_a_paused_turn_drops_the_entries_not_applied(config: DictgameConfig) -> None:
+    app = person_plays_a(config, "invented", rounds=3)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, state = game_screen(app)
+        await turn_of_person(pilot, screen, "describe")
+        await name_the_target(pilot, state)
+        await turn_of_person(pilot, screen, "choose")
+        await pilot.press("1", "enter")
+        await turn_of_person(pilot, screen, "update")
+        heard, meant = meant_word(state)
+        await add_entry(pilot, screen, heard, meant)
+        assert row_of(screen, heard) is not None
+        await pilot.press("space")  # pausing cancels the move: nothing of it is applied
+        await wait_until(pilot, lambda: screen.mode is Mode.PAUSED)
+        await pilot.pause()
+        assert row_of(screen, heard) is None and state.dictionaries[0].get(heard) is None

@@ -126,9 +126,12 @@ class PersonTurn(Vertical):
         self.query_one("#person-values", Static).update(values)
 
     def close(self) -> None:
-        """The wait is over (answered, paused or quit): hide, and drop an answer not taken."""
+        """The wait is over (answered, paused or quit): hide, and drop an answer not taken
+        (an update not applied leaves the table)."""
         self.seat, self.broken = None, None
         self.display = False
+        for form in self.query(UpdateForm).results():
+            form.clear()
         for session in self.sessions.values():
             try:
                 while True:
@@ -161,7 +164,7 @@ class PersonTurn(Vertical):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "propose":
             return self.waiting and (self.game.name, self.step) == ("dealnodeal", "reply")
-        if action in ("learn_entry", "send_update"):
+        if action in ("learn_entry", "take_back_entry", "send_update"):
             return self.waiting and (self.game.name, self.step) == ("dictionary", "update")
         return True
 
@@ -170,6 +173,9 @@ class PersonTurn(Vertical):
 
     def action_learn_entry(self) -> None:
         self.query_one(UpdateForm).learn_entry()
+
+    def action_take_back_entry(self) -> None:
+        self.query_one(UpdateForm).take_back_entry()
 
     def action_send_update(self) -> None:
         self.query_one(UpdateForm).send_update()
