@@ -14,11 +14,18 @@ from test_tui_support import wait_until
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
+from dictgame.engine.games.dictionary.dictionary import (
+    Dictionary,
+    Operation,
+    OperationKind,
+    Source,
+)
 from dictgame.engine.games.dictionary.scenes import draw_scene, label, meant_concept
 from dictgame.engine.games.dictionary.state import GameState
 from dictgame.tui.screens.app import DictgameApp
 from dictgame.tui.screens.game_screen import GameScreen, Mode
 from dictgame.tui.services.config import DictgameConfig
+from dictgame.tui.widgets.dictionary_table import PendingEntries, with_pending
 from dictgame.tui.widgets.entry_editor import EntryEditor
 
 config = support.config
@@ -184,3 +191,25 @@ async def test_a_paused_turn_drops_the_entries_not_applied(config: DictgameConfi
         await wait_until(pilot, lambda: screen.mode is Mode.PAUSED)
         await pilot.pause()
         assert row_of(screen, heard) is None and state.dictionaries[0].get(heard) is None
+
+
+def test_a_pending_update_is_shown_as_it_would_leave_the_dictionary() -> None:
+    """New, changed and removed entries are each marked; the one removed is still shown (so
+    it can be seen going), the committed dictionaries are left as they were."""
+    held = Dictionary()
+    for word, meaning in (("agua", "water"), ("uva", "grape"), ("sol", "sun")):
+        held.apply(Operation(kind=OperationKind.ADD, foreign=word, meaning=meaning,
+                             confidence=0.8), Source.PLAYER, 1)
+    partner = Dictionary()
+    ops = (
+        Operation(kind=OperationKind.ADD, foreign="Pan", meaning="bread", confidence=1.0),
+        Operation(kind=OperationKind.ADD, foreign="agua", meaning="drink", confidence=0.9),
+        Operation(kind=OperationKind.REVISE, foreign="uva", meaning="grapes", confidence=0.7),
+        Operation(kind=OperationKind.REMOVE, foreign="sol"),
+        Operation(kind=OperationKind.REMOVE, foreign="luna"),  # not held: nothing to show
+    )
+    (shown, other), marks = with_pending((held, partner), PendingEntries(0, ops, round=3))
+    assert marks == {"pan": "new", "agua": "changed", "uva": "changed", "sol": "removed"}
+    assert [(e.foreign, e.meaning, e.added_round) for e in shown] == [
+        ("agua", "drink", 1), ("uva", "grapes", 1), ("sol", "sun", 1), ("Pan", "bread", 3)]
+    assert other is partner and [e.meaning for e in held] == ["water", "grape", "sun"]
