@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import test_tui_support as support
+from test_tui_person import turn_of_person
+from test_tui_person_grounded import add_entry, meant_word, name_the_target, person_plays_a
 from test_tui_support import Gate, wait_until
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -347,3 +349,43 @@ def test_grounded_learning_figures_small_terminal(
         await pilot.pause()
 
     assert snap_compare(app, run_before=show_figures, terminal_size=SMALL)
+
+
+# -- a person in a grounded game (issue 23, traps 3 and 10): the table in view while asked,
+# the entry they are adding shown in it, marked pending ------------------------------------
+
+
+@pytest.mark.parametrize("size", [(120, 40), SMALL], ids=["120x40", "80x24"])
+@pytest.mark.parametrize("mode", ["scenes", "invented"])
+def test_grounded_person_adding_an_entry(
+    snap_compare: SnapCompare, config: DictgameConfig, mode: str, size: tuple[int, int]
+) -> None:
+    app = person_plays_a(config, mode, rounds=6)
+
+    async def adding(pilot: Pilot[None]) -> None:
+        """The person names, guesses and learns the meant word for two rounds; in move 4
+        they have added an entry and not sent it yet."""
+        screen = app.screen
+        assert isinstance(screen, GameScreen) and isinstance(screen.state, GameState)
+        await turn_of_person(pilot, screen, "describe")
+        await name_the_target(pilot, screen.state)
+        for move in (2, 4):
+            await turn_of_person(pilot, screen, "choose")
+            await pilot.press("1", "enter")
+            await turn_of_person(pilot, screen, "update")
+            await add_entry(pilot, screen, *meant_word(screen.state))
+            if move == 4:
+                break
+            await pilot.press("ctrl+s")
+            await turn_of_person(pilot, screen, "describe")
+            await name_the_target(pilot, screen.state)
+        # The entry reaches the table as a message, and the table repaints once more when
+        # its highlight ends (at once here), then sizes its columns when idle: wait for all.
+        await pilot.pause(0.2)
+        table = screen.query_one(DictionaryTable).table
+        table.move_cursor(row=0, animate=False)
+        table.scroll_home(animate=False)
+        await wait_until(pilot, lambda: not table._require_update_dimensions)
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=adding, terminal_size=size)

@@ -1,7 +1,8 @@
 """Dictionary Discovery's panel: the live dictionary table, and the person's edits to it.
 
 The game screen's edit, add and remove keys come here; an edit pauses the game first, so
-the player sees it from its next move.
+the player sees it from its next move. A person's update, while they write it and until
+the game master applies their move, shows in their dictionary marked pending.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ...engine.games.dictionary.scores import score
 from ...engine.games.dictionary.state import GameState
 from ...engine.games.dictionary.truth import Judge, final_truth
 from ..widgets.confirm_modal import ConfirmModal
-from ..widgets.dictionary_table import DictionaryRow, DictionaryTable
+from ..widgets.dictionary_table import DictionaryRow, DictionaryTable, PendingEntries
 from ..widgets.entry_editor import EntryEditor
 from .dictionary_curve import LearningCurve
 from .dictionary_learning import LearningView
@@ -41,6 +42,8 @@ class Panel(Vertical):
         self.set_class(self.sides, "grounded")
         # Set by the game screen: stores an edit (owner seat, applied operation).
         self.save_edit: Callable[[Any], None] | None = None
+        # A person's update not yet applied, and the move it belongs to (moves played then).
+        self.pending: tuple[PendingEntries, int] | None = None
 
     @property
     def move_views(self) -> GroundedViews | None:
@@ -79,7 +82,10 @@ class Panel(Vertical):
     def show(self, state: GameState, highlight: bool = True) -> None:
         with state.lock:
             shown = (state.dictionaries[0].copy(), state.dictionaries[1].copy())
-        self.table.show(shown, highlight)
+            played = state.moves_played
+        if self.pending is not None and self.pending[1] != played:
+            self.pending = None  # its move is applied (what the game master took is shown)
+        self.table.show(shown, highlight, self.pending[0] if self.pending else None)
         for view in self.query(SceneView).results():
             view.show(state)
         for curve in self.query(LearningCurve).results():
@@ -99,6 +105,16 @@ class Panel(Vertical):
             f" violated {players[0].violated + players[1].violated}"
             + truth_status(state)
         )
+
+    def preview(self, seat: int, operations: Iterable[Operation]) -> None:
+        """Show the update a person is writing in their dictionary, marked pending, until the
+        move it belongs to is applied (or they take the entries back: none left)."""
+        state = self.state
+        ops = tuple(operations)
+        with state.lock:
+            pending = PendingEntries(seat, ops, state.current_round)
+            self.pending = (pending, state.moves_played) if ops else None
+        self.show(state)
 
     # -- the person's edits (the game screen pauses first) -------------------------------
 

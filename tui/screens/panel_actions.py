@@ -1,13 +1,15 @@
 """The game screen's keys that act on its game's panel: the dictionary table's views and
 truth marks, the person's edits (which pause the game first), and the side view of a
 grounded game (scene, curve, learning figures). Which of them the screen offers now is
-`game_modes.allowed`, asked with what the panel can do."""
+`game_modes.allowed`, asked with what the panel can do. The update a person writes on their
+turn reaches the panel here too, to show before it is applied."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
 from ..services.game_modes import Mode, allowed
+from ..widgets.update_form import UpdateForm
 
 if TYPE_CHECKING:
     from ..panels import GamePanel
@@ -45,6 +47,12 @@ class PanelActions:
     def action_toggle_truth(self) -> None:
         """Only looking: the game plays on."""
         cast(Any, self.panel).toggle_truth()
+
+    def on_update_form_pending(self, event: UpdateForm.Pending) -> None:
+        """Only looking: the entries the person collected, in their dictionary table."""
+        preview = getattr(self.panel, "preview", None)
+        if preview is not None:
+            preview(event.seat, event.operations)
 
     def action_edit_entry(self) -> None:
         self._editing().edit_entry()

@@ -88,6 +88,8 @@ KEYS: tuple[Key, ...] = (
         "your turn in Deal or No Deal: propose a division now instead of a message", ALWAYS),
     Key("person.learn", "ctrl+n", "learn_entry", "Add entry",
         "your dictionary update: add an entry to your own dictionary", ALWAYS),
+    Key("person.take_back", "ctrl+z", "take_back_entry", "Take back",
+        "your dictionary update: take back the entry added last (it leaves the table)", LOW),
     Key("person.done", "ctrl+s", "send_update", "Done",
         "your dictionary update: send the entries added, or none", ALWAYS),
     Key("pane.previous", "up", "previous_move", "Earlier", "choose the move above in a pane",

@@ -2,7 +2,9 @@
 
 A row is a pair (word in A's language, word in B's language). Player A holds it as the
 entry `foreign=B-word -> meaning=A-word`, player B as `foreign=A-word -> meaning=B-word`;
-a pair both hold is in the common dictionary.
+a pair both hold is in the common dictionary. A person's update not yet applied shows in
+their dictionary as it will be, its rows marked pending (dim, `+` new, `~` changed,
+`−` to be removed) until the game master applies the move.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ from ...engine.games.dictionary.dictionary import (
     Codes,
     Dictionary,
     DictionaryEntry,
+    Operation,
+    OperationKind,
     Source,
     as_pair,
+    normalize,
     normalized_pair,
 )
 from ...engine.games.dictionary.scenes import language_codes
@@ -58,6 +63,42 @@ class DictionaryRow:
     @property
     def holders(self) -> tuple[int, ...]:
         return tuple(sorted(self.entries))
+
+
+@dataclass(frozen=True)
+class PendingEntries:
+    """A person's dictionary update, shown before the game master applies it: whose
+    dictionary, its operations in order, and the round they are written in."""
+
+    seat: int
+    operations: tuple[Operation, ...]
+    round: int
+
+
+# The mark of a pending entry, before its first word: new, changed, to be removed.
+PENDING_MARKS = {"new": "+ ", "changed": "~ ", "removed": "− "}
+
+
+def with_pending(
+    dictionaries: tuple[Dictionary, Dictionary], pending: PendingEntries
+) -> tuple[tuple[Dictionary, Dictionary], dict[str, str]]:
+    """The dictionaries as the update would leave them (an entry to be removed still shown),
+    and how each entry it touches changes: normalized word of the person's -> PENDING_MARKS
+    key."""
+    committed = dictionaries[pending.seat]
+    preview = committed.copy()
+    marks: dict[str, str] = {}
+    for operation in pending.operations:
+        key = normalize(operation.foreign)
+        if operation.kind is OperationKind.REMOVE:
+            if key in preview:
+                marks[key] = "removed"
+            continue
+        preview.apply(operation, Source.PLAYER, pending.round)  # the player's move, not an edit
+        if key in preview:
+            marks[key] = "changed" if key in committed else "new"
+    shown = (preview, dictionaries[1]) if pending.seat == 0 else (dictionaries[0], preview)
+    return shown, marks
 
 
 def dictionary_rows(
@@ -119,6 +160,8 @@ class DictionaryTable(Vertical):
         self._rows: dict[str, DictionaryRow] = {}
         self._cells: dict[str, tuple[str, ...]] = {}
         self._highlight_until: dict[str, float] = {}
+        # Rows a person's update not yet applied touches: row key -> PENDING_MARKS key.
+        self._pending: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         a, b = self.settings.players
@@ -161,10 +204,20 @@ class DictionaryTable(Vertical):
         self._repaint()
         return True
 
-    def show(self, dictionaries: tuple[Dictionary, Dictionary], highlight: bool = True) -> None:
-        """Show these dictionaries; with `highlight`, mark rows that are new or changed."""
+    def show(self, dictionaries: tuple[Dictionary, Dictionary], highlight: bool = True,
+             pending: PendingEntries | None = None) -> None:
+        """Show these dictionaries, with a person's update not yet applied (`pending`); with
+        `highlight`, mark rows that are new or changed."""
+        marks: dict[str, str] = {}
+        if pending is not None:
+            dictionaries, marks = with_pending(dictionaries, pending)
         rows = dictionary_rows(dictionaries, language_codes(self.settings))
         now = time.monotonic()
+        self._pending = {}
+        for row in rows:
+            entry = row.entries.get(pending.seat) if pending is not None else None
+            if entry is not None and normalize(entry.foreign) in marks:
+                self._pending[row.key] = marks[normalize(entry.foreign)]
         cells = {row.key: self._cell_text(row) for row in rows}
         if highlight:
             for key, row_cells in cells.items():
@@ -198,8 +251,13 @@ class DictionaryTable(Vertical):
         table.clear()
         for key, row in self._rows.items():
             if shown_in(self.view, row):
-                style = f"bold {accent}" if key in self._highlight_until else ""
+                style = " ".join(filter(None, (
+                    f"bold {accent}" if key in self._highlight_until else "",
+                    "dim italic" if key in self._pending else "",
+                )))
                 cells = [Text(cell, style=style) for cell in self._cells[key]]
+                if key in self._pending:
+                    cells[0] = Text.assemble((PENDING_MARKS[self._pending[key]], accent), cells[0])
                 if self.truth_shown and self.judge is not None:
                     mark, colour = VERDICTS[verdict(self.judge, row)]
                     cells[0] = Text.assemble((mark, colour), cells[0])
@@ -228,6 +286,9 @@ class DictionaryTable(Vertical):
         held = "both" if len(holders) == 2 else names[holders[0]]
         confidence = " / ".join(f"{entries[seat].confidence:.2f}" for seat in holders)
         added = f"round {min(e.added_round for e in entries.values())}"
+        if row.key in self._pending:  # the row's only entry is the person's new one: pending
+            alone = len(holders) == 1 and self._pending[row.key] == "new"
+            added = "pending" if alone else f"{added}, pending"
         by = ", ".join(dict.fromkeys(_author(entries[seat], names[seat]) for seat in holders))
         return row.word_a, row.word_b, held, confidence, added, by
 

@@ -63,14 +63,17 @@ class PersonTurn(Vertical):
         self.broken: str | None = None
 
     def compose(self) -> ComposeResult:
+        # The answer is docked at the bottom, always in view; the question scrolls above it.
+        with Vertical(id="person-answer"):
+            if self.game.name == "dealnodeal":
+                yield Static("", id="person-values", markup=False)
+                yield ProposalForm(self.state.settings.counts, id="proposal-form")
+            if self.game.name == "dictionary":
+                yield UpdateForm(self.state.settings, id="update-form")
+            yield Input(placeholder="your message; enter sends it", compact=True,
+                        id="person-message")
         with VerticalScroll(id="person-asked-scroll"):
             yield Static("", id="person-asked", markup=False)
-        if self.game.name == "dealnodeal":
-            yield Static("", id="person-values", markup=False)
-            yield ProposalForm(self.state.settings.counts, id="proposal-form")
-        if self.game.name == "dictionary":
-            yield UpdateForm(self.state.settings, id="update-form")
-        yield Input(placeholder="your message; enter sends it", compact=True, id="person-message")
 
     def on_mount(self) -> None:
         self.display = False
@@ -123,9 +126,12 @@ class PersonTurn(Vertical):
         self.query_one("#person-values", Static).update(values)
 
     def close(self) -> None:
-        """The wait is over (answered, paused or quit): hide, and drop an answer not taken."""
+        """The wait is over (answered, paused or quit): hide, and drop an answer not taken
+        (an update not applied leaves the table)."""
         self.seat, self.broken = None, None
         self.display = False
+        for form in self.query(UpdateForm).results():
+            form.clear()
         for session in self.sessions.values():
             try:
                 while True:
@@ -158,7 +164,7 @@ class PersonTurn(Vertical):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "propose":
             return self.waiting and (self.game.name, self.step) == ("dealnodeal", "reply")
-        if action in ("learn_entry", "send_update"):
+        if action in ("learn_entry", "take_back_entry", "send_update"):
             return self.waiting and (self.game.name, self.step) == ("dictionary", "update")
         return True
 
@@ -167,6 +173,9 @@ class PersonTurn(Vertical):
 
     def action_learn_entry(self) -> None:
         self.query_one(UpdateForm).learn_entry()
+
+    def action_take_back_entry(self) -> None:
+        self.query_one(UpdateForm).take_back_entry()
 
     def action_send_update(self) -> None:
         self.query_one(UpdateForm).send_update()

@@ -4,6 +4,8 @@ heard, as entries of their own dictionary, sent to the game master as one update
 Each entry is written in the entry editor the person already knows from editing; here it is
 collected instead of applied, and sent with the others as the JSON update a model writes, so
 the game master judges it by the same rules (a refused entry is shown with its reason).
+While collected, the entries show in the person's dictionary table, marked pending
+(`Pending`, which the game screen hands to the table); the stored move is the update sent.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Static
 
-from ...engine.games.dictionary.dictionary import Operation
+from ...engine.games.dictionary.dictionary import Operation, normalize
 from ...engine.games.dictionary.settings import GameSettings
+from .dictionary_table import language_name
 from .entry_editor import EntryEditor
 
 
@@ -30,6 +33,14 @@ class UpdateForm(Vertical):
             super().__init__()
             self.update = update
 
+    class Pending(Message):
+        """The entries collected changed: the table shows them before they are sent."""
+
+        def __init__(self, seat: int, operations: tuple[Operation, ...]) -> None:
+            super().__init__()
+            self.seat = seat
+            self.operations = operations
+
     def __init__(self, settings: GameSettings, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.settings = settings
@@ -40,14 +51,19 @@ class UpdateForm(Vertical):
         yield Static("", id="update-entries", markup=False)
         with Horizontal(classes="buttons"):
             yield Button("Add entry (ctrl+n)", compact=True, id="learn-entry")
+            yield Button("Take back (ctrl+z)", compact=True, id="take-back-entry")
             yield Button("Done (ctrl+s)", variant="primary", compact=True, id="send-update")
 
     def start(self, seat: int) -> None:
         """A new update step: nothing learned yet."""
         self.seat = seat
-        self.operations = []
-        self._show()
+        self.clear()
         self.query_one("#learn-entry", Button).focus()
+
+    def clear(self) -> None:
+        """Drop the entries not sent (a new step, or the wait given up): none left pending."""
+        self.operations = []
+        self._changed()
 
     @on(Button.Pressed, "#learn-entry")
     def learn_entry(self) -> None:
@@ -59,8 +75,20 @@ class UpdateForm(Vertical):
         )
 
     def _collect(self, owner: int, operations: list[Operation]) -> None:
+        """Keep the new entries; one for a word already collected takes its place."""
+        words = {normalize(o.foreign) for o in operations}
+        self.operations = [o for o in self.operations if normalize(o.foreign) not in words]
         self.operations.extend(operations)
-        self._show()
+        self._changed()
+
+    @on(Button.Pressed, "#take-back-entry")
+    def take_back_entry(self) -> None:
+        """Drop the entry collected last (it leaves the table too)."""
+        if not self.operations:
+            self.notify("There is no entry to take back.")
+            return
+        self.operations.pop()
+        self._changed()
 
     @on(Button.Pressed, "#send-update")
     def send_update(self) -> None:
@@ -70,13 +98,17 @@ class UpdateForm(Vertical):
         ]
         self.post_message(self.Updated(json.dumps({"updates": updates}, ensure_ascii=False)))
 
+    def _changed(self) -> None:
+        self._show()
+        self.post_message(self.Pending(self.seat, tuple(self.operations)))
+
     def _show(self) -> None:
-        player = self.settings.players[self.seat]
-        partner = self.settings.players[1 - self.seat]
-        text = Text(f"What you learned ({partner.language} word = {player.language} meaning): ",
-                    style="dim")
+        own, partner = (language_name(self.settings, s) for s in (self.seat, 1 - self.seat))
+        text = Text(f"What you learned ({partner} word = {own} meaning): ", style="dim")
         if not self.operations:
             text.append("nothing yet", style="dim italic")
-        for operation in self.operations:
-            text.append(f"\n+ {operation.foreign} = {operation.meaning} ({operation.confidence:.2f})")
+        for number, operation in enumerate(self.operations):
+            separator = "" if number == 0 else ", "
+            text.append(f"{separator}+ {operation.foreign} = {operation.meaning} "
+                        f"({operation.confidence:.2f})")
         self.query_one("#update-entries", Static).update(text)
