@@ -160,6 +160,16 @@ class Scores:
 
 
 @dataclass(frozen=True)
+class HeldOutFigures:
+    """A game's own figures of one model's held-out games, for `dictgame iterate`'s table."""
+
+    headers: tuple[str, ...]
+    cells: tuple[str, ...]
+    # Each game's score, in the order the states were given: what the paired gain compares.
+    scores: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class Reward:
     """What an episode earned each player, for choosing the transcripts a model learns from
     (`engine.core.finetune`); a game without its own: the Main Score, the same for both."""
@@ -224,6 +234,9 @@ class Game(Generic[StateT]):
     # right guess): move index -> the steps of that move; what the `rewarded` fine-tuning
     # filter keeps. None: the game scores whole episodes only.
     rewarded: Callable[[StateT], dict[int, frozenset[str]]] | None = None
+    # The game's own figures of a model's held-out games; None: clembench's (Main Score,
+    # success, aborts).
+    held_out_figures: Callable[[list[StateT]], HeldOutFigures] | None = None
 
     def __post_init__(self) -> None:
         if self.restore is None:

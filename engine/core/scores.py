@@ -8,7 +8,7 @@ Aborted and Main Score. A game adds its own figures through its `scores` functio
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .game import EpisodeState, Game, Result
@@ -22,6 +22,16 @@ METRIC_REQUEST_COUNT_PARSED = "Parsed Request Count"
 METRIC_REQUEST_COUNT_VIOLATED = "Violated Request Count"
 METRIC_REQUEST_SUCCESS_RATIO = "Request Success Ratio"
 BENCH_SCORE = "Main Score"
+
+
+def mean_se(values: Sequence[float]) -> tuple[float, float]:
+    """The mean and its standard error (0 for a single value)."""
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, 0.0
+    variance = sum((v - mean) ** 2 for v in values) / (n - 1)
+    return mean, math.sqrt(variance / n)
 
 
 def request_metrics(attempts: Iterable[Attempt]) -> dict[str, float]:

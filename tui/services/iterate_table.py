@@ -1,16 +1,16 @@
-"""`dictgame iterate`'s table: each model's figures on the held-out games. Deal or No Deal
-shows the self-play study's (joint points, agreement, aborts, Pareto-optimal deals) and the
-share of proposals that claimed every item; every
-other game clembench's (Main Score, success, aborts). Every model after the first also
+"""`dictgame iterate`'s table: each model's figures on the held-out games: a game's own
+where it has them (Deal or No Deal: the self-play study's, engine/games/dealnodeal/analysis.py),
+else clembench's (Main Score, success, aborts). Every model after the first also
 shows its gain over the first on the same held-out games (paired, with its standard error),
 and every model its decoding speed and what it was trained on."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
+from ...engine.core.scores import BENCH_SCORE, METRIC_ABORTED, METRIC_SUCCESS, episode_scores, mean_se
+from ...engine.games import get_game
 from ...engine.words import plural
 
 
@@ -45,16 +45,6 @@ class Training:
         return f"{plural(self.examples, 'example')} ({self.filter}){loss}"
 
 
-def mean_se(values: list[float]) -> tuple[float, float]:
-    """The mean and its standard error."""
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
-        return mean, 0.0
-    variance = sum((v - mean) ** 2 for v in values) / (n - 1)
-    return mean, math.sqrt(variance / n)
-
-
 def paired_gain(before: dict[tuple[str, int], float], after: dict[tuple[str, int], float]) -> tuple[float, float, int]:
     """The mean of after - before over the instances both played, its standard error and
     the number of pairs: the same games, so the games' own difficulty cancels out."""
@@ -72,8 +62,10 @@ def evaluation(
     if not played:
         raise ValueError(f"no held-out game of {model} was played to the end")
     states = [episode.state for episode in played]
-    if game_name == "dealnodeal":
-        headers, figures, each = _deal_figures(states, model)
+    game = get_game(game_name)
+    if game.held_out_figures is not None:  # the game's own, as Deal or No Deal's study reads it
+        own = game.held_out_figures(states)
+        headers, figures, each = own.headers, own.cells, list(own.scores)
     else:
         headers, figures, each = _main_figures(game_name, states)
     scores = {(e.experiment, int(e.instance.get("game_id", n))): score
@@ -93,29 +85,9 @@ def tokens_per_second(states: list[Any]) -> float | None:
     return tokens / seconds if seconds > 0 and tokens > 0 else None
 
 
-def _deal_figures(states: list[Any], model: str) -> tuple[tuple[str, ...], tuple[str, ...], list[float]]:
-    """`dictgame analyze`'s figures of the games (one objective, one model: one row), with
-    the standard errors of joint points and agreement."""
-    from ...engine.games.dealnodeal.analysis import analyze, played_game
-
-    games = [played_game(state, model) for state in states]
-    (row,) = analyze(games)
-    _, joint_se = mean_se([float(sum(g.points)) for g in games])
-    _, agreement_se = mean_se([float(g.deal) for g in games])
-    return (
-        ("joint points", "agreement", "aborted", "Pareto-optimal", "took all"),
-        (f"{row.joint_points:.2f} ± {joint_se:.2f}", f"{row.agreement:.0%} ± {agreement_se:.0%}", f"{row.aborts:.0%}",
-         f"{row.pareto:.0%}", f"{row.took_all:.0%}"),
-        [float(sum(g.points)) for g in games],
-    )
-
-
 def _main_figures(game_name: str, states: list[Any]) -> tuple[tuple[str, ...], tuple[str, ...], list[float]]:
     """clembench's: the Main Score of the games not aborted (mean ± standard error; "-" if
     every one was), the success rate, the abort rate."""
-    from ...engine.core.scores import BENCH_SCORE, METRIC_ABORTED, METRIC_SUCCESS, episode_scores
-    from ...engine.games import get_game
-
     game = get_game(game_name)
     scores = [episode_scores(game, state) for state in states]
     played = [s[BENCH_SCORE] for s in scores if not s[METRIC_ABORTED]]

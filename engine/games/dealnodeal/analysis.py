@@ -10,6 +10,8 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ...core.game import HeldOutFigures
+from ...core.scores import mean_se
 from .items import pareto_optimal
 from .scores import objective_scores
 from .state import DealState
@@ -149,3 +151,20 @@ def csv_text(rows: Sequence[Row]) -> str:
     writer.writerow([h.replace(" ", "_").replace("-", "_").lower() for h in HEADERS])
     writer.writerows(_cells(row, ".4f") for row in rows)
     return out.getvalue()
+
+
+def held_out_figures(states: list[DealState]) -> HeldOutFigures:
+    """One model's held-out games as `dictgame iterate` shows them: this analysis's figures
+    (one objective, one model: one row), joint points and agreement with their standard
+    errors; each game's joint points are what the paired gain compares."""
+    games = [played_game(state, "model") for state in states]
+    (row,) = analyze(games)
+    joint = [float(sum(g.points)) for g in games]
+    _, joint_se = mean_se(joint)
+    _, agreement_se = mean_se([float(g.deal) for g in games])
+    return HeldOutFigures(
+        ("joint points", "agreement", "aborted", "Pareto-optimal", "took all"),
+        (f"{row.joint_points:.2f} ± {joint_se:.2f}", f"{row.agreement:.0%} ± {agreement_se:.0%}",
+         f"{row.aborts:.0%}", f"{row.pareto:.0%}", f"{row.took_all:.0%}"),
+        tuple(joint),
+    )

@@ -18,6 +18,7 @@ from typing import Any
 from ...backend import ChatMessage
 from ...core.game import PLAYING, Answer, Ask, Game, Outcome, Result, Turn
 from ...core.settings import PlayerSettings, split_given
+from .analysis import held_out_figures
 from .instances import experiments, play_instance
 from .items import ITEM, describe, items_text
 from .prompts import PromptBook
@@ -201,4 +202,5 @@ DEALNODEAL: Game[DealState] = Game(
     report=report,
     play_instance=play_instance,
     reward=reward,
+    held_out_figures=held_out_figures,
 )
