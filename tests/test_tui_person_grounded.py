@@ -64,6 +64,15 @@ def meant_word(state: GameState) -> tuple[str, str]:
     return heard, label(settings, 0, meant_concept(settings, scene, 1, heard))
 
 
+async def to_the_first_update(pilot: Pilot[None], screen: GameScreen, state: GameState) -> None:
+    """The person names their target, guesses the first thing, and is asked to update."""
+    await turn_of_person(pilot, screen, "describe")
+    await name_the_target(pilot, state)
+    await turn_of_person(pilot, screen, "choose")
+    await pilot.press("1", "enter")
+    await turn_of_person(pilot, screen, "update")
+
+
 async def add_entry(pilot: Pilot[None], screen: GameScreen, word: str, meaning: str) -> None:
     """Add an entry in the update form: ctrl+n, the word, tab, the meaning, enter."""
     await pilot.press("ctrl+n")
@@ -128,11 +137,7 @@ async def test_entries_the_person_adds_show_in_the_table_before_they_are_sent(
     app = person_plays_a(config, "scenes", rounds=3)
     async with app.run_test(size=(120, 40)) as pilot:
         screen, state = game_screen(app)
-        await turn_of_person(pilot, screen, "describe")
-        await name_the_target(pilot, state)
-        await turn_of_person(pilot, screen, "choose")
-        await pilot.press("1", "enter")
-        await turn_of_person(pilot, screen, "update")
+        await to_the_first_update(pilot, screen, state)
         heard, meant = meant_word(state)
         assert state.dictionaries[0].get(heard) is None
         await add_entry(pilot, screen, heard, "house")
@@ -179,11 +184,7 @@ async def test_a_paused_turn_drops_the_entries_not_applied(config: DictgameConfi
     app = person_plays_a(config, "invented", rounds=3)
     async with app.run_test(size=(80, 24)) as pilot:
         screen, state = game_screen(app)
-        await turn_of_person(pilot, screen, "describe")
-        await name_the_target(pilot, state)
-        await turn_of_person(pilot, screen, "choose")
-        await pilot.press("1", "enter")
-        await turn_of_person(pilot, screen, "update")
+        await to_the_first_update(pilot, screen, state)
         heard, meant = meant_word(state)
         await add_entry(pilot, screen, heard, meant)
         assert row_of(screen, heard) is not None

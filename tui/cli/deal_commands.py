@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..services.config import DictgameConfig
-from .study_commands import note_unfinished, played_episodes
+from .study_commands import played_episodes, print_figures
 
 EXIT_BAD_INPUT = 2
 
@@ -31,11 +31,7 @@ def command_analyze(args: argparse.Namespace, config: DictgameConfig) -> int:
     if episodes is None:
         return EXIT_BAD_INPUT
     rows = analyze(played_game(e.state, e.pair) for e in episodes)
-    print(table_text(rows))
-    note_unfinished(config, args.run_ids)
-    if args.csv is not None:
-        Path(args.csv).write_text(csv_text(rows), "utf-8")
-        print(f"Written to {args.csv}")
+    print_figures(config, args, table_text(rows), csv_text(rows))
     return 0
 
 

@@ -88,11 +88,16 @@ def command_records(args: argparse.Namespace, config: DictgameConfig) -> int:
 def command_eval(args: argparse.Namespace, config: DictgameConfig) -> int:
     from ...engine.core.evaluation import csv_text, evaluate, table_text
 
-    episodes = played_episodes(config, args.run_ids)
-    rows = evaluate(episodes)
-    print(table_text(rows))
+    rows = evaluate(played_episodes(config, args.run_ids))
+    print_figures(config, args, table_text(rows), csv_text(rows))
+    return 0
+
+
+def print_figures(config: DictgameConfig, args: argparse.Namespace, table: str, csv: str) -> None:
+    """A study command's figures: the table, a line for the games left out, and the CSV
+    where `--csv` asks for it."""
+    print(table)
     note_unfinished(config, args.run_ids)
     if args.csv is not None:
-        Path(args.csv).write_text(csv_text(rows), "utf-8")
+        Path(args.csv).write_text(csv, "utf-8")
         print(f"Written to {args.csv}")
-    return 0

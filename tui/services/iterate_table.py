@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ...engine.core.game import Game
 from ...engine.core.scores import BENCH_SCORE, METRIC_ABORTED, METRIC_SUCCESS, episode_scores, mean_se
 from ...engine.games import get_game
 from ...engine.words import plural
@@ -67,7 +68,7 @@ def evaluation(
         own = game.held_out_figures(states)
         headers, figures, each = own.headers, own.cells, list(own.scores)
     else:
-        headers, figures, each = _main_figures(game_name, states)
+        headers, figures, each = _main_figures(game, states)
     scores = {(e.experiment, int(e.instance.get("game_id", n))): score
               for n, (e, score) in enumerate(zip(played, each))}
     return Evaluation(iteration, model, len(states), headers, figures, scores,
@@ -85,10 +86,9 @@ def tokens_per_second(states: list[Any]) -> float | None:
     return tokens / seconds if seconds > 0 and tokens > 0 else None
 
 
-def _main_figures(game_name: str, states: list[Any]) -> tuple[tuple[str, ...], tuple[str, ...], list[float]]:
+def _main_figures(game: Game[Any], states: list[Any]) -> tuple[tuple[str, ...], tuple[str, ...], list[float]]:
     """clembench's: the Main Score of the games not aborted (mean ± standard error; "-" if
     every one was), the success rate, the abort rate."""
-    game = get_game(game_name)
     scores = [episode_scores(game, state) for state in states]
     played = [s[BENCH_SCORE] for s in scores if not s[METRIC_ABORTED]]
     main = "-"
