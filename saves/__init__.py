@@ -6,7 +6,7 @@ The engine never imports SQLite; this package is the only place that knows the s
 from .errors import DamagedGame, DamagedRun, GameInUse, GameNotFound, SaveFileError
 from .leases import GameLease
 from .runs import RunNotFound
-from .store import GameStore, GameSummary
+from .store import GameStore, GameSummary, StoredGame
 
 __all__ = [
     "DamagedGame",
@@ -18,4 +18,5 @@ __all__ = [
     "GameStore",
     "GameSummary",
     "SaveFileError",
+    "StoredGame",
 ]

@@ -33,8 +33,7 @@ from ...engine.core.game import EpisodeState
 from ...engine.core.provenance import SeatPlayer
 from ...engine.games import game_of
 from ...engine.words import sentence
-from ...saves import GameInUse
-from ...saves.store import StoredGame
+from ...saves import GameInUse, StoredGame
 from ..panels import GamePanel, panel_for
 from ..services.episodes import open_episode
 from ..services.game_modes import Mode, Notice, PersonAsked, PlayEnded

@@ -11,9 +11,8 @@ from typing import Any
 from ...engine.core.episode import GameMaster
 from ...engine.core.game import Game
 from ...engine.core.provenance import SeatPlayer
-from ...saves import GameLease, GameStore
+from ...saves import GameLease, GameStore, StoredGame
 from ...saves.runs import EpisodeRow
-from ...saves.store import StoredGame
 
 
 @dataclass
