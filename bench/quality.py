@@ -34,11 +34,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from dictgame.engine.backend import DEFAULT_CONTEXT_TOKENS
+
 from .common import log, rnd
 from .context import BenchContext
 
 NAME = "quality"
-N_CTX = 4096
+N_CTX = DEFAULT_CONTEXT_TOKENS  # what a player gets by default
 ROWS: dict[str, dict[str, Any]] = {
     "invented": {"mode": "invented", "rounds": 40, "feedback": "reveal", "concept_slice": 12,
                  "scene_size": 4},

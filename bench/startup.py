@@ -54,6 +54,9 @@ sys.exit(cli.main([]))
 
 
 def _env(home: Path) -> dict[str, str]:
+    """A fresh home: its own data, logs and an empty config (a config named must exist)."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").touch()
     env = dict(os.environ)
     env.update({
         "DICTGAME_DATA_DIR": str(home / "data"),

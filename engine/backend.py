@@ -15,6 +15,14 @@ from typing import Any, Literal, Protocol
 
 Role = Literal["system", "user", "assistant"]
 
+# Each player's window by default, in tokens. Every stored game so far fits in well under
+# half of it (a 10-round free game at most 932 tokens, a grounded move about 340: the
+# grounded modes show no history); a longer game drops the older half of its shown history
+# when the window is full, and its memory brings back what matters. At 4096 a move at round
+# 150 attended to about 3,100 tokens and cost twice a move at round 2, and each player's KV
+# cache held 90 MiB instead of 45 (issue 25, docs/benchmarks.md "Long games stay cheap").
+DEFAULT_CONTEXT_TOKENS = 2048
+
 
 @dataclass(frozen=True)
 class ChatMessage:

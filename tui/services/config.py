@@ -33,6 +33,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from ...engine.backend import DEFAULT_CONTEXT_TOKENS
 from ...engine.chat_template import ChatFormat
 from ...engine.core.settings import SERVER_MODEL, CommonSettings
 from ...engine.games import UnknownGame, get_game
@@ -53,7 +54,7 @@ class RuntimeConfig(BaseModel):
 
     threads: int | None = Field(default=None, ge=1, le=512)
     """CPU threads per generation; empty: chosen for this machine."""
-    context_size: int = Field(default=4096, ge=256, le=1_048_576)
+    context_size: int = Field(default=DEFAULT_CONTEXT_TOKENS, ge=256, le=1_048_576)
     """llama.cpp context window per player, in tokens."""
     gpu_layers: int = Field(default=0, ge=-1)
     """Layers offloaded to the GPU (-1: all); needs a GPU build of llama-cpp-python."""

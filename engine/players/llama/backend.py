@@ -13,9 +13,7 @@ import os
 import threading
 from pathlib import Path
 
-from ...backend import (
-    LoadProgressCallback,
-)
+from ...backend import DEFAULT_CONTEXT_TOKENS, LoadProgressCallback
 from ...chat_template import ChatFormat
 from .batched import SharedContext
 from .bindings import _ensure_llama_initialized
@@ -50,7 +48,7 @@ class LlamaBackend:
     def __init__(
         self,
         *,
-        n_ctx: int = 4096,
+        n_ctx: int = DEFAULT_CONTEXT_TOKENS,
         n_threads: int | None = None,
         n_batch: int = 512,
         n_gpu_layers: int = 0,
