@@ -26,8 +26,8 @@ from dictgame.tui.screens.new_game_screen import NewGameScreen
 from dictgame.tui.services.config import DictgameConfig
 from dictgame.tui.widgets.chat_pane import ChatPane
 from dictgame.tui.widgets.confirm_modal import ConfirmModal
-from dictgame.tui.widgets.dictionary_table import DictionaryTable
-from dictgame.tui.widgets.entry_editor import EntryEditor
+from dictgame.tui.games.dictionary.table import DictionaryTable
+from dictgame.tui.games.dictionary.entry_editor import EntryEditor
 
 # The shared fixtures (the scripted config, gate cleanup); conftest.py isolates data paths.
 config = support.config

@@ -29,8 +29,8 @@ from dictgame.tui.services import game_summary
 from dictgame.tui.services import live_move
 from dictgame.tui.services.config import DictgameConfig
 from dictgame.tui.services.game_modes import Mode
-from dictgame.tui.widgets import dictionary_table
-from dictgame.tui.widgets.dictionary_table import DictionaryTable
+from dictgame.tui.games.dictionary import table as dictionary_table
+from dictgame.tui.games.dictionary.table import DictionaryTable
 
 # The shared fixtures (the scripted config, gate cleanup); conftest.py isolates data paths.
 config = support.config

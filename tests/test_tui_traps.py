@@ -26,8 +26,8 @@ from dictgame.tui.services.config import ConfigError, DictgameConfig, load_confi
 from dictgame.tui.services.game_modes import Mode
 from dictgame.tui.services.keys import KEYS, known_ids
 from dictgame.tui.widgets.confirm_modal import ConfirmModal
-from dictgame.tui.widgets.dictionary_table import DictionaryTable
-from dictgame.tui.widgets.entry_editor import EntryEditor
+from dictgame.tui.games.dictionary.table import DictionaryTable
+from dictgame.tui.games.dictionary.entry_editor import EntryEditor
 from dictgame.tui.widgets.footer import FittingFooter
 
 config = support.config

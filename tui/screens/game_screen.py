@@ -34,7 +34,7 @@ from ...engine.core.provenance import SeatPlayer
 from ...engine.games import game_of
 from ...engine.words import sentence
 from ...saves import GameInUse, StoredGame
-from ..panels import GamePanel, panel_for
+from ..games import front_of
 from ..services.episodes import open_episode
 from ..services.game_modes import Mode, Notice, PersonAsked, PlayEnded
 from ..services.live_move import LiveMove
@@ -45,6 +45,7 @@ from ..services.players import Seats, seat_players, seat_provenance
 from ..widgets.bindings import bindings, palette_commands
 from ..widgets.chat_pane import ChatPane
 from ..widgets.footer import FittingFooter
+from ..widgets.game_front import GamePanel, panel_of
 from ..widgets.loading_bar import LoadingBar
 from ..widgets.person_turn import PersonTurn
 from ..widgets.status_line import StatusLine
@@ -88,7 +89,8 @@ class GameScreen(PanelActions, Screen[None]):
         self._inbox: deque[tuple[float, Notice]] = deque()
         self._live = LiveMove()
         # Where a person answers on their turn; it holds their seats' sessions.
-        self.person_turn = PersonTurn(state, self._post, id="person-turn")
+        self.front = front_of(self.game.name)
+        self.person_turn = PersonTurn(state, self.front, self._post, id="person-turn")
 
     @property
     def dictgame(self) -> DictgameApp:
@@ -98,7 +100,7 @@ class GameScreen(PanelActions, Screen[None]):
 
     def compose(self) -> ComposeResult:
         names = (self.state.settings.players[0].name, self.state.settings.players[1].name)
-        panel = panel_for(self.state)
+        panel = panel_of(self.front, self.state)
         lines = views_of(panel)
         hidden = functools.partial(hidden_move, self.state)
         with Horizontal(id="panes"):
