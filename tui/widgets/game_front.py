@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
@@ -25,6 +26,7 @@ from ...engine.core.scores import (
     METRIC_REQUEST_COUNT_VIOLATED,
     episode_scores,
 )
+from ...engine.core.settings import CommonSettings
 from ...engine.games import game_of
 
 
@@ -46,6 +48,23 @@ class AnswerForm(Protocol):
 
     def question(self, asked: str) -> str:
         """What the game master asks, as a person reads it beside this form."""
+
+
+class SettingsSection(Protocol):
+    """A game's own section of the new-game form (a widget), for a game set field by field
+    rather than played from one of its instances: Dictionary Discovery's. Made from the
+    settings the form starts from; its fields of each player go in the player's column."""
+
+    # Where each of the game's own settings' errors is shown (pydantic location -> field id).
+    errors: Mapping[tuple[str | int, ...], str]
+
+    def seat_fields(self, seat: int, classes: str) -> ComposeResult:
+        """The fields of one player the game asks for (Dictionary Discovery: the language),
+        carrying `classes` (the form shows them with the section)."""
+
+    def read(self, common: dict[str, Any]) -> CommonSettings:
+        """The game's settings, from the form's common values (players: name, model, human;
+        temperature; seed) and the section's own: the game's settings model judges them."""
 
 
 class Answered(Message):
@@ -86,9 +105,10 @@ class GameFront:
     # A line above the answer, for the seat asked and the step (Deal's values): state, seat,
     # step -> the line; None: no line.
     above: Callable[[Any, int, str], Text] | None = None
-    # The new-game form's section for the game's own settings, set field by field (the
-    # dictionary's); None: the game plays one of its instances, chosen by experiment.
-    settings_form: Callable[..., Widget] | None = None
+    # The new-game form's section for the game's own settings (a `SettingsSection` widget,
+    # made from the form's starting settings); None: the game plays one of its instances,
+    # chosen by experiment and number.
+    settings_form: Callable[[CommonSettings], Widget] | None = None
 
 
 def requests_line(state: Any) -> str:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from ...widgets.game_front import GameFront
 from .panel import Panel
+from .settings_form import SettingsSection
 from .update_form import UpdateForm
 
 FRONT = GameFront(
     panel=Panel,
     forms={"update": lambda state: UpdateForm(state.settings, id="update-form")},
+    settings_form=lambda settings: SettingsSection(settings, id="dictionary-settings"),
 )
