@@ -358,11 +358,11 @@ async def test_a_game_chosen_in_the_new_game_form_is_played_with_its_panel(tmp_p
     from test_tui_support import wait_until
     from textual.widgets import Select
 
+    from dictgame.tui.games.dealnodeal.panel import Panel
     from dictgame.tui.screens.app import DictgameApp
-    from dictgame.tui.services.config import DictgameConfig
     from dictgame.tui.screens.game_screen import GameScreen, Mode
     from dictgame.tui.screens.new_game_screen import NewGameScreen
-    from dictgame.tui.games.dealnodeal.panel import Panel
+    from dictgame.tui.services.config import DictgameConfig
 
     config = DictgameConfig(db=tmp_path / "games.db", backend="scripted", seed=7)
     app = DictgameApp(config)

@@ -24,11 +24,11 @@ from dictgame.engine.games.dictionary.state import GameState
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
 from dictgame.tui.games.dictionary.curve import LearningCurve
+from dictgame.tui.games.dictionary.entry_editor import EntryEditor
 from dictgame.tui.games.dictionary.learning import LearningView
 from dictgame.tui.screens.app import DictgameApp
 from dictgame.tui.screens.game_screen import GameScreen, Mode
 from dictgame.tui.services.config import DictgameConfig
-from dictgame.tui.games.dictionary.entry_editor import EntryEditor
 
 config = support.config
 release_gates = support.release_gates

@@ -17,12 +17,12 @@ from textual.widgets._select import SelectOverlay
 from dictgame.engine.games.dealnodeal.state import DealState
 from dictgame.engine.games.dictionary.state import GameState
 from dictgame.saves import GameStore
+from dictgame.tui.games.dictionary.entry_editor import EntryEditor
 from dictgame.tui.screens.app import DictgameApp
 from dictgame.tui.screens.game_screen import GameScreen, Mode
 from dictgame.tui.screens.home_screen import HomeScreen
 from dictgame.tui.screens.new_game_screen import PERSON, PERSON_LABEL, NewGameScreen
 from dictgame.tui.services.config import DictgameConfig
-from dictgame.tui.games.dictionary.entry_editor import EntryEditor
 
 SIZE = (120, 40)
 

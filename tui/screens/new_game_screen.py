@@ -18,12 +18,12 @@ from textual.widgets import Button, Input, Label, Select, Static
 from ...engine.core.settings import CommonSettings
 from ...engine.games import all_games, get_game
 from ...models import FoundModel, ModelFileError
+from ..games import front_of
 from ..services.config import DictgameConfig, with_people
 from ..services.form_memory import config_note, form_start
 from ..services.model_choices import model_options, models_to_pick
 from ..services.model_names import model_title
 from ..services.players import SeatError, check_people, player_models
-from ..games import front_of
 from ..services.ui_state import remember_new_game
 from ..widgets.bindings import bindings
 from ..widgets.footer import FittingFooter

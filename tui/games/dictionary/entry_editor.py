@@ -29,8 +29,8 @@ from ....engine.games.dictionary.state import InvalidEdit
 from ....engine.words import sentence
 from ....saves import SaveFileError
 from ...widgets.bindings import bindings
-from .table import DictionaryRow, language_name
 from ...widgets.footer import FittingFooter
+from .table import DictionaryRow, language_name
 
 ApplyEdit = Callable[[int, list[Operation]], None]
 # The row holding a player's entry for a word, if any: (owner seat, word) -> row.

@@ -20,12 +20,12 @@ from ....engine.games.dictionary.scores import score
 from ....engine.games.dictionary.state import GameState
 from ....engine.games.dictionary.truth import Judge, final_truth
 from ...widgets.confirm_modal import ConfirmModal
-from .table import DictionaryRow, DictionaryTable, PendingEntries
-from .entry_editor import EntryEditor
 from .curve import LearningCurve
+from .entry_editor import EntryEditor
 from .learning import LearningView
 from .moves import GroundedViews, move_lines
 from .scene import SceneView
+from .table import DictionaryRow, DictionaryTable, PendingEntries
 
 
 class Panel(Vertical):

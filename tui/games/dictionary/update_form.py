@@ -23,8 +23,8 @@ from ....engine.games.dictionary.settings import GameSettings
 from ...services.person import JSON_FORM
 from ...widgets.bindings import bindings
 from ...widgets.game_front import Answered, Pending
-from .table import language_name
 from .entry_editor import EntryEditor
+from .table import language_name
 
 
 class UpdateForm(Vertical):
