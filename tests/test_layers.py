@@ -92,14 +92,19 @@ def test_an_import_across_a_layer_breaks_a_contract(tmp_path: Path) -> None:
     assert "the core hosts games without importing them BROKEN" in report
 
 
+def front_end_broken_by(tmp_path: Path, folder: str, line: str) -> str:
+    """The report on a copy of the package whose front-end `folder` ("services") holds one
+    module more, with `line` (an import) inside a function."""
+    package = copied_package(tmp_path, ("engine", "models", "saves"))
+    added = linked_but(REPOSITORY / "tui", package / "tui", folder)
+    (added / "shortcut.py").write_text(f"def f() -> None:\n    {line}  # noqa\n")
+    return broken_contracts(tmp_path, package)
+
+
 def test_a_service_that_imports_a_screen_breaks_the_front_end_layers(tmp_path: Path) -> None:
     """The front end's own contracts are checked too: a copy of the services with one module
     that imports a screen (and with it Textual) inside a function is caught twice."""
-    package = copied_package(tmp_path, ("engine", "models", "saves"))
-    services = linked_but(REPOSITORY / "tui", package / "tui", "services")
-    (services / "shortcut.py").write_text(
-        "def f() -> None:\n    from ..screens import home_screen  # noqa\n")
-    report = broken_contracts(tmp_path, package)
+    report = front_end_broken_by(tmp_path, "services", "from ..screens import home_screen")
     assert "the front end's services import neither Textual nor argparse BROKEN" in report
     assert "all above the services BROKEN" in report
 
@@ -107,9 +112,5 @@ def test_a_service_that_imports_a_screen_breaks_the_front_end_layers(tmp_path: P
 def test_a_game_front_end_that_imports_another_breaks_their_independence(tmp_path: Path) -> None:
     """A copy of the front end whose First and Last imports Deal or No Deal's proposal form
     inside a function is caught: each game's front end stands alone."""
-    package = copied_package(tmp_path, ("engine", "models", "saves"))
-    firstlast = linked_but(REPOSITORY / "tui", package / "tui", "games/firstlast")
-    (firstlast / "borrowed.py").write_text(
-        "def f() -> None:\n    from ..dealnodeal import proposal_form  # noqa\n")
-    report = broken_contracts(tmp_path, package)
+    report = front_end_broken_by(tmp_path, "games/firstlast", "from ..dealnodeal import proposal_form")
     assert "one game's front end does not import another's BROKEN" in report
