@@ -63,7 +63,8 @@ async def test_a_registered_game_shows_its_own_form_and_its_answer_is_played(
         # The step's own form shows, the typed message does not; the form words the question.
         assert keypad.display and not screen.query_one("#person-message").display
         assert "Press its key." in str(screen.query_one("#person-asked").render())
-        await pilot.click("#digit-7")
+        await pilot.pause()  # the keypad, shown a moment ago, laid out where it shows
+        assert await pilot.click("#digit-7")
         await wait_until(pilot, lambda: screen.mode is Mode.FINISHED)
         game_id = screen.game_id
     assert game_id is not None
