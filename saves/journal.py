@@ -1,16 +1,20 @@
 """The journal of a game: who sent what to whom, and what the game master made of it.
 
-These are the rows of the `events` table, derived from a move's record or a user's edit.
-They are for reading and exporting; a game is restored from its moves and history, never
-from the journal.
+These are the rows of the `events` table, derived from a move's record or a user's edit and
+appended in order (`append_events`, inside the store's transaction of that change). They are
+for reading and exporting; a game is restored from its moves and history, never from the
+journal.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
+from sqlite_utils import Database
 
 from ..engine.core.records import MoveRecord
 
@@ -112,3 +116,25 @@ def edit_event(edit: BaseModel) -> Event:
 
 def status_event(previous: str, status: str) -> Event:
     return Event("status_changed", {"from": previous, "to": status})
+
+
+def next_seq(db: Database, table: str, game_id: int) -> int:
+    """The next number in a game's ordered rows of `table` (events, edits)."""
+    rows = db.execute(f"select coalesce(max(seq) + 1, 0) from {table} where game_id = ?", [game_id])
+    return int(rows.fetchone()[0])
+
+
+def append_events(db: Database, game_id: int, events: Iterable[Event], at: str) -> None:
+    seq = next_seq(db, "events", game_id)
+    db.table("events").insert_all(
+        {
+            "game_id": game_id,
+            "seq": seq + offset,
+            "at": at,
+            "move_index": event.move_index,
+            "seat": event.seat,
+            "kind": event.kind,
+            "data": json.dumps(event.data, ensure_ascii=False),
+        }
+        for offset, event in enumerate(events)
+    )

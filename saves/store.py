@@ -10,7 +10,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from ..engine.core.records import MoveRecord
 from ..engine.core.settings import CommonSettings
 from ..engine.games import game_for_settings
 from .errors import GameInUse, GameNotFound, SaveFileError
-from .journal import Event, edit_event, move_events, status_event
+from .journal import Event, append_events, edit_event, move_events, next_seq, status_event
 from .leases import GameLease, is_this_process, live_holder, release_lease, take_lease
 from .migrations import next_game_id
 from .replay import restored_state
@@ -145,7 +145,7 @@ class GameStore:
                 }
             )
             at = _timestamp(record.finished_at)
-            self._append_events(game_id, move_events(record), at)
+            append_events(self._db, game_id, move_events(record), at)
             self._update_game(
                 game_id,
                 previous_status,
@@ -164,12 +164,12 @@ class GameStore:
             self._db.table("edits").insert(
                 {
                     "game_id": game_id,
-                    "seq": self._next_seq("edits", game_id),
+                    "seq": next_seq(self._db, "edits", game_id),
                     "after_move": after_move,
                     "data_json": edit.model_dump_json(),
                 }
             )
-            self._append_events(game_id, [edit_event(edit)], _now())
+            append_events(self._db, game_id, [edit_event(edit)], _now())
             # An edit can complete the common dictionary and so finish the game; the count
             # of moves is left to save_move, which may not have saved the latest one yet.
             self._update_game(game_id, previous_status, outcome)
@@ -191,8 +191,8 @@ class GameStore:
                 changes["outcome"] = "aborted: stopped"
             self._db.table("games").update(game_id, changes)
             if status is not previous_status:
-                self._append_events(
-                    game_id, [status_event(previous_status.value, status.value)], _now()
+                append_events(
+                    self._db, game_id, [status_event(previous_status.value, status.value)], _now()
                 )
 
     def record_error(self, game_id: int, error: BaseException, move_index: int) -> None:
@@ -205,7 +205,7 @@ class GameStore:
         try:
             with self._lock, self._transaction():
                 self._game_row(game_id)
-                self._append_events(game_id, [Event("error", data, move_index, None)], _now())
+                append_events(self._db, game_id, [Event("error", data, move_index, None)], _now())
         except SaveFileError:
             log.warning("could not journal the error of game %s", game_id)
 
@@ -360,28 +360,7 @@ class GameStore:
             row["outcome"] = f"{outcome.result.value}: {outcome.reason}" if outcome.reason else outcome.result.value
         self._db.table("games").update(game_id, row)
         if status is not previous:
-            self._append_events(game_id, [status_event(previous.value, status.value)], _now())
-
-    def _next_seq(self, table: str, game_id: int) -> int:
-        rows = self._db.execute(
-            f"select coalesce(max(seq) + 1, 0) from {table} where game_id = ?", [game_id]
-        )
-        return int(rows.fetchone()[0])
-
-    def _append_events(self, game_id: int, events: Iterable[Event], at: str) -> None:
-        seq = self._next_seq("events", game_id)
-        self._db.table("events").insert_all(
-            {
-                "game_id": game_id,
-                "seq": seq + offset,
-                "at": at,
-                "move_index": event.move_index,
-                "seat": event.seat,
-                "kind": event.kind,
-                "data": json.dumps(event.data, ensure_ascii=False),
-            }
-            for offset, event in enumerate(events)
-        )
+            append_events(self._db, game_id, [status_event(previous.value, status.value)], _now())
 
 
 class StoredGame:

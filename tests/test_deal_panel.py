@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dictgame.tui.panels.dealnodeal import NAME_WIDTH, column_names
+from dictgame.tui.games.dealnodeal.panel import NAME_WIDTH, column_names
 
 
 def test_the_default_names_are_whole_and_apart() -> None:

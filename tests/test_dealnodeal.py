@@ -319,7 +319,7 @@ def test_guided_replies_are_asked_under_a_schema_and_read_back_as_text() -> None
 async def test_the_panel_shows_items_values_and_proposals_only_once_both_are_in() -> None:
     from textual.app import App, ComposeResult
 
-    from dictgame.tui.panels.dealnodeal import Panel
+    from dictgame.tui.games.dealnodeal.panel import Panel
 
     master = new_master(negotiator, objective="coop")
 
@@ -358,11 +358,11 @@ async def test_a_game_chosen_in_the_new_game_form_is_played_with_its_panel(tmp_p
     from test_tui_support import wait_until
     from textual.widgets import Select
 
+    from dictgame.tui.games.dealnodeal.panel import Panel
     from dictgame.tui.screens.app import DictgameApp
-    from dictgame.tui.services.config import DictgameConfig
     from dictgame.tui.screens.game_screen import GameScreen, Mode
     from dictgame.tui.screens.new_game_screen import NewGameScreen
-    from dictgame.tui.panels.dealnodeal import Panel
+    from dictgame.tui.services.config import DictgameConfig
 
     config = DictgameConfig(db=tmp_path / "games.db", backend="scripted", seed=7)
     app = DictgameApp(config)

@@ -30,7 +30,7 @@ from dictgame.engine.games.firstlast.rules import (
 from dictgame.engine.games.firstlast.settings import FirstLastSettings
 from dictgame.engine.games.firstlast.state import FirstLastState
 from dictgame.engine.scripted import Responder, ScriptedBackend
-from dictgame.tui.panels.firstlast import Panel
+from dictgame.tui.games.firstlast.panel import Panel
 
 
 def keeps_the_letter(request: GenerationRequest) -> str:

@@ -20,7 +20,7 @@ from dictgame.engine.games.hellogame.rules import missing_words, parse_greeting,
 from dictgame.engine.games.hellogame.settings import HelloSettings
 from dictgame.engine.games.hellogame.state import HelloState
 from dictgame.engine.scripted import ScriptedBackend, replies_in_order
-from dictgame.tui.panels.hellogame import Panel
+from dictgame.tui.games.hellogame.panel import Panel
 
 
 def new_master(responder: object, **settings: object) -> GameMaster:

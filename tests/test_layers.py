@@ -1,8 +1,8 @@
 """The layers hold on the import graph itself (import-linter): the front end above the saves
 and models, both above the engine; the engine free of Textual and SQLite; the core free of
-the games it hosts; inside the front end the command line above the screens, the panels,
-the widgets and the services, which import neither Textual nor argparse. Imports inside
-functions count: grimp reads them all."""
+the games it hosts; inside the front end the command line above the screens, each game's own
+front end (no game's importing another's), the widgets and the services, which import neither
+Textual nor argparse. Imports inside functions count: grimp reads them all."""
 
 from __future__ import annotations
 
@@ -55,6 +55,17 @@ def copied_package(tmp_path: Path, linked: tuple[str, ...]) -> Path:
     return package
 
 
+def linked_but(source: Path, target: Path, path: str) -> Path:
+    """target/ of links to source's entries, but the folders on `path` ("tui/games/x") are
+    folders of links themselves, for the test to add a module to the last; returns it."""
+    target.mkdir()
+    head, _, rest = path.partition("/")
+    for entry in source.iterdir():
+        if entry.name not in (head, "__pycache__"):
+            (target / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+    return linked_but(source / head, target / head, rest) if head else target
+
+
 def broken_contracts(tmp_path: Path, package: Path) -> str:
     """import-linter's report on a copied package that must break contracts."""
     config = tmp_path / "contracts.toml"
@@ -81,21 +92,25 @@ def test_an_import_across_a_layer_breaks_a_contract(tmp_path: Path) -> None:
     assert "the core hosts games without importing them BROKEN" in report
 
 
+def front_end_broken_by(tmp_path: Path, folder: str, line: str) -> str:
+    """The report on a copy of the package whose front-end `folder` ("services") holds one
+    module more, with `line` (an import) inside a function."""
+    package = copied_package(tmp_path, ("engine", "models", "saves"))
+    added = linked_but(REPOSITORY / "tui", package / "tui", folder)
+    (added / "shortcut.py").write_text(f"def f() -> None:\n    {line}  # noqa\n")
+    return broken_contracts(tmp_path, package)
+
+
 def test_a_service_that_imports_a_screen_breaks_the_front_end_layers(tmp_path: Path) -> None:
     """The front end's own contracts are checked too: a copy of the services with one module
     that imports a screen (and with it Textual) inside a function is caught twice."""
-    package = copied_package(tmp_path, ("engine", "models", "saves"))
-    front = package / "tui"
-    front.mkdir()
-    for entry in (REPOSITORY / "tui").iterdir():
-        if entry.name not in ("services", "__pycache__"):
-            (front / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
-    services = front / "services"
-    services.mkdir()
-    for module in (REPOSITORY / "tui" / "services").glob("*.py"):
-        (services / module.name).symlink_to(module)
-    (services / "shortcut.py").write_text(
-        "def f() -> None:\n    from ..screens import home_screen  # noqa\n")
-    report = broken_contracts(tmp_path, package)
+    report = front_end_broken_by(tmp_path, "services", "from ..screens import home_screen")
     assert "the front end's services import neither Textual nor argparse BROKEN" in report
     assert "all above the services BROKEN" in report
+
+
+def test_a_game_front_end_that_imports_another_breaks_their_independence(tmp_path: Path) -> None:
+    """A copy of the front end whose First and Last imports Deal or No Deal's proposal form
+    inside a function is caught: each game's front end stands alone."""
+    report = front_end_broken_by(tmp_path, "games/firstlast", "from ..dealnodeal import proposal_form")
+    assert "one game's front end does not import another's BROKEN" in report

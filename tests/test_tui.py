@@ -17,6 +17,8 @@ from dictgame.engine.backend import GenerationRequest
 from dictgame.engine.games.dictionary.dictionary import Source
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
+from dictgame.tui.games.dictionary.entry_editor import EntryEditor
+from dictgame.tui.games.dictionary.table import DictionaryTable
 from dictgame.tui.screens.app import DictgameApp
 from dictgame.tui.screens.export_modal import ExportModal
 from dictgame.tui.screens.game_screen import GameScreen, Mode
@@ -26,8 +28,6 @@ from dictgame.tui.screens.new_game_screen import NewGameScreen
 from dictgame.tui.services.config import DictgameConfig
 from dictgame.tui.widgets.chat_pane import ChatPane
 from dictgame.tui.widgets.confirm_modal import ConfirmModal
-from dictgame.tui.widgets.dictionary_table import DictionaryTable
-from dictgame.tui.widgets.entry_editor import EntryEditor
 
 # The shared fixtures (the scripted config, gate cleanup); conftest.py isolates data paths.
 config = support.config

@@ -20,8 +20,8 @@ from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState
 from dictgame.engine.games.dictionary.truth import final_truth
 from dictgame.engine.scripted import ScriptedBackend
-from dictgame.tui.panels.dictionary_curve import WINDOW, LearningCurve, learning_series
-from dictgame.tui.panels.dictionary_scene import SceneView, scene_text
+from dictgame.tui.games.dictionary.curve import WINDOW, LearningCurve, learning_series
+from dictgame.tui.games.dictionary.scene import SceneView, scene_text
 from dictgame.tui.screens.app import DictgameApp
 from dictgame.tui.screens.game_screen import GameScreen, Mode
 from dictgame.tui.screens.new_game_screen import NewGameScreen

@@ -23,12 +23,12 @@ from dictgame.engine.games.dictionary.learning import Learning, learning_of
 from dictgame.engine.games.dictionary.state import GameState
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
-from dictgame.tui.panels.dictionary_curve import LearningCurve
-from dictgame.tui.panels.dictionary_learning import LearningView
+from dictgame.tui.games.dictionary.curve import LearningCurve
+from dictgame.tui.games.dictionary.entry_editor import EntryEditor
+from dictgame.tui.games.dictionary.learning import LearningView
 from dictgame.tui.screens.app import DictgameApp
 from dictgame.tui.screens.game_screen import GameScreen, Mode
 from dictgame.tui.services.config import DictgameConfig
-from dictgame.tui.widgets.entry_editor import EntryEditor
 
 config = support.config
 release_gates = support.release_gates
@@ -234,7 +234,7 @@ async def test_an_invented_game_is_not_titled_by_a_real_language(config: Dictgam
 
 
 def test_every_learning_figure_is_explained_in_the_help() -> None:
-    from dictgame.tui.panels.dictionary_learning import FIGURES
+    from dictgame.tui.games.dictionary.learning import FIGURES
 
     help_text = (Path(__file__).parents[1] / "tui" / "screens" / "help_screen.md").read_text()
     figures = help_text.split("## What the figures mean")[1]

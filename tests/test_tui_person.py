@@ -17,12 +17,12 @@ from textual.widgets._select import SelectOverlay
 from dictgame.engine.games.dealnodeal.state import DealState
 from dictgame.engine.games.dictionary.state import GameState
 from dictgame.saves import GameStore
+from dictgame.tui.games.dictionary.entry_editor import EntryEditor
 from dictgame.tui.screens.app import DictgameApp
 from dictgame.tui.screens.game_screen import GameScreen, Mode
 from dictgame.tui.screens.home_screen import HomeScreen
 from dictgame.tui.screens.new_game_screen import PERSON, PERSON_LABEL, NewGameScreen
 from dictgame.tui.services.config import DictgameConfig
-from dictgame.tui.widgets.entry_editor import EntryEditor
 
 SIZE = (120, 40)
 
@@ -81,7 +81,7 @@ async def test_you_in_the_form_seats_a_person_who_sees_only_their_values(
         assert screen.state.settings.players[0].human
         assert "your turn" in text_of(screen, "#status-line")
         values = screen.state.settings.values
-        assert f"a book {values[0][0]}, a hat {values[0][1]}" in text_of(screen, "#person-values")
+        assert f"a book {values[0][0]}, a hat {values[0][1]}" in text_of(screen, "#person-above")
         # The partner's values are private: the panel shows "?" for them, and no view shows more.
         panel = text_of(screen, "#game-panel")
         assert panel.count("?") == 3

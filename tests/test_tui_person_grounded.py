@@ -22,11 +22,11 @@ from dictgame.engine.games.dictionary.dictionary import (
 )
 from dictgame.engine.games.dictionary.scenes import draw_scene, label, meant_concept
 from dictgame.engine.games.dictionary.state import GameState
+from dictgame.tui.games.dictionary.entry_editor import EntryEditor
+from dictgame.tui.games.dictionary.table import PendingEntries, with_pending
 from dictgame.tui.screens.app import DictgameApp
 from dictgame.tui.screens.game_screen import GameScreen, Mode
 from dictgame.tui.services.config import DictgameConfig
-from dictgame.tui.widgets.dictionary_table import PendingEntries, with_pending
-from dictgame.tui.widgets.entry_editor import EntryEditor
 
 config = support.config
 

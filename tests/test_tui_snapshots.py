@@ -23,14 +23,13 @@ from dictgame.engine.games.dictionary.settings import GameSettings, PlayerSettin
 from dictgame.engine.games.dictionary.state import GameState
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
+from dictgame.tui.games.dictionary import table as dictionary_table
+from dictgame.tui.games.dictionary.table import DictionaryTable
 from dictgame.tui.screens.app import DictgameApp
 from dictgame.tui.screens.game_screen import GameScreen
-from dictgame.tui.services import game_summary
-from dictgame.tui.services import live_move
+from dictgame.tui.services import game_summary, live_move
 from dictgame.tui.services.config import DictgameConfig
 from dictgame.tui.services.game_modes import Mode
-from dictgame.tui.widgets import dictionary_table
-from dictgame.tui.widgets.dictionary_table import DictionaryTable
 
 # The shared fixtures (the scripted config, gate cleanup); conftest.py isolates data paths.
 config = support.config

@@ -18,6 +18,8 @@ from textual.widgets import DataTable, Input, Static
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
 from dictgame.tui.cli.main import build_parser
+from dictgame.tui.games.dictionary.entry_editor import EntryEditor
+from dictgame.tui.games.dictionary.table import DictionaryTable
 from dictgame.tui.screens.app import DictgameApp
 from dictgame.tui.screens.game_screen import GameScreen
 from dictgame.tui.screens.help_screen import HelpScreen, key_tables
@@ -26,8 +28,6 @@ from dictgame.tui.services.config import ConfigError, DictgameConfig, load_confi
 from dictgame.tui.services.game_modes import Mode
 from dictgame.tui.services.keys import KEYS, known_ids
 from dictgame.tui.widgets.confirm_modal import ConfirmModal
-from dictgame.tui.widgets.dictionary_table import DictionaryTable
-from dictgame.tui.widgets.entry_editor import EntryEditor
 from dictgame.tui.widgets.footer import FittingFooter
 
 config = support.config

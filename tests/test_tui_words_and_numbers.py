@@ -20,6 +20,8 @@ from dictgame.engine.games.dictionary.state import GameState
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.models import embedded_model_path
 from dictgame.saves import GameStore
+from dictgame.tui.games.dictionary.entry_editor import EntryEditor
+from dictgame.tui.games.dictionary.table import DictionaryTable
 from dictgame.tui.screens.app import DictgameApp
 from dictgame.tui.screens.export_modal import ExportModal
 from dictgame.tui.screens.game_screen import GameScreen
@@ -31,8 +33,6 @@ from dictgame.tui.services.game_modes import Mode
 from dictgame.tui.services.logs import setup_logging
 from dictgame.tui.services.model_names import model_title
 from dictgame.tui.widgets.confirm_modal import ConfirmModal
-from dictgame.tui.widgets.dictionary_table import DictionaryTable
-from dictgame.tui.widgets.entry_editor import EntryEditor
 from dictgame.tui.widgets.footer import FittingFooter
 
 config = support.config

@@ -237,6 +237,13 @@ class Game(Generic[StateT]):
     # The game's own figures of a model's held-out games; None: clembench's (Main Score,
     # success, aborts).
     held_out_figures: Callable[[list[StateT]], HeldOutFigures] | None = None
+    # The experiment a model's self-play iterations play when none is asked for (`dictgame
+    # iterate`); None: all of the game's experiments.
+    iterate_experiment: str | None = None
+    # What `settings_for` reads from the caller's settings beyond the settings model's fields
+    # (the config's section for the game takes them too): Dictionary Discovery's per-seat
+    # languages and names.
+    given_keys: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.restore is None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ...engine.games.dealnodeal.state import DealState
 from ..services.config import DictgameConfig
 from .study_commands import played_episodes, print_figures
 
@@ -17,7 +18,7 @@ EXIT_BAD_INPUT = 2
 def deal_states(config: DictgameConfig, run_ids: list[int]) -> list[Any] | None:
     """The played episodes of Deal or No Deal runs; None (after one line) if a run is not one."""
     episodes = played_episodes(config, run_ids)
-    other = sorted({e.game.title for e in episodes if e.game.name != "dealnodeal"})
+    other = sorted({e.game.title for e in episodes if not isinstance(e.state, DealState)})
     if other:
         print(f"dictgame: these runs play {', '.join(other)}, not Deal or No Deal", file=sys.stderr)
         return None

@@ -23,9 +23,6 @@ from .finetune_commands import add_training_flags, training_from
 EXIT_BAD_INPUT = 2
 # Held-out games are drawn with this seed; iteration k plays itself on games of seed k + 1.
 EVAL_SEED = 0
-# The experiment a game plays when --experiment is not given: Deal or No Deal's cooperative
-# one, as in the self-play study; every other game all of its experiments.
-DEFAULT_EXPERIMENTS = {"dealnodeal": "coop"}
 
 
 def _play(config: DictgameConfig, args: argparse.Namespace, model: Path, seed: int, games: int) -> tuple[int, int]:
@@ -66,12 +63,17 @@ def _training(tuned: Path) -> Training:
 
 
 def _check(args: argparse.Namespace) -> str | None:
+    """What is wrong with the arguments (None: nothing); the game's own experiment is filled
+    in when none is asked for."""
     from ...engine.core.finetune import FILTERS
     from ...engine.core.instances import InstancesError, pick
     from ...engine.games import UnknownGame, get_game
 
     try:
-        pick(get_game(args.game).experiments(EVAL_SEED), args.experiment)
+        game = get_game(args.game)
+        # No --experiment: the one the game plays its iterations on, if it names one.
+        args.experiment = args.experiment or game.iterate_experiment
+        pick(game.experiments(EVAL_SEED), args.experiment)
     except (UnknownGame, InstancesError) as error:
         return str(error)
     if args.filter not in FILTERS:
@@ -86,7 +88,6 @@ def _check(args: argparse.Namespace) -> str | None:
 
 
 def command_iterate(args: argparse.Namespace, config: DictgameConfig) -> int:
-    args.experiment = args.experiment or DEFAULT_EXPERIMENTS.get(args.game)
     problem = _check(args)
     if problem:
         print(f"dictgame: {problem}", file=sys.stderr)

@@ -6,7 +6,8 @@ timer drains every `FLUSH_SECONDS`, so a fast model costs one repaint per interv
 per token. Pausing cancels the generation: the game master then leaves the state untouched,
 the pane drops the half-written move, and the screen says "stopping…" until the worker has
 let go. A person's seat is waited on in the worker too: the game master asks their
-`HumanSession`, and `PersonTurn` shows where they answer.
+`HumanSession`, and `PersonTurn` shows where they answer. The players are seated first
+(`seating.py`), the panel's keys are `panel_actions.py`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ import functools
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
@@ -34,24 +34,23 @@ from ...engine.core.provenance import SeatPlayer
 from ...engine.games import game_of
 from ...engine.words import sentence
 from ...saves import GameInUse, StoredGame
-from ..panels import GamePanel, panel_for
-from ..services.episodes import open_episode
+from ..games import front_of
 from ..services.game_modes import Mode, Notice, PersonAsked, PlayEnded
 from ..services.live_move import LiveMove
 from ..services.model_names import seat_title
 from ..services.move_view import views_of
 from ..services.people import hidden_move, private_step
-from ..services.players import Seats, seat_players, seat_provenance
 from ..widgets.bindings import bindings, palette_commands
 from ..widgets.chat_pane import ChatPane
 from ..widgets.footer import FittingFooter
+from ..widgets.game_front import GamePanel, panel_of
 from ..widgets.loading_bar import LoadingBar
 from ..widgets.person_turn import PersonTurn
 from ..widgets.status_line import StatusLine
 from .export_modal import ExportModal
 from .memory_inspector import MemoryInspector
-from .new_game_screen import NewGameScreen
 from .panel_actions import PanelActions
+from .seating import SeatingPlayers
 
 if TYPE_CHECKING:
     from ...saves import GameLease
@@ -63,7 +62,7 @@ log = logging.getLogger("dictgame.tui")
 FLUSH_SECONDS = 0.05
 
 
-class GameScreen(PanelActions, Screen[None]):
+class GameScreen(PanelActions, SeatingPlayers, Screen[None]):
     BINDINGS = bindings("game")
 
     mode: reactive[Mode] = reactive(Mode.LOADING, init=False)
@@ -88,7 +87,8 @@ class GameScreen(PanelActions, Screen[None]):
         self._inbox: deque[tuple[float, Notice]] = deque()
         self._live = LiveMove()
         # Where a person answers on their turn; it holds their seats' sessions.
-        self.person_turn = PersonTurn(state, self._post, id="person-turn")
+        self.front = front_of(self.game.name)
+        self.person_turn = PersonTurn(state, self.front, self._post, id="person-turn")
 
     @property
     def dictgame(self) -> DictgameApp:
@@ -98,7 +98,7 @@ class GameScreen(PanelActions, Screen[None]):
 
     def compose(self) -> ComposeResult:
         names = (self.state.settings.players[0].name, self.state.settings.players[1].name)
-        panel = panel_for(self.state)
+        panel = panel_of(self.front, self.state)
         lines = views_of(panel)
         hidden = functools.partial(hidden_move, self.state)
         with Horizontal(id="panes"):
@@ -151,67 +151,6 @@ class GameScreen(PanelActions, Screen[None]):
     @property
     def panes(self) -> list[ChatPane]:
         return list(self.query(ChatPane))
-
-    # -- seating the players (loads the models) -------------------------------------------
-
-    @work(thread=True, exclusive=True, group="seat", exit_on_error=False)
-    def _seat_players(self) -> None:
-        app = self.dictgame
-        settings = self.state.settings
-        try:
-            with app.generation_lock:
-                sessions = seat_players(
-                    app.backend(), settings, app.config, self.game, self.person_turn.sessions.__getitem__
-                )
-                self.players = seat_provenance(app.backend(), settings, app.config, self.game)
-        except Exception as error:
-            log.exception("cannot seat the players")
-            self._from_thread(self._seating_failed, error)
-            return
-        self._from_thread(self._players_seated, sessions)
-
-    def _from_thread(self, callback: Callable[..., object], *args: object) -> None:
-        """Run `callback` on the UI thread, unless the app has gone in the meantime."""
-        try:
-            self.dictgame.call_from_thread(callback, *args)
-        except RuntimeError:
-            log.info("the app closed while players were being seated")
-
-    def _on_load_progress(self, path: Path, fraction: float) -> None:
-        """Called by the backend from the loading thread."""
-        self._from_thread(self.query_one(LoadingBar).show_progress, path, fraction)
-
-    def _players_seated(self, sessions: Seats) -> None:
-        if not self.is_attached:
-            return
-        self.dictgame.load_listener = None
-        self.query_one("#loading").display = False
-        opened = open_episode(
-            self.dictgame.store, self.game, self.state, sessions, self.players,
-            game_id=self.game_id, lease=self._lease, session=self.dictgame.session,
-        )
-        self.game_id, self._lease = opened.game_id, opened.lease
-        self.dictgame.last_opened = self.game_id
-        self.master, self._move_saver = opened.master, opened.saver
-        for seat, pane in enumerate(self.panes):  # who really plays, now that it is known
-            if self.players is not None:
-                pane.set_title(seat_title(self.state, seat, self.players[seat].kind == "scripted"))
-        if self.play_when_seated:
-            self._start(moves=None)
-        else:
-            self.mode = Mode.PAUSED
-
-    def _seating_failed(self, error: Exception) -> None:
-        if not self.is_attached:
-            return
-        message = sentence(f"The players could not be seated: {error}")
-        self.notify(message, title="Model not loaded", severity="error", timeout=10, markup=False)
-        if self.game_id is None:
-            self.app.switch_screen(
-                NewGameScreen(self.dictgame.config, self.state.settings, str(error))
-            )
-        else:
-            self.app.pop_screen()
 
     # -- playing ------------------------------------------------------------------------
 

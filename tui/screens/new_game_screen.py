@@ -12,12 +12,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ...engine.core.settings import CommonSettings
 from ...engine.games import all_games, get_game
-from ...engine.games.dictionary.settings import GameSettings
 from ...models import FoundModel, ModelFileError
+from ..games import front_of
 from ..services.config import DictgameConfig, with_people
 from ..services.form_memory import config_note, form_start
 from ..services.model_choices import model_options, models_to_pick
@@ -27,14 +28,13 @@ from ..services.ui_state import remember_new_game
 from ..widgets.bindings import bindings
 from ..widgets.footer import FittingFooter
 from ..widgets.form_fields import (
-    FEEDBACK,
     FIELD_OF_ERROR,
-    MODES,
     clear_errors,
     field,
     focus_first_error,
     show_error,
 )
+from ..widgets.game_front import SettingsSection
 from ..widgets.model_lineage import ModelLineage
 
 if TYPE_CHECKING:
@@ -46,11 +46,7 @@ EMBEDDED = ""
 PERSON = ":person"
 PERSON_LABEL = "You (a person plays this seat)"
 
-# Settings of the grounded modes the form carries over as they are (the mode, its feedback
-# and scene size are fields of the form).
-GROUNDED_SETTINGS = ("concept_slice", "lexicon_seed", "choice")
-# Settings of free talk the form carries over as they are.
-FREE_SETTINGS = ("topic",)
+
 class NewGameScreen(Screen[None]):
     BINDINGS = bindings("new_game")
 
@@ -67,6 +63,14 @@ class NewGameScreen(Screen[None]):
         # A game that could not start comes back here with its settings and the reason.
         self._error = error
         self._seed = "" if fresh and config.seed is None else str(self.settings.seed)
+        # The sections of the games set field by field (Dictionary Discovery's), by game name;
+        # the others play one of their instances.
+        self.sections: dict[str, Widget] = {}
+        for game in all_games():
+            make = front_of(game.name).settings_form
+            if make is not None:
+                self.sections[game.name] = make(self.settings)
+                self.sections[game.name].add_class("game-settings", f"own-{game.name}")
 
     @property
     def _default_model(self) -> str:
@@ -109,11 +113,8 @@ class NewGameScreen(Screen[None]):
                             "Name", Input(player.name, compact=True, id=f"name-{suffix}"),
                             classes=f"seat-{suffix}",
                         )
-                        yield from field(
-                            "Language",
-                            Input(player.language, compact=True, id=f"lang-{suffix}"),
-                            classes="dictionary-only",
-                        )
+                        for name, section in self.sections.items():
+                            yield from cast(SettingsSection, section).seat_fields(seat, f"own-{name}")
                         yield from field(
                             "Model",
                             Select(
@@ -137,35 +138,8 @@ class NewGameScreen(Screen[None]):
                             ),
                             classes=f"seat-{suffix}",
                         )
-            with Horizontal(classes="numbers dictionary-only", id="mode-settings"):
-                yield from field(
-                    "Mode",
-                    Select(MODES, value=settings.mode, allow_blank=False, compact=True, id="mode"),
-                )
-                yield from field(
-                    "Feedback after a guess",
-                    Select(FEEDBACK, value=settings.feedback, allow_blank=False, compact=True,
-                           id="feedback"),
-                    classes="grounded-only",
-                )
-                yield from field(
-                    "Things in a scene",
-                    Input(str(settings.scene_size), type="integer", compact=True, id="scene-size"),
-                    classes="grounded-only",
-                )
+            yield from self.sections.values()
             with Horizontal(classes="numbers"):
-                yield from field(
-                    "Rounds",
-                    Input(str(settings.rounds), type="integer", compact=True, id="rounds"),
-                    classes="dictionary-only",
-                )
-                yield from field(
-                    "Words per message",
-                    Input(
-                        str(settings.words_per_message), type="integer", compact=True, id="words"
-                    ),
-                    classes="dictionary-only",
-                )
                 yield from field(
                     "Temperature",
                     Input(str(settings.temperature), type="number", compact=True, id="temperature"),
@@ -176,16 +150,6 @@ class NewGameScreen(Screen[None]):
                         self._seed, placeholder="random", type="integer", compact=True, id="seed"
                     ),
                 )
-            yield from field(
-                "Opening message",
-                Input(
-                    settings.opening,
-                    placeholder="empty: the first player writes its own",
-                    compact=True,
-                    id="opening",
-                ),
-                classes="dictionary-only",
-            )
             with Horizontal(classes="buttons"):
                 yield Button("Start game", variant="primary", compact=True, id="start")
                 yield Button("Cancel", compact=True, id="cancel")
@@ -193,7 +157,6 @@ class NewGameScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._show_game(self.game.name)
-        self._show_mode()
         self.query_one("#name-a", Input).focus()
         if self.config.backend == "llama":
             self._find_models()
@@ -228,14 +191,14 @@ class NewGameScreen(Screen[None]):
             self._show_game(event.value)
 
     def _show_game(self, name: str) -> None:
-        """Dictionary Discovery is set field by field; other games play one of their
-        instances, chosen by experiment and number."""
+        """A game with a section of its own (Dictionary Discovery) is set field by field;
+        other games play one of their instances, chosen by experiment and number."""
         self.game = get_game(name)
-        dictionary = name == "dictionary"
-        for widget in self.query(".dictionary-only"):
-            widget.display = dictionary
-        self.query_one("#instance-settings").display = not dictionary
-        if not dictionary:
+        for own in self.sections:
+            for widget in self.query(f".own-{own}"):
+                widget.display = own == name
+        self.query_one("#instance-settings").display = name not in self.sections
+        if name not in self.sections:
             experiments = [(e.name, e.name) for e in self.game.experiments(0)]
             select = self.query_one("#experiment", Select)
             with select.prevent(Select.Changed):
@@ -258,7 +221,7 @@ class NewGameScreen(Screen[None]):
         but for what the chosen instance sets itself (First and Last's turns, say): the form
         says which."""
         try:
-            instance = self._instance() if self.game.name != "dictionary" else {}
+            instance = {} if self.game.name in self.sections else self._instance()
         except ValidationError:
             instance = {}
         text = config_note(self.config.games.get(self.game.name, {}), instance)
@@ -287,16 +250,6 @@ class NewGameScreen(Screen[None]):
             return ""
         return self.game.settings_for(instance, {}).players[seat].name
 
-    @on(Select.Changed, "#mode")
-    def _mode_chosen(self, event: Select.Changed) -> None:
-        self._show_mode()
-
-    def _show_mode(self) -> None:
-        """A scene's feedback and size mean something in grounded modes only."""
-        grounded = self.query_one("#mode", Select).value != "free"
-        for widget in self.query(".grounded-only"):
-            widget.display = grounded
-
     @on(Select.Changed, ".model-select")
     def _model_chosen(self, event: Select.Changed) -> None:
         """A model picked from the list replaces a typed path; a fine-tuned one says what it
@@ -318,9 +271,7 @@ class NewGameScreen(Screen[None]):
             settings = self._read_settings()
         except ValidationError as error:
             for problem in error.errors():
-                show_error(self, 
-                    FIELD_OF_ERROR.get(tuple(problem["loc"]), "rounds"), problem["msg"]
-                )
+                show_error(self, self._field_of_error(tuple(problem["loc"])), problem["msg"])
             focus_first_error(self)
             return
         try:
@@ -354,31 +305,23 @@ class NewGameScreen(Screen[None]):
     def _read_settings(self) -> CommonSettings:
         """Let the game's own settings model judge the values, so the messages are its."""
         seed = self._value("seed") or str(secrets.randbelow(2**31))
-        if self.game.name != "dictionary":
+        section = self.sections.get(self.game.name)
+        if section is None:
             people = (self._person("a"), self._person("b"))
             return with_people(self._instance_settings(seed), people)
-        data: dict[str, Any] = {
-            "players": [
-                {
-                    "name": self._value(f"name-{suffix}"),
-                    "language": self._value(f"lang-{suffix}"),
-                    "model": self._model(suffix),
-                    "human": self._person(suffix),
-                }
-                for suffix in "ab"
-            ],
-            "rounds": self._value("rounds"),
-            "words_per_message": self._value("words"),
-            "temperature": self._value("temperature"),
-            "seed": seed,
-            "opening": self._value("opening"),
-            "mode": self.query_one("#mode", Select).value,
-            "feedback": self.query_one("#feedback", Select).value,
-            "scene_size": self._value("scene-size"),
-            # The rest of the grounded and free settings come from the config and flags.
-            **{key: getattr(self.settings, key) for key in GROUNDED_SETTINGS + FREE_SETTINGS},
-        }
-        return GameSettings.model_validate(data)
+        players = [
+            {"name": self._value(f"name-{s}"), "model": self._model(s), "human": self._person(s)}
+            for s in "ab"
+        ]
+        common = {"players": players, "temperature": self._value("temperature"), "seed": seed}
+        return cast(SettingsSection, section).read(common)
+
+    def _field_of_error(self, location: tuple[str | int, ...]) -> str:
+        """Where a setting's error is shown: at its field, or at the game's choice of its
+        own (the instance, or a field of its section) for the settings as a whole."""
+        section = self.sections.get(self.game.name)
+        own = cast(SettingsSection, section).errors if section is not None else {}
+        return own.get(location) or FIELD_OF_ERROR.get(location) or own.get((), "instance")
 
     def _instance(self) -> dict[str, Any]:
         """The chosen experiment's instance, without its seed: the form's seed is the game's

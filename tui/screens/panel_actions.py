@@ -9,10 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from ..services.game_modes import Mode, allowed
-from ..widgets.update_form import UpdateForm
-
-if TYPE_CHECKING:
-    from ..panels import GamePanel
+from ..widgets.game_front import GamePanel, Pending
 
 
 class PanelActions:
@@ -48,11 +45,12 @@ class PanelActions:
         """Only looking: the game plays on."""
         cast(Any, self.panel).toggle_truth()
 
-    def on_update_form_pending(self, event: UpdateForm.Pending) -> None:
-        """Only looking: the entries the person collected, in their dictionary table."""
+    def on_pending(self, event: Pending) -> None:
+        """Only looking: the answer a person is putting together (the entries of their
+        update), in the panel (their dictionary table)."""
         preview = getattr(self.panel, "preview", None)
         if preview is not None:
-            preview(event.seat, event.operations)
+            preview(event.seat, event.pending)
 
     def action_edit_entry(self) -> None:
         self._editing().edit_entry()

@@ -352,11 +352,10 @@ def _describe(error: ValidationError, path: Path, given: dict[str, object]) -> s
 
 def _game_setting_names(name: str) -> list[str]:
     """The settings a game's section takes: its settings model's (but the players, set by
-    the top-level names and models), and Dictionary Discovery's per-seat languages and names."""
-    names = [key for key in get_game(name).settings_type.model_fields if key != "players"]
-    if name == "dictionary":
-        names += ["lang_a", "lang_b", "name_a", "name_b"]
-    return names
+    the top-level names and models), and those the game reads besides (Dictionary
+    Discovery's per-seat languages and names)."""
+    game = get_game(name)
+    return [key for key in game.settings_type.model_fields if key != "players"] + list(game.given_keys)
 
 
 def _suggestion(key: str, known: Iterable[str]) -> str:

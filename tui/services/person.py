@@ -23,15 +23,13 @@ SPEAK_FIRST = "..."
 JSON_FORM = "Answer only with JSON like"
 
 
-def for_a_person(game: str, step: str, question: str) -> str:
+def for_a_person(question: str) -> str:
     """What the game master asks, as a person reads it: a model's cue to open the talk says
-    so in words, and, in the terminal UI, the JSON form of a model's update gives way to the
-    update form's keys (headless, the person types that JSON, so it stays)."""
+    so in words. (In the terminal UI, a step's form may reword the rest: the JSON form of a
+    model's update gives way to the update form's keys; headless, the person types that JSON,
+    so it stays.)"""
     if question.strip() == SPEAK_FIRST:
         return "You speak first: write the opening message."
-    if (game, step) == ("dictionary", "update") and JSON_FORM in question:
-        kept = question[: question.index(JSON_FORM)].rstrip()
-        return f"{kept}\nAdd each word you learned as an entry, then send them with Done."
     return question
 
 
@@ -68,7 +66,7 @@ class TerminalPerson:
         if first is not None and first.role == "system" and first.content != self._rules_shown:
             self._rules_shown = first.content
             lines += [f"== Your rules, {self.name} ==", first.content, ""]
-        question = for_a_person("", "", request.messages[-1].content)
+        question = for_a_person(request.messages[-1].content)
         lines += [f"== {self.name}, your turn ==", question]
         self.out.write("\n".join(lines) + f"\n{self.name}> ")
         self.out.flush()

@@ -12,8 +12,9 @@ from textual.dom import DOMNode
 from ..services.keys import NEVER, keys_of
 
 
-def bindings(section: str) -> list[BindingType]:
-    """The Textual bindings of one screen or widget."""
+def bindings(section: str, actions: tuple[str, ...] | None = None) -> list[BindingType]:
+    """The Textual bindings of one screen or widget (of these actions only, when given: a
+    game's form binds its own keys of the person's section)."""
     return [
         Binding(
             key.keys,
@@ -25,6 +26,7 @@ def bindings(section: str) -> list[BindingType]:
             id=key.id,
         )
         for key in keys_of(section)
+        if actions is None or key.action in actions
     ]
 
 

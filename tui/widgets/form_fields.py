@@ -1,5 +1,5 @@
-"""The new-game form's fields: their choices, a labelled field with room for its error, and
-where each setting's error is shown."""
+"""The new-game form's fields: a labelled field with room for its error, and where each
+common setting's error is shown."""
 
 from __future__ import annotations
 
@@ -11,33 +11,15 @@ from textual.widgets import Input, Label, Static
 
 from ...engine.words import sentence
 
-MODES = (
-    ("free talk", "free"),
-    ("scenes: name things in real languages", "scenes"),
-    ("invented words", "invented"),
-)
-FEEDBACK = (
-    ("right or wrong, and the thing meant", "reveal"),
-    ("right or wrong", "outcome"),
-    ("none", "none"),
-)
-
-# Where each setting's validation error is shown (pydantic location -> field id).
+# Where each common setting's validation error is shown (pydantic location -> field id); a
+# game's own section says where its settings' errors go.
 FIELD_OF_ERROR: dict[tuple[str | int, ...], str] = {
     ("players", 0, "name"): "name-a",
-    ("players", 0, "language"): "lang-a",
     ("players", 0, "model"): "path-a",
     ("players", 1, "name"): "name-b",
-    ("players", 1, "language"): "lang-b",
     ("players", 1, "model"): "path-b",
-    ("rounds",): "rounds",
-    ("scene_size",): "scene-size",
-    # The settings as a whole (a language the concept bank lacks for scenes, say).
-    (): "mode",
-    ("words_per_message",): "words",
     ("temperature",): "temperature",
     ("seed",): "seed",
-    ("opening",): "opening",
     ("instance",): "instance",
     ("name",): "name-a",
 }

@@ -203,4 +203,6 @@ DEALNODEAL: Game[DealState] = Game(
     play_instance=play_instance,
     reward=reward,
     held_out_figures=held_out_figures,
+    # The cooperative experiment, as in the self-play study.
+    iterate_experiment="coop",
 )

@@ -310,6 +310,7 @@ DICTIONARY: Game[GameState] = Game(
     scores=scores,
     experiments=experiments,
     settings_for=settings_for,
+    given_keys=("lang_a", "lang_b", "name_a", "name_b"),
     restore=restore,
     summary=summary,
     edit_type=AppliedOperation,

@@ -14,10 +14,10 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from ...engine.core.game import Result
-from ...engine.games.firstlast.game import outcome
-from ...engine.games.firstlast.state import FirstLastState, Verdict
-from . import requests_line
+from ....engine.core.game import Result
+from ....engine.games.firstlast.game import outcome
+from ....engine.games.firstlast.state import FirstLastState, Verdict
+from ...widgets.game_front import requests_line
 
 COLUMNS = ("turn", "player", "letter", "first", "last", "verdict")
 

@@ -16,8 +16,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from ...engine.games.dictionary.learning import Learning, SeatLearning, learning_of
-from ...engine.games.dictionary.state import GameState
+from ....engine.games.dictionary.learning import Learning, SeatLearning, learning_of
+from ....engine.games.dictionary.state import GameState
 
 
 def _of(part: int, whole: int, share: bool = False) -> str:

@@ -10,10 +10,10 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from ...engine.core.game import Result
-from ...engine.games.hellogame.game import missing, outcome
-from ...engine.games.hellogame.state import HelloState
-from . import requests_line
+from ....engine.core.game import Result
+from ....engine.games.hellogame.game import missing, outcome
+from ....engine.games.hellogame.state import HelloState
+from ...widgets.game_front import requests_line
 
 VERDICT_STYLES = {
     Result.PLAYING: "dim",

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from ...engine.core.records import MoveRecord
-from ...engine.games.dictionary.dictionary import Operation, OperationKind
-from ...engine.games.dictionary.records import MoveRecord as DictionaryMove
-from ...engine.games.dictionary.scenes import label
-from ...engine.games.dictionary.settings import GameSettings
-from ..services.move_view import own
+from ....engine.core.records import MoveRecord
+from ....engine.games.dictionary.dictionary import Operation, OperationKind
+from ....engine.games.dictionary.records import MoveRecord as DictionaryMove
+from ....engine.games.dictionary.scenes import label
+from ....engine.games.dictionary.settings import GameSettings
+from ...services.move_view import own
 
 # How each kind of operation reads in a player's pane.
 MARKS = {

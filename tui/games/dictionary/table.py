@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static, Tab, Tabs
 
-from ...engine.games.dictionary.dictionary import (
+from ....engine.games.dictionary.dictionary import (
     NO_CODES,
     Codes,
     Dictionary,
@@ -30,9 +30,9 @@ from ...engine.games.dictionary.dictionary import (
     normalize,
     normalized_pair,
 )
-from ...engine.games.dictionary.scenes import language_codes
-from ...engine.games.dictionary.settings import GameSettings
-from ...engine.games.dictionary.truth import Judge
+from ....engine.games.dictionary.scenes import language_codes
+from ....engine.games.dictionary.settings import GameSettings
+from ....engine.games.dictionary.truth import Judge
 
 # How long a new or changed row stays highlighted.
 HIGHLIGHT_SECONDS = 2.0

@@ -15,12 +15,12 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from ...engine.core.game import Result
-from ...engine.games.dealnodeal.game import outcome
-from ...engine.games.dealnodeal.items import ITEMS, describe
-from ...engine.games.dealnodeal.scores import objective_scores
-from ...engine.games.dealnodeal.state import DealState
-from . import requests_line
+from ....engine.core.game import Result
+from ....engine.games.dealnodeal.game import outcome
+from ....engine.games.dealnodeal.items import ITEMS, describe
+from ....engine.games.dealnodeal.scores import objective_scores
+from ....engine.games.dealnodeal.state import DealState
+from ...widgets.game_front import requests_line
 
 RESULT_STYLES = {
     Result.PLAYING: "dim",

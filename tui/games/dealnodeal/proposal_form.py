@@ -1,4 +1,5 @@
-"""Deal or No Deal's proposal, for a person: how many of each item type they take.
+"""Deal or No Deal's proposal, for a person: how many of each item type they take, sent as
+the JSON a model writes.
 
 The counts are checked against the items before anything is sent (0 to what there is, one
 clear line when not), with the game's own move rule (`parse_take`), so what the game master
@@ -14,18 +15,14 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 
-from ...engine.games.dealnodeal.items import ITEMS, Counts
-from ...engine.games.dealnodeal.rules import parse_take
-from ...engine.words import sentence
+from ....engine.games.dealnodeal.items import ITEMS, Counts
+from ....engine.games.dealnodeal.rules import parse_take, take_json
+from ....engine.words import sentence
+from ...widgets.game_front import Answered
 
 
 class ProposalForm(Vertical):
     """A count per item type, and the button that proposes them."""
-
-    class Proposed(Message):
-        def __init__(self, take: Counts) -> None:
-            super().__init__()
-            self.take = take
 
     def __init__(self, counts: Counts, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -41,11 +38,17 @@ class ProposalForm(Vertical):
             yield Button("Propose", variant="primary", compact=True, id="propose")
         yield Static("", id="take-error", classes="field-error", markup=False)
 
+    def start(self, seat: int) -> None:
+        self.clear()
+        self.query_one(f"#take-{ITEMS[0]}", Input).focus()
+
     def clear(self) -> None:
         for item in ITEMS:
             self.query_one(f"#take-{item}", Input).value = ""
         self.query_one("#take-error", Static).display = False
-        self.query_one(f"#take-{ITEMS[0]}", Input).focus()
+
+    def question(self, asked: str) -> str:
+        return asked
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#propose")
@@ -61,7 +64,7 @@ class ProposalForm(Vertical):
             self._refuse(problem or "a proposal needs three counts")
             return
         self.query_one("#take-error", Static).display = False
-        self.post_message(self.Proposed(take))
+        self.post_message(Answered(take_json(take)))
 
     def _refuse(self, problem: str) -> None:
         error = self.query_one("#take-error", Static)

@@ -17,20 +17,20 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from ...engine.games.dictionary.dictionary import (
+from ....engine.games.dictionary.dictionary import (
     DictionaryEntry,
     Operation,
     OperationKind,
     clean_word,
     normalize,
 )
-from ...engine.games.dictionary.settings import GameSettings
-from ...engine.games.dictionary.state import InvalidEdit
-from ...engine.words import sentence
-from ...saves import SaveFileError
-from .bindings import bindings
-from .dictionary_table import DictionaryRow, language_name
-from .footer import FittingFooter
+from ....engine.games.dictionary.settings import GameSettings
+from ....engine.games.dictionary.state import InvalidEdit
+from ....engine.words import sentence
+from ....saves import SaveFileError
+from ...widgets.bindings import bindings
+from ...widgets.footer import FittingFooter
+from .table import DictionaryRow, language_name
 
 ApplyEdit = Callable[[int, list[Operation]], None]
 # The row holding a player's entry for a word, if any: (owner seat, word) -> row.

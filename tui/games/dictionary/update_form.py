@@ -5,7 +5,7 @@ Each entry is written in the entry editor the person already knows from editing;
 collected instead of applied, and sent with the others as the JSON update a model writes, so
 the game master judges it by the same rules (a refused entry is shown with its reason).
 While collected, the entries show in the person's dictionary table, marked pending
-(`Pending`, which the game screen hands to the table); the stored move is the update sent.
+(`Pending`, which the game screen hands to the panel); the stored move is the update sent.
 """
 
 from __future__ import annotations
@@ -16,30 +16,21 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Button, Static
 
-from ...engine.games.dictionary.dictionary import Operation, normalize
-from ...engine.games.dictionary.settings import GameSettings
-from .dictionary_table import language_name
+from ....engine.games.dictionary.dictionary import Operation, normalize
+from ....engine.games.dictionary.settings import GameSettings
+from ...services.person import JSON_FORM
+from ...widgets.bindings import bindings
+from ...widgets.game_front import Answered, Pending
 from .entry_editor import EntryEditor
+from .table import language_name
 
 
 class UpdateForm(Vertical):
     """The entries the person adds this turn, and the keys that add one and send them."""
 
-    class Updated(Message):
-        def __init__(self, update: str) -> None:
-            super().__init__()
-            self.update = update
-
-    class Pending(Message):
-        """The entries collected changed: the table shows them before they are sent."""
-
-        def __init__(self, seat: int, operations: tuple[Operation, ...]) -> None:
-            super().__init__()
-            self.seat = seat
-            self.operations = operations
+    BINDINGS = bindings("person", ("learn_entry", "take_back_entry", "send_update"))
 
     def __init__(self, settings: GameSettings, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -65,8 +56,15 @@ class UpdateForm(Vertical):
         self.operations = []
         self._changed()
 
+    def question(self, asked: str) -> str:
+        """The JSON form of a model's update gives way to this form's keys."""
+        if JSON_FORM not in asked:
+            return asked
+        kept = asked[: asked.index(JSON_FORM)].rstrip()
+        return f"{kept}\nAdd each word you learned as an entry, then send them with Done."
+
     @on(Button.Pressed, "#learn-entry")
-    def learn_entry(self) -> None:
+    def action_learn_entry(self) -> None:
         if len(self.operations) >= self.settings.max_operations:
             self.notify(f"An update holds at most {self.settings.max_operations} entries.")
             return
@@ -82,7 +80,7 @@ class UpdateForm(Vertical):
         self._changed()
 
     @on(Button.Pressed, "#take-back-entry")
-    def take_back_entry(self) -> None:
+    def action_take_back_entry(self) -> None:
         """Drop the entry collected last (it leaves the table too)."""
         if not self.operations:
             self.notify("There is no entry to take back.")
@@ -91,16 +89,16 @@ class UpdateForm(Vertical):
         self._changed()
 
     @on(Button.Pressed, "#send-update")
-    def send_update(self) -> None:
+    def action_send_update(self) -> None:
         updates = [
             {"op": o.kind.value, "word": o.foreign, "meaning": o.meaning, "confidence": o.confidence}
             for o in self.operations
         ]
-        self.post_message(self.Updated(json.dumps({"updates": updates}, ensure_ascii=False)))
+        self.post_message(Answered(json.dumps({"updates": updates}, ensure_ascii=False)))
 
     def _changed(self) -> None:
         self._show()
-        self.post_message(self.Pending(self.seat, tuple(self.operations)))
+        self.post_message(Pending(self.seat, tuple(self.operations)))
 
     def _show(self) -> None:
         own, partner = (language_name(self.settings, s) for s in (self.seat, 1 - self.seat))

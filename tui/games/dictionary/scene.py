@@ -7,8 +7,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from ...engine.games.dictionary.scenes import label
-from ...engine.games.dictionary.state import GameState
+from ....engine.games.dictionary.scenes import label
+from ....engine.games.dictionary.state import GameState
 
 
 class SceneView(Static):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from textual_plotext import PlotextPlot
 
-from ...engine.games.dictionary.learning import RoundLearning, learning_of
-from ...engine.games.dictionary.state import GameState
-from ...engine.games.dictionary.truth import RoundTruth, truth_curve
+from ....engine.games.dictionary.learning import RoundLearning, learning_of
+from ....engine.games.dictionary.state import GameState
+from ....engine.games.dictionary.truth import RoundTruth, truth_curve
 
 # Rounds in the trailing mean of success and ceiling.
 WINDOW = 5

@@ -15,17 +15,17 @@ from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.widgets import TabbedContent, TabPane
 
-from ...engine.games.dictionary.dictionary import Operation, OperationKind, normalize
-from ...engine.games.dictionary.scores import score
-from ...engine.games.dictionary.state import GameState
-from ...engine.games.dictionary.truth import Judge, final_truth
-from ..widgets.confirm_modal import ConfirmModal
-from ..widgets.dictionary_table import DictionaryRow, DictionaryTable, PendingEntries
-from ..widgets.entry_editor import EntryEditor
-from .dictionary_curve import LearningCurve
-from .dictionary_learning import LearningView
-from .dictionary_moves import GroundedViews, move_lines
-from .dictionary_scene import SceneView
+from ....engine.games.dictionary.dictionary import Operation, OperationKind, normalize
+from ....engine.games.dictionary.scores import score
+from ....engine.games.dictionary.state import GameState
+from ....engine.games.dictionary.truth import Judge, final_truth
+from ...widgets.confirm_modal import ConfirmModal
+from .curve import LearningCurve
+from .entry_editor import EntryEditor
+from .learning import LearningView
+from .moves import GroundedViews, move_lines
+from .scene import SceneView
+from .table import DictionaryRow, DictionaryTable, PendingEntries
 
 
 class Panel(Vertical):
