@@ -130,53 +130,72 @@ def figures(records: list[Any]) -> dict[str, Any]:
     return seats
 
 
-def moves_at(round_: int, measured: int, n_threads: int, n_ctx: int) -> list[dict[str, Any]]:
-    """One game reaching `round_`: the rounds measured with the dictionary as played (round 2
-    only) and grown to each size, one after the other."""
+def _game_at(backend: Any, model: Any, round_: int, rounds: int) -> Any:
+    """A game whose next move is `round_`'s, its players' caches filled by the real model."""
     from dictgame.engine.core.episode import GameMaster, NoSaver, play
     from dictgame.engine.games.dictionary.settings import GameSettings
     from dictgame.engine.games.dictionary.state import GameState
-    from dictgame.engine.players.llama import LlamaBackend
 
-    configs: list[int | None] = ([None] if round_ == 2 else []) + list(SIZES)
-    rounds = round_ - 1 + measured * len(configs)
-    backend = LlamaBackend(n_ctx=n_ctx, n_threads=n_threads)
-    try:
-        model = backend.model(smollm2_path())
-        state = GameState(GameSettings(rounds=rounds, seed=SEED))
-        players = (CheckedSwitch(backend, model), CheckedSwitch(backend, model))
-        master = GameMaster(state, players)  # type: ignore[arg-type]
-        play(master, NoSaver(), moves=2 * (round_ - 2))
-        for player in players:
-            player.real = True
-        play(master, NoSaver(), moves=2)  # fills each player's cache
-        rows = []
-        for size in configs:
-            if size is not None:
-                grow(state, size)
-            first = state.moves_played
-            with Background() as background:
-                play(master, NoSaver(), moves=2 * measured)
-            row = {"round": round_, "entries": [len(d) for d in state.dictionaries],
-                   "grown_to": size,
-                   "rounds_played": f"{state.moves[first].round}-{state.moves[-1].round}",
-                   **figures(state.records[first:]), "other_cores_busy": rnd(background.cores, 2)}
-            log(f"  long_cost {json.dumps(row)}")
-            rows.append(row)
-        return rows
-    finally:
-        backend.close()
+    state = GameState(GameSettings(rounds=rounds, seed=SEED))
+    players = (CheckedSwitch(backend, model), CheckedSwitch(backend, model))
+    master = GameMaster(state, players)  # type: ignore[arg-type]
+    play(master, NoSaver(), moves=2 * (round_ - 2))
+    for player in players:
+        player.real = True
+    play(master, NoSaver(), moves=2)  # fills each player's cache
+    return master
 
 
 def moves(measured: int, n_threads: int, n_ctx: int = N_CTX) -> dict[str, Any]:
-    rows = [row for round_ in ROUNDS for row in moves_at(round_, measured, n_threads, n_ctx)]
-    early = next(r for r in rows if r["round"] == 2 and r["grown_to"] is None)
+    """The games at rounds 2, 30 and 150 played side by side: for each dictionary size, one
+    round of each game in turn, `measured` times, so the load other programs put on the
+    machine falls on all three alike (the ratio compares moves of the same minutes)."""
+    from dictgame.engine.core.episode import NoSaver, play
+    from dictgame.engine.players.llama import LlamaBackend
+
+    configs: list[int | None] = [None, *SIZES]
+    backend = LlamaBackend(n_ctx=n_ctx, n_threads=n_threads)
+    rows = []
+    try:
+        model = backend.model(smollm2_path())
+        masters = {r: _game_at(backend, model, r, r - 1 + measured * len(configs)) for r in ROUNDS}
+        for size in configs:
+            games: list[tuple[int, int | None, Any]] = []
+            if size is not None:  # a fresh round-2 game as played, beside the grown ones
+                games.append((2, None, _game_at(backend, model, 2, 1 + measured)))
+            for round_, master in masters.items():
+                if size is not None:
+                    grow(master.state, size)
+                games.append((round_, size, master))
+            firsts = [master.state.moves_played for _, _, master in games]
+            with Background() as background:
+                for _ in range(measured):
+                    for _, _, master in games:
+                        play(master, NoSaver(), moves=2)
+            for (round_, grown, master), first in zip(games, firsts, strict=True):
+                state = master.state
+                row = {"round": round_, "entries": [len(d) for d in state.dictionaries],
+                       "grown_to": grown, "beside": size,
+                       "rounds_played": f"{state.moves[first].round}-{state.moves[-1].round}",
+                       **figures(state.records[first:]),
+                       "other_cores_busy": rnd(background.cores, 2)}
+                log(f"  long_cost {json.dumps(row)}")
+                rows.append(row)
+    finally:
+        backend.close()
     late = next(r for r in rows if r["round"] == ROUNDS[-1] and r["grown_to"] == SIZES[-1])
-    def ratio(key: str) -> dict[str, float]:
-        return {seat: rnd(late[seat][key] / early[seat][key], 2) for seat in "AB"}
+    # Round 2 as played, in the same minutes as round 150 with 100 entries.
+    early = next(r for r in rows if r["round"] == 2 and r["grown_to"] is None
+                 and r["beside"] == SIZES[-1])
+    same = next(r for r in rows if r["round"] == 2 and r["grown_to"] == SIZES[-1])
+
+    def ratio(key: str, base: dict[str, Any] = early) -> dict[str, float]:
+        return {seat: rnd(late[seat][key] / base[seat][key], 2) for seat in "AB"}
 
     ratios = ratio("move_seconds")
     return {"rows": rows, "move_seconds_round150_100_vs_round2": ratios,
+            # Round 2 with the same 100 entries.
+            "move_seconds_round150_100_vs_round2_100": ratio("move_seconds", same),
             "ms_per_evaluated_round150_100_vs_round2": ratio("ms_per_evaluated"),
             "ms_per_generated_round150_100_vs_round2": ratio("ms_per_generated"),
             "met": all(value <= 1.3 for value in ratios.values())}
