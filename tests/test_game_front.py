@@ -1,7 +1,8 @@
 """A fifth game brings a form of its own to the person's turn, and touches no front-end file:
 Counting, the game `test_new_game.py` defines and registers with the engine, registers its
 front end here beside it; a person answers its step by pressing a digit of its keypad
-instead of typing a message."""
+instead of typing a message, or by its own key, which a person remaps and help lists like
+any other (`person.count_on`)."""
 
 from __future__ import annotations
 
@@ -19,14 +20,35 @@ from dictgame.saves import GameStore
 from dictgame.tui.games import front_of, register_front
 from dictgame.tui.screens.app import DictgameApp
 from dictgame.tui.screens.game_screen import GameScreen, Mode
+from dictgame.tui.screens.help_screen import HelpScreen
 from dictgame.tui.services.config import DictgameConfig
+from dictgame.tui.services.keys import ALWAYS, Key
+from dictgame.tui.widgets.bindings import bindings
+from dictgame.tui.widgets.footer import FittingFooter
 from dictgame.tui.widgets.game_front import Answered, GameFront
 
 config = support.config
 
 
+# Counting's own key, declared beside its front end as a built-in game's are.
+KEYS = (
+    Key("person.count_on", "plus", "count_on", "Count on",
+        "your turn in Counting: say the next number at once", ALWAYS),
+)
+
+
 class Keypad(Horizontal):
-    """Counting's own form: a button a digit; pressing one answers the step."""
+    """Counting's own form: a button a digit; pressing one answers the step, and so does its
+    key, with the number that comes next."""
+
+    BINDINGS = bindings("person", KEYS)
+
+    def __init__(self, following: int, *, id: str) -> None:
+        super().__init__(id=id)
+        self.following = following
+
+    def action_count_on(self) -> None:
+        self.post_message(Answered(str(self.following)))
 
     def compose(self) -> ComposeResult:
         for digit in range(1, 10):
@@ -46,7 +68,10 @@ class Keypad(Horizontal):
         self.post_message(Answered(str(event.button.label)))
 
 
-register_front("counting", GameFront(forms={"count": lambda state: Keypad(id="keypad")}))
+register_front("counting", GameFront(
+    forms={"count": lambda state: Keypad(state.settings.start + state.moves_played, id="keypad")},
+    keys=KEYS,
+))
 
 
 async def test_a_registered_game_shows_its_own_form_and_its_answer_is_played(
@@ -71,6 +96,44 @@ async def test_a_registered_game_shows_its_own_form_and_its_answer_is_played(
     with GameStore.open(config.db) as store:
         played = store.load_game(game_id)
     assert [move.message for move in played.moves] == ["7"]
+    assert COUNTING.outcome(played).result is Result.SUCCESS
+
+
+async def test_a_registered_game_brings_its_own_key_remapped_and_listed_in_help(
+    config: DictgameConfig,
+) -> None:
+    """Counting's key, remapped under `[ui] keys` (the app's check knows its id), shows in the
+    footer of its step and in help's table of the person's turn, and answers the step."""
+    remapped = config.model_copy(
+        update={"ui": config.ui.model_copy(update={"keys": {"person.count_on": "c"}})}
+    )
+    you = (PlayerSettings(name="You", human=True), PlayerSettings(name="Two"))
+    app = DictgameApp(remapped, new_game=CountingSettings(players=you, start=4, turns=1, seed=1))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
+        screen = app.screen
+        assert isinstance(screen, GameScreen)
+        await wait_until(pilot, lambda: screen.person_turn.waiting)
+        await pilot.pause()
+        footer = [key.render() for key in screen.query_one(FittingFooter).children]
+        assert "c Count on" in [str(shown).strip() for shown in footer]
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        help_text = app.screen.query_one("Markdown").source  # type: ignore[attr-defined]
+        turn = help_text.split("### Your turn")[1].split("###")[0]
+        assert "| `c` | `person.count_on` | your turn in Counting" in turn
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+        await pilot.press("plus")  # the key it was remapped from does nothing now
+        await pilot.pause()
+        assert screen.person_turn.waiting
+        await pilot.press("c")
+        await wait_until(pilot, lambda: screen.mode is Mode.FINISHED)
+        game_id = screen.game_id
+    assert game_id is not None
+    with GameStore.open(config.db) as store:
+        played = store.load_game(game_id)
+    assert [move.message for move in played.moves] == ["4"]
     assert COUNTING.outcome(played).result is Result.SUCCESS
 
 

@@ -127,6 +127,19 @@ def test_serve_runs_only_what_opens_the_ui() -> None:
     assert refused.stderr.startswith("dictgame: serve runs the terminal UI")
 
 
+def test_serve_refuses_a_remap_of_an_unknown_key_before_serving(tmp_path: Path) -> None:
+    """Each session's app would refuse it; serve does once, knowing every game's keys."""
+    config = tmp_path / "config.toml"
+    config.write_text('[ui]\nkeys = { "person.propse" = "ctrl+r" }\n')
+    refused = subprocess.run(
+        [sys.executable, "-m", "dictgame.tui", "--config", str(config), "serve", "--port", "0"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"dictgame: Config file {config}: ui.keys: unknown binding")
+    assert "'person.propse'" in refused.stderr and "person.propose" in refused.stderr
+
+
 def test_each_session_runs_dictgame_with_the_flags_serve_was_given(tmp_path: Path) -> None:
     flags = ["--db", "games.db", "--threads", "2", "--base-url", "http://a:8080/v1",
              "--base-url", "http://b:8080/v1", "--server-model-b", "qwen"]

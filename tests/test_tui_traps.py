@@ -15,9 +15,11 @@ from test_terminal_text import DICTGAME, SCRIPTED, in_terminal
 from test_tui_support import Gate, wait_until
 from textual.widgets import DataTable, Input, Static
 
+from dictgame.engine.games import BUILTIN
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
 from dictgame.tui.cli.main import build_parser
+from dictgame.tui.games import front_of
 from dictgame.tui.games.dictionary.entry_editor import EntryEditor
 from dictgame.tui.games.dictionary.table import DictionaryTable
 from dictgame.tui.screens.app import DictgameApp
@@ -26,7 +28,7 @@ from dictgame.tui.screens.help_screen import HelpScreen, key_tables
 from dictgame.tui.screens.home_screen import HomeScreen
 from dictgame.tui.services.config import ConfigError, DictgameConfig, load_config
 from dictgame.tui.services.game_modes import Mode
-from dictgame.tui.services.keys import KEYS, known_ids
+from dictgame.tui.services.keys import KEYS, ids_of, with_own
 from dictgame.tui.widgets.confirm_modal import ConfirmModal
 from dictgame.tui.widgets.footer import FittingFooter
 
@@ -86,22 +88,29 @@ async def test_remapped_pause_key_also_resumes_and_help_says_so(config: Dictgame
 
 
 def test_a_mistyped_binding_id_is_refused_naming_the_known_ones(tmp_path: Path) -> None:
+    """The app refuses it as it starts, naming the ids of the app and of every game's front
+    end (Deal or No Deal's propose key is declared beside its front end)."""
     path = tmp_path / "config.toml"
     path.write_text('[ui]\nkeys = { "game.pase" = "p" }\n')
+    config = load_config(path, db=tmp_path / "games.db")
     with pytest.raises(ConfigError) as refused:
-        load_config(path)
+        DictgameApp(config)  # refused before it opens the save file
     message = str(refused.value)
-    assert "ui.keys" in message and "'game.pase'" in message and "game.pause" in message
+    assert f"config file {path}: ui.keys" in message and "'game.pase'" in message
+    assert "game.pause" in message and "person.propose" in message and "game.truth" in message
     assert "\n" not in message
+    path.write_text('[ui]\nkeys = { "person.propose" = "ctrl+r", "game.truth" = "T" }\n')
+    DictgameApp(load_config(path, db=tmp_path / "games.db")).store.close()  # a game's own ids
 
 
 def test_help_and_the_docs_list_every_binding_id() -> None:
     readme = USING_DOC.read_text("utf-8")
     tables = key_tables({})
-    for binding_id in known_ids():
+    own = [key for name in BUILTIN for key in front_of(name).keys]
+    assert {"game.edit", "person.learn", "person.propose"} <= set(ids_of(own))
+    for binding_id in ids_of(with_own(KEYS, own)):
         assert f"`{binding_id}`" in readme, binding_id
         assert f"`{binding_id}`" in tables, binding_id
-    assert {key.id for key in KEYS} == set(known_ids())
 
 
 # -- 2: global flags --------------------------------------------------------------------

@@ -30,7 +30,8 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from ..services.config import DictgameConfig
+from ..services.config import DictgameConfig, check_keys
+from ..services.keys import ids_of
 from ..services.loopback import needs_token
 
 EXIT_BAD_INPUT = 2
@@ -62,12 +63,14 @@ def command_serve(
 ) -> int:
     """Serve what `opens_the_ui(args.app_args)` says is the terminal UI (the command line's own
     judgement of a dictgame command; a bad one ends with argparse's line, exit 2)."""
+    from ..games import all_keys
     from .web_server import BrowserServer, ServeError
 
     if not opens_the_ui(args.app_args):
         print("dictgame: serve runs the terminal UI: after -- give nothing, play, new or "
               "resume ID (without --headless)", file=sys.stderr)
         return EXIT_BAD_INPUT
+    check_keys(config, ids_of(all_keys()))  # refused here, not by every session's app
     token = secrets.token_urlsafe(24) if needs_token(args.host) else None
     server = BrowserServer(shlex.join(app_argv(args)), args.host, args.port, token, args.share)
     try:

@@ -22,8 +22,10 @@ from ...engine.core.settings import CommonSettings
 from ...engine.games import game_for_settings
 from ...engine.words import sentence
 from ...saves import DamagedGame, GameNotFound, GameStore, SaveFileError
+from ..games import all_keys
 from ..services import locations
-from ..services.config import DictgameConfig
+from ..services.config import DictgameConfig, check_keys
+from ..services.keys import ids_of
 from ..services.players import Players, open_backend
 from ..services.ui_state import remember_theme, remembered_theme
 from ..widgets.bindings import bindings
@@ -55,6 +57,9 @@ class DictgameApp(App[None]):
         resume_game: int | None = None,
         backend: Backend | None = None,
     ) -> None:
+        # A remap of an unknown key id is refused before anything starts (every game's keys
+        # are known here, through its front end).
+        check_keys(config, ids_of(all_keys()))
         super().__init__()
         self.config = config
         self.store = GameStore.open(config.db.expanduser())

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
 from textual.app import ComposeResult, SystemCommand
+from textual.binding import BindingsMap
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -36,6 +37,7 @@ from ...engine.words import sentence
 from ...saves import GameInUse, StoredGame
 from ..games import front_of
 from ..services.game_modes import Mode, Notice, PersonAsked, PlayEnded
+from ..services.keys import KEYS, with_own
 from ..services.live_move import LiveMove
 from ..services.model_names import seat_title
 from ..services.move_view import views_of
@@ -63,8 +65,6 @@ FLUSH_SECONDS = 0.05
 
 
 class GameScreen(PanelActions, SeatingPlayers, Screen[None]):
-    BINDINGS = bindings("game")
-
     mode: reactive[Mode] = reactive(Mode.LOADING, init=False)
 
     def __init__(
@@ -88,6 +88,12 @@ class GameScreen(PanelActions, SeatingPlayers, Screen[None]):
         self._live = LiveMove()
         # Where a person answers on their turn; it holds their seats' sessions.
         self.front = front_of(self.game.name)
+        # The game screen's keys with the game's own among them, bound on this screen (the
+        # class has none: they differ by game); the keymap applies to them as to any.
+        self.keys = with_own(KEYS, self.front.keys)
+        self._bindings = BindingsMap(
+            [*(binding for _, binding in self._bindings), *bindings("game", self.keys)]
+        )
         self.person_turn = PersonTurn(state, self.front, self._post, id="person-turn")
 
     @property
@@ -336,4 +342,4 @@ class GameScreen(PanelActions, SeatingPlayers, Screen[None]):
         self.dismiss()
 
     def palette_commands(self) -> Iterable[SystemCommand]:
-        return palette_commands(self, "game")
+        return palette_commands(self, "game", self.keys)

@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -108,12 +108,6 @@ class UiConfig(BaseModel):
     play_on_open: bool = False
     """A saved game opened from the list plays at once, instead of opening paused."""
 
-    @field_validator("keys")
-    @classmethod
-    def _known_ids(cls, keys: dict[str, str]) -> dict[str, str]:
-        check_keymap(keys)
-        return keys
-
 
 class DictgameConfig(BaseSettings):
     model_config = SettingsConfigDict(
@@ -166,6 +160,8 @@ class DictgameConfig(BaseSettings):
     """`scripted` plays without a model (phrasebook players), for demos and tests."""
     scripted_token_delay: float = Field(default=0.0, ge=0.0, le=5.0)
     """Seconds between words of the scripted backend, to behave like a model in demos and tests."""
+    # Where `ui.keys` came from, for `check_keys` (set by `load_config`).
+    _keys_origin: str = PrivateAttr(default="the configuration")
 
     @classmethod
     def settings_customise_sources(
@@ -271,7 +267,17 @@ def load_config(config_file: Path | None = None, **overrides: Any) -> DictgameCo
         _config_file.reset(token)
     _check_games(config, path, given)
     _check_db_folder(config, path, given)
+    config._keys_origin = _origin("ui.keys", path, given)
     return config
+
+
+def check_keys(config: DictgameConfig, known: Iterable[str]) -> None:
+    """`[ui] keys` remaps known ids only (a typo would otherwise be silently ignored). The app
+    checks it as it starts, with every game's keys: the games' front ends declare their own."""
+    try:
+        check_keymap(config.ui.keys, known)
+    except ValueError as error:
+        raise ConfigError(f"{config._keys_origin}: ui.keys: {error}") from None
 
 
 def _check_db_folder(config: DictgameConfig, path: Path, given: dict[str, Any]) -> None:

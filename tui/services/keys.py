@@ -1,14 +1,18 @@
-"""Every key of the terminal UI, declared once: the screens' bindings, the footer, the help
-screen and the config check (`[ui] keys`) all read this list (`widgets/bindings.py` makes
-Textual's bindings of it).
+"""The keys of the terminal UI's app, its screens and the generic game screen, declared once:
+the screens' bindings, the footer, the help screen and the check of `[ui] keys` all read this
+list (`widgets/bindings.py` makes Textual's bindings of it). A game's own keys (Dictionary
+Discovery's table and update form, Deal or No Deal's propose key) are declared beside its
+front end, `tui/games/<game>/keys.py`, as `Key` records of the same sections, and reach
+every reader through the game's front end (`GameFront.keys`).
 
 A key's id is what a person remaps (`keys = { "game.pause" = "p" }`). Pause and resume are
 one id: from the person's side they are one key, so a remap moves both. No Textual import
-here: the config check runs before the UI starts.
+here: a game's keys are plain data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # How long a key keeps its place in the footer when the terminal is narrow: the lowest tier
@@ -27,6 +31,9 @@ class Key:
     priority: bool = False
     # The command palette's title ("" : not in the palette).
     command: str = ""
+    # A game's own key: the id of the key it follows on its screen ("": the game's key before
+    # it, or for the first, the game screen's playing keys).
+    after: str = ""
 
 
 KEYS: tuple[Key, ...] = (
@@ -58,22 +65,9 @@ KEYS: tuple[Key, ...] = (
     Key("game.pause", "space", "resume", "Resume", "play on from the last saved move", ALWAYS,
         command="Resume"),
     Key("game.step", "n", "step", "Step", "play one move, then pause", command="Play one move"),
-    Key("game.edit", "e", "edit_entry", "Edit",
-        "edit the entry chosen in the dictionary table (pauses first)", command="Edit entry"),
-    Key("game.add", "a", "add_entry", "Add", "add an entry to a player's dictionary (pauses first)",
-        command="Add entry"),
-    Key("game.remove", "delete", "remove_entry", "Remove",
-        "remove the entry chosen in the dictionary table (asks first)", command="Remove entry"),
     Key("game.view", "v", "next_view", "View",
         "switch the view: the dictionary table (all / common / each player's), or Deal or No "
         "Deal's values (both players' / each player's)", LOW, command="Switch view"),
-    Key("game.side", "s", "next_side", "Scene/curve",
-        "grounded games: switch what shows beside the dictionary table: the scene of the last "
-        "round, the learning curve against the perfect learner's ceiling, or where each "
-        "player's learning is lost", LOW, command="Switch scene, curve and learning figures"),
-    Key("game.truth", "t", "toggle_truth", "Truth",
-        "mark each entry right or wrong by the ground truth, or hide the marks (off at first, "
-        "so as not to spoil a game being watched)", LOW, command="Show or hide right and wrong"),
     Key("game.raw", "r", "raw", "Raw",
         "show the raw prompt and raw output of the chosen move in its pane, or hide them", LOW,
         command="Raw prompt and output"),
@@ -84,14 +78,6 @@ KEYS: tuple[Key, ...] = (
         "its reflections (games with memory on)", LOW, command="Memory inspector"),
     Key("game.back", "escape", "back", "Back", "back to the saved games (the game stays saved)",
         command="Back to saved games"),
-    Key("person.propose", "ctrl+t", "propose", "Propose",
-        "your turn in Deal or No Deal: propose a division now instead of a message", ALWAYS),
-    Key("person.learn", "ctrl+n", "learn_entry", "Add entry",
-        "your dictionary update: add an entry to your own dictionary", ALWAYS),
-    Key("person.take_back", "ctrl+z", "take_back_entry", "Take back",
-        "your dictionary update: take back the entry added last (it leaves the table)", LOW),
-    Key("person.done", "ctrl+s", "send_update", "Done",
-        "your dictionary update: send the entries added, or none", ALWAYS),
     Key("pane.previous", "up", "previous_move", "Earlier", "choose the move above in a pane",
         NEVER),
     Key("pane.next", "down", "next_move", "Later", "choose the move below in a pane", NEVER),
@@ -127,27 +113,37 @@ SECTIONS = {
 }
 
 
-def known_ids() -> list[str]:
-    return sorted({key.id for key in KEYS})
+# The game screen's last key that plays the game: a game's own keys follow it unless they
+# name the key they follow, before the keys that look at the game (view, raw, ...) and leave.
+PLAYING = "game.step"
 
 
-def keys_of(section: str) -> list[Key]:
-    return [key for key in KEYS if key.id.split(".")[0] == section]
+def with_own(keys: Iterable[Key], own: Iterable[Key]) -> list[Key]:
+    """`keys` with a game's (or every game's) own keys among them, each where it follows."""
+    placed = list(keys)
+    previous = PLAYING
+    for key in own:
+        anchor = key.after or previous
+        anchors = [n for n, shown in enumerate(placed) if shown.id == anchor]
+        placed.insert(anchors[-1] + 1 if anchors else len(placed), key)
+        previous = key.id
+    return placed
 
 
-def footer_tier(binding_id: str | None, action: str) -> int:
-    """How long a binding keeps its place in a narrow footer (Textual's own: middle)."""
-    for key in KEYS:
-        if key.id == binding_id and key.action == action:
-            return key.footer
-    return MIDDLE
+def ids_of(keys: Iterable[Key]) -> list[str]:
+    return sorted({key.id for key in keys})
 
 
-def check_keymap(keymap: dict[str, str]) -> None:
+def keys_of(section: str, keys: Iterable[Key] = KEYS) -> list[Key]:
+    return [key for key in keys if key.id.split(".")[0] == section]
+
+
+def check_keymap(keymap: dict[str, str], known: Iterable[str]) -> None:
     """A remap names known ids only: a typo would otherwise be silently ignored."""
-    unknown = sorted(set(keymap) - set(known_ids()))
+    known = sorted(set(known))
+    unknown = sorted(set(keymap) - set(known))
     if unknown:
         raise ValueError(
             f"unknown binding id {', '.join(map(repr, unknown))}; the ids are "
-            + ", ".join(known_ids())
+            + ", ".join(known)
         )

@@ -1,22 +1,27 @@
-"""The Textual bindings and palette commands of a screen or widget, made from the one list of
-keys (`services/keys.py`, which the config check reads before Textual loads)."""
+"""The Textual bindings and palette commands of a screen or widget, made from a list of keys:
+the app's (`services/keys.py`) or a game's own (`tui/games/<game>/keys.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 
-from ..services.keys import NEVER, keys_of
+from ..services.keys import KEYS, MIDDLE, NEVER, Key, keys_of
+
+# The footer tier of every key bound so far, by id and action: Textual's bindings carry none.
+_TIERS: dict[tuple[str, str], int] = {}
 
 
-def bindings(section: str, actions: tuple[str, ...] | None = None) -> list[BindingType]:
-    """The Textual bindings of one screen or widget (of these actions only, when given: a
-    game's form binds its own keys of the person's section)."""
-    return [
-        Binding(
+def bindings(section: str, keys: Iterable[Key] = KEYS) -> list[BindingType]:
+    """The Textual bindings of one screen or widget: the keys of its section (a game's form
+    binds the game's own keys of the person's section)."""
+    made: list[BindingType] = []
+    for key in keys_of(section, keys):
+        _TIERS[key.id, key.action] = key.footer
+        made.append(Binding(
             key.keys,
             key.action,
             key.label,
@@ -24,15 +29,20 @@ def bindings(section: str, actions: tuple[str, ...] | None = None) -> list[Bindi
             priority=key.priority,
             tooltip=key.does[:1].upper() + key.does[1:],
             id=key.id,
-        )
-        for key in keys_of(section)
-        if actions is None or key.action in actions
-    ]
+        ))
+    return made
 
 
-def palette_commands(node: DOMNode, section: str) -> Iterator[SystemCommand]:
+def footer_tier(binding_id: str | None, action: str) -> int:
+    """How long a binding keeps its place in a narrow footer (Textual's own: middle)."""
+    return _TIERS.get((binding_id or "", action), MIDDLE)
+
+
+def palette_commands(
+    node: DOMNode, section: str, keys: Iterable[Key] = KEYS
+) -> Iterator[SystemCommand]:
     """The section's commands that `node` allows now, for the command palette."""
-    for key in keys_of(section):
+    for key in keys_of(section, keys):
         if key.command and node.check_action(key.action, ()):
             help_text = key.does[:1].upper() + key.does[1:]
             yield SystemCommand(key.command, help_text, getattr(node, f"action_{key.action}"))

@@ -1,5 +1,5 @@
 """The footer, fitted to the terminal: when the keys do not all fit, the least needed go first
-(their tier in `services/keys.py`), so F1 Help and the screen's main keys stay in view at 80
+(their tier, declared with the key), so F1 Help and the screen's main keys stay in view at 80
 columns. Every key stays in the help screen and the command palette."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from textual.events import Resize
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from ..services.keys import footer_tier
+from .bindings import footer_tier
 
 
 class FittingFooter(Footer):

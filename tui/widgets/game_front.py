@@ -1,6 +1,6 @@
 """What a game brings to the front end of its own, declared as data (`GameFront`): its side
 panel on the game screen, the form that answers a step of a person's turn, how a typed message
-reaches the game master, the keys a step offers, and its own section of the new-game form.
+reaches the game master, its own keys, and its own section of the new-game form.
 Each game declares its front in `tui/games/<game>/__init__.py` (`FRONT`); the game screen,
 the person's turn and the new-game form ask it, and never a game's name.
 
@@ -28,6 +28,7 @@ from ...engine.core.scores import (
 )
 from ...engine.core.settings import CommonSettings
 from ...engine.games import game_of
+from ..services.keys import Key
 
 
 class GamePanel(Protocol):
@@ -99,9 +100,11 @@ class GameFront:
     forms: Mapping[str, Callable[[Any], Widget]] = field(default_factory=dict)
     # A typed message as the game master receives it (Deal or No Deal adds its tag).
     message: Callable[[str], str] = _as_typed
-    # Keys of a step beside its form (actions of the "person" keys), each with the answer it
-    # sends at once: Deal or No Deal's reply offers ctrl+t, a proposal instead of a message.
-    keys: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # The game's own keys (`tui/games/<game>/keys.py`): those of the "game" section are bound
+    # on the game screen (their actions on the screen's panel), the others by the panel or
+    # form that offers them; help, the footer, the palette and the check of `[ui] keys` all
+    # find them here.
+    keys: tuple[Key, ...] = ()
     # A line above the answer, for the seat asked and the step (Deal's values): state, seat,
     # step -> the line; None: no line.
     above: Callable[[Any, int, str], Text] | None = None

@@ -13,10 +13,11 @@ from ....engine.games.dealnodeal.rules import MESSAGE, PROPOSE
 from ...widgets.bindings import bindings
 from ...widgets.game_front import Answered
 from ...widgets.message_field import MessageField
+from .keys import KEYS
 
 
 class ReplyField(MessageField):
-    BINDINGS = bindings("person", ("propose",))
+    BINDINGS = bindings("person", KEYS)
 
     def answer(self, text: str) -> str:
         return text if text.startswith("[") else f"{MESSAGE} {text}"

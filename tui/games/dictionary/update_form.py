@@ -24,13 +24,14 @@ from ...services.person import JSON_FORM
 from ...widgets.bindings import bindings
 from ...widgets.game_front import Answered, Pending
 from .entry_editor import EntryEditor
+from .keys import KEYS
 from .table import language_name
 
 
 class UpdateForm(Vertical):
     """The entries the person adds this turn, and the keys that add one and send them."""
 
-    BINDINGS = bindings("person", ("learn_entry", "take_back_entry", "send_update"))
+    BINDINGS = bindings("person", KEYS)
 
     def __init__(self, settings: GameSettings, *, id: str | None = None) -> None:
         super().__init__(id=id)
