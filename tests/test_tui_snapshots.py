@@ -391,13 +391,13 @@ def test_grounded_person_adding_an_entry(
 
 
 async def settled(pilot: Pilot[None], app: DictgameApp) -> None:
-    """Wait until two screenshots a moment apart are the same: a busy machine can catch the
-    table or the curve between a repaint and the sizing that follows it (CI saw the curve's
-    labels one column off once). Gives up quietly after a few seconds."""
-    last = None
+    """Wait until three screenshots a quarter second apart are the same: a busy machine can
+    catch the table or the curve between a repaint and the sizing that follows it (CI saw the
+    curve's labels one column off once, and two shots 0.1 s apart agreed once on a table
+    column one wider than it settled at). Gives up quietly after about ten seconds."""
+    shots: list[str] = []
     for _ in range(40):
-        await pilot.pause(0.1)
-        shot = app.export_screenshot()
-        if shot == last:
+        await pilot.pause(0.25)
+        shots = [*shots[-2:], app.export_screenshot()]
+        if len(shots) == 3 and len(set(shots)) == 1:
             return
-        last = shot
