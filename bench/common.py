@@ -6,8 +6,11 @@ compared as ratios taken in the same run, because these machines are shared and 
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
+import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -24,6 +27,19 @@ _T0 = time.perf_counter()
 def log(message: str) -> None:
     """One human-readable progress line (stdout; the JSON summary is the last line)."""
     print(f"[{time.perf_counter() - _T0:6.1f}s] {message}", flush=True)
+
+
+def provenance(module: str) -> dict[str, str]:
+    """What measured a figure: commit, date, machine and the command (`python -m bench.<module>`)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent, timeout=10).stdout.strip()
+    except OSError:
+        commit = ""
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu'}"
+    return {"commit": commit or "unknown", "date": datetime.date.today().isoformat(),
+            "machine": machine,
+            "command": f"python -m bench.{module} " + shlex.join(sys.argv[1:])}
 
 
 def smollm2_path() -> Path:

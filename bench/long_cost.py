@@ -15,7 +15,8 @@ Three parts, side by side in one run:
 - memory: the peak resident memory of those processes, and a fresh process's resident memory
   after each import and component a headless game loads (`--footprint`).
 
-`python -m bench.long_cost [--quick] [--threads N] [--only moves,games,memory]`
+`python -m bench.long_cost [--quick] [--threads N] [--only moves,games,memory]`; its JSON line
+becomes docs/long_cost.md through `python -m bench.long_cost_report`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Any
 
 from dictgame.engine.backend import DEFAULT_CONTEXT_TOKENS
 
-from .common import ROOT, Background, default_threads, log, rnd, smollm2_path
+from .common import ROOT, Background, default_threads, log, provenance, rnd, smollm2_path
 from .context import BenchContext
 
 NAME = "long_cost"
@@ -384,7 +385,8 @@ def main() -> None:
         footprint_worker(threads, args.context_size)
         return
     parts = set(args.only.split(","))
-    result: dict[str, Any] = {"threads": threads, "n_ctx": args.context_size}
+    result: dict[str, Any] = {"threads": threads, "n_ctx": args.context_size,
+                              "measured_by": provenance("long_cost")}
     if "moves" in parts:
         measured = args.measured or (2 if args.quick else 3)
         result["moves"] = moves(measured, threads, args.context_size)

@@ -22,13 +22,8 @@ Alone: `python -m bench.quality [--quick] [--model PATH [--no-embedded]] [--only
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
-import platform
-import shlex
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,7 +31,7 @@ from typing import Any
 
 from dictgame.engine.backend import DEFAULT_CONTEXT_TOKENS
 
-from .common import log, rnd
+from .common import log, provenance, rnd
 from .context import BenchContext
 
 NAME = "quality"
@@ -210,23 +205,10 @@ def _met(found: dict[str, Any]) -> bool | None:
     return all(verdicts) if verdicts else None
 
 
-def provenance() -> dict[str, str]:
-    """What played a stored game's line: commit, date, machine and the command."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, timeout=10).stdout.strip()
-    except OSError:
-        commit = ""
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu'}"
-    return {"commit": commit or "unknown", "date": datetime.date.today().isoformat(),
-            "machine": machine,
-            "command": "python -m bench.quality " + shlex.join(sys.argv[1:])}
-
-
 def measure(model: Path, names: tuple[str, ...], seeds: int, n_threads: int, quick: bool,
             out: Path | None) -> dict[str, Any]:
     rows: dict[str, Any] = {}
-    played_by = provenance()
+    played_by = provenance("quality")
     for name in names:
         games = []
         for seed in range(FIRST_SEED, FIRST_SEED + seeds):
