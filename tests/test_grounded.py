@@ -151,6 +151,26 @@ def test_the_listener_is_shown_the_words_of_the_message_its_dictionary_holds() -
         assert label(settings, move.seat, move.scene.target) in line
 
 
+def test_the_listeners_entry_is_said_as_its_dictionarys_answer_right_before_the_question() -> None:
+    """SmolLM2 followed its right entry 78 times in 116 so, against 70 with the entry listed
+    with its confidence and a question that did not name the heard word."""
+    settings = GameSettings(mode="invented", rounds=12, seed=9, concept_slice=4)
+    records = play(settings).state.records
+    asked = [(m, a.instruction) for m in records for a in m.attempts if a.step == "choose"]
+    known = [(m, i) for m, i in asked if "<- your dictionary" in i]
+    assert known and len(known) < len(asked)
+    for move, instruction in asked:
+        heard = records[move.move_index - 1].message
+        *_, said, question = instruction.splitlines()
+        partner = settings.players[1 - move.seat].name
+        assert question == f'Which of your things does {partner} mean by "{heard}"? Answer with the thing.'
+        if "<- your dictionary" in instruction:
+            meaning = label(settings, move.seat, move.scene.target)
+            assert said == f'Your dictionary says "{heard}" means "{meaning}".'
+        else:
+            assert said == "No word of it is in your dictionary yet."
+
+
 def test_names_guesses_and_updates_are_constrained_to_the_words_they_can_be() -> None:
     settings = GameSettings(mode="scenes", rounds=2, seed=1)
     seen: list[GenerationRequest] = []

@@ -84,7 +84,7 @@ class Planted:
 
     def guess(self, round_: int, seat: int, instruction: str, meant: str) -> str:
         things = re.findall(r"^\d+\. (\S+)", instruction, re.M)
-        entry = re.search(r'Your dictionary: "[^"]+" means "([^"]+)"', instruction)
+        entry = re.search(r'Your dictionary says "[^"]+" means "([^"]+)"', instruction)
         answer = next(t for t in things if t != self.word(seat, meant))
         if entry and round_ != 7:  # r7: Ben ignores his (right) entry
             answer = entry.group(1)

@@ -136,7 +136,16 @@ def update_ask(
 def choose_ask(
     settings: GameSettings, seat: int, incoming: str, things: list[str], dictionary: Dictionary
 ) -> Ask:
-    """The listener's guess, constrained to its things (their words, or their numbers)."""
+    """The listener's guess, constrained to its things (their words, or their numbers).
+
+    The prompt (`choose.j2`) ends on what the dictionary says the heard word means, then
+    asks what the partner meant by that word. Re-asked on the choose steps of three
+    invented games of SmolLM2-135M (seeds 201-203) with the heard word's right entry (48
+    steps where the game held it, 68 where it was planted), it followed the entry 78 times in
+    116, against 70 with the entry listed with its confidence and a question that did not
+    name the word; a planted wrong entry was followed as often (43 of 68). On the 48,
+    answering by number (10), the message before the things (22) and a JSON answer that
+    first copies the dictionary's meaning (26) followed it less than the old prompt (27)."""
     by_number = settings.choice == "number"
     return Ask(
         step="choose",
