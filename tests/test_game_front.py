@@ -11,6 +11,7 @@ from test_new_game import COUNTING, CountingSettings
 from test_tui_support import wait_until
 from textual import on
 from textual.app import ComposeResult
+from textual.pilot import Pilot
 from textual.containers import Horizontal
 from textual.widgets import Button
 
@@ -74,16 +75,27 @@ register_front("counting", GameFront(
 ))
 
 
+def counting_app(config: DictgameConfig, start: int) -> DictgameApp:
+    """A new one-turn Counting game with a person in the first seat."""
+    you = (PlayerSettings(name="You", human=True), PlayerSettings(name="Two"))
+    return DictgameApp(config, new_game=CountingSettings(players=you, start=start, turns=1, seed=1))
+
+
+async def your_turn(pilot: Pilot[None], app: DictgameApp) -> GameScreen:
+    """The game screen once it waits for the person's answer."""
+    await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
+    screen = app.screen
+    assert isinstance(screen, GameScreen)
+    await wait_until(pilot, lambda: screen.person_turn.waiting)
+    return screen
+
+
 async def test_a_registered_game_shows_its_own_form_and_its_answer_is_played(
     config: DictgameConfig,
 ) -> None:
-    you = (PlayerSettings(name="You", human=True), PlayerSettings(name="Two"))
-    app = DictgameApp(config, new_game=CountingSettings(players=you, start=7, turns=1, seed=1))
+    app = counting_app(config, start=7)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
-        screen = app.screen
-        assert isinstance(screen, GameScreen)
-        await wait_until(pilot, lambda: screen.person_turn.waiting)
+        screen = await your_turn(pilot, app)
         keypad = screen.query_one("#keypad", Keypad)
         # The step's own form shows, the typed message does not; the form words the question.
         assert keypad.display and not screen.query_one("#person-message").display
@@ -107,13 +119,9 @@ async def test_a_registered_game_brings_its_own_key_remapped_and_listed_in_help(
     remapped = config.model_copy(
         update={"ui": config.ui.model_copy(update={"keys": {"person.count_on": "c"}})}
     )
-    you = (PlayerSettings(name="You", human=True), PlayerSettings(name="Two"))
-    app = DictgameApp(remapped, new_game=CountingSettings(players=you, start=4, turns=1, seed=1))
+    app = counting_app(remapped, start=4)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
-        screen = app.screen
-        assert isinstance(screen, GameScreen)
-        await wait_until(pilot, lambda: screen.person_turn.waiting)
+        screen = await your_turn(pilot, app)
         await pilot.pause()
         footer = [key.render() for key in screen.query_one(FittingFooter).children]
         assert "c Count on" in [str(shown).strip() for shown in footer]
