@@ -24,6 +24,7 @@ ROW_TITLES = {
     "invented": "invented, 4 things, 12 concepts, `reveal`, 40 rounds",
     "scenes": "scenes, English / Spanish, 4 things, 20 rounds",
     "free": "free, English / Spanish, topic, 10 rounds",
+    "invented_memory": "invented as above, each player's memory on",
 }
 
 

@@ -252,3 +252,28 @@ def test_a_named_thing_in_plain_text_is_judged_by_the_move_rules() -> None:
     first = master.state.moves[0]
     assert first.message == f"{own}!" and not first.violated
     assert "'it' is not a word of your language" in str(first.attempts[0].violation)
+
+
+def test_with_memory_the_listener_is_reminded_what_a_word_it_heard_before_meant() -> None:
+    """Memory on in a grounded game: the guess prompt starts with the rounds the listener
+    remembers of the word heard, each with the thing the game master revealed it meant."""
+    settings = GameSettings(mode="invented", rounds=16, seed=3, feedback="reveal",
+                            concept_slice=4, memory=True)
+    records = play(settings, wrong_guesser(settings)).state.records
+    reminded = 0
+    for record in records[1:]:
+        earlier = [r for r in records[1:record.move_index]
+                   if r.seat == record.seat and r.incoming == record.incoming]
+        asked = next(a.instruction for a in record.attempts if a.step == "choose")
+        if not earlier:
+            assert not asked.startswith("What you remember from earlier:")
+            continue
+        reminded += 1
+        first = earlier[0]
+        partner = settings.players[1 - record.seat].name
+        meant = label(settings, record.seat, first.meant_thing)
+        assert asked.startswith("What you remember from earlier:")
+        assert (f'Round {first.round}: "{first.incoming}" was guessed wrong; {partner} meant '
+                f'"{meant}"') in asked
+        assert record.retrieved
+    assert reminded >= 5

@@ -12,15 +12,25 @@ in the scene, and a short prompt keeps a round cheap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ...core.game import Answer, Ask, Turn
+from ...core.memory import Retrieved
 from .asks import choose_ask, naming_ask, prompt_book, scene_update_ask
 from .lessons import Lesson, lesson_of
+from .memory import with_memories
 from .records import MoveRecord
+from .rules import message_words
 from .scenes import Scene, draw_scene, label, meant_concept, view_words
 from .settings import GameSettings
 from .state import GameState
+
+
+_BARE = ("said", "heard")
+
+
+def _folded_words(text: str) -> set[str]:
+    return {word.casefold() for word in message_words(text)}
 
 
 def grounded_turn(state: GameState) -> Turn:
@@ -46,8 +56,20 @@ def grounded_turn(state: GameState) -> Turn:
             asks.append(describe_ask(state, seat, move + 1))
         return tuple(asks)
 
+    retrieved: tuple[Retrieved, ...] = ()
+    if state.memories is not None:
+        # What it remembers of a word heard: the rounds it came in (with `reveal`, the thing
+        # meant) and its dictionary's changes; a bare "said" or "heard" tells nothing the
+        # round's memory does not, and a memory of other words is noise beside the scene.
+        stream, heard = state.memories[seat], _folded_words(incoming)
+        retrieved = tuple(stream.retrieve(
+            incoming, move,
+            skip=lambda m: m.kind in _BARE or not heard & _folded_words(m.about),
+        ))
     choose = choose_ask(settings, seat, incoming, things, dictionary)
-    return Turn(seat, move, system, (), (choose,), incoming, then)
+    if retrieved:
+        choose = replace(choose, instruction=with_memories(stream, retrieved, choose.instruction))
+    return Turn(seat, move, system, (), (choose,), incoming, then, retrieved=retrieved)
 
 
 def describe_ask(state: GameState, seat: int, round_: int) -> Ask:

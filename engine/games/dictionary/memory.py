@@ -28,6 +28,7 @@ from ...core.memory import (
 )
 from .dictionary import AppliedOperation, OperationKind
 from .records import MoveRecord
+from .scenes import label
 from .settings import GameSettings
 
 if TYPE_CHECKING:
@@ -96,10 +97,14 @@ def observe_move(
     if record.scene is not None:
         right = record.guessed_right
         verdict = "right" if right else "wrong"
+        meant = record.meant_thing if settings.feedback == "reveal" else None
         for seat in (0, 1):
+            # With `reveal` the listener was told the thing meant: the round's lesson.
+            lesson = (f'; {names[1 - mover]} meant "{label(settings, mover, meant)}"'
+                      if seat == mover and meant is not None else "")
             streams[seat].add(
                 move, "round",
-                f'Round {record.round}: "{record.incoming}" was guessed {verdict}',
+                f'Round {record.round}: "{record.incoming}" was guessed {verdict}{lesson}',
                 IMPORTANCE["round right" if right else "round wrong"],
                 about=record.incoming,
             )
