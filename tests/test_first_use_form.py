@@ -86,6 +86,19 @@ async def test_enter_in_a_text_field_moves_on_and_starts_no_game(config: Dictgam
         await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
 
 
+async def test_the_first_game_starts_with_each_players_memory_on(config: DictgameConfig) -> None:
+    """The first game (invented words) is played with memory, which measurably helped there
+    (docs/quality.md); the form carries it into the game it starts."""
+    app = DictgameApp(config, backend=ScriptedBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, app)
+        assert form.query_one("#mode", Select).value == "invented"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
+        settings = app.screen.state.settings  # type: ignore[attr-defined]
+        assert settings.mode == "invented" and settings.memory is not None
+
+
 async def test_an_empty_seed_gives_each_deal_from_the_form_its_own(config: DictgameConfig) -> None:
     unseeded = config.model_copy(update={"seed": None})
     seeds = []
