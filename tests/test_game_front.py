@@ -90,6 +90,18 @@ async def your_turn(pilot: Pilot[None], app: DictgameApp) -> GameScreen:
     return screen
 
 
+async def stored_and_won(
+    pilot: Pilot[None], screen: GameScreen, config: DictgameConfig, answer: str
+) -> None:
+    """The game ends, and its stored move is the person's answer, which wins it."""
+    await wait_until(pilot, lambda: screen.mode is Mode.FINISHED)
+    assert screen.game_id is not None
+    with GameStore.open(config.db) as store:
+        played = store.load_game(screen.game_id)
+    assert [move.message for move in played.moves] == [answer]
+    assert COUNTING.outcome(played).result is Result.SUCCESS
+
+
 async def test_a_registered_game_shows_its_own_form_and_its_answer_is_played(
     config: DictgameConfig,
 ) -> None:
@@ -102,13 +114,7 @@ async def test_a_registered_game_shows_its_own_form_and_its_answer_is_played(
         assert "Press its key." in str(screen.query_one("#person-asked").render())
         await pilot.pause()  # the keypad, shown a moment ago, laid out where it shows
         assert await pilot.click("#digit-7")
-        await wait_until(pilot, lambda: screen.mode is Mode.FINISHED)
-        game_id = screen.game_id
-    assert game_id is not None
-    with GameStore.open(config.db) as store:
-        played = store.load_game(game_id)
-    assert [move.message for move in played.moves] == ["7"]
-    assert COUNTING.outcome(played).result is Result.SUCCESS
+        await stored_and_won(pilot, screen, config, "7")
 
 
 async def test_a_registered_game_brings_its_own_key_remapped_and_listed_in_help(
@@ -136,13 +142,7 @@ async def test_a_registered_game_brings_its_own_key_remapped_and_listed_in_help(
         await pilot.pause()
         assert screen.person_turn.waiting
         await pilot.press("c")
-        await wait_until(pilot, lambda: screen.mode is Mode.FINISHED)
-        game_id = screen.game_id
-    assert game_id is not None
-    with GameStore.open(config.db) as store:
-        played = store.load_game(game_id)
-    assert [move.message for move in played.moves] == ["4"]
-    assert COUNTING.outcome(played).result is Result.SUCCESS
+        await stored_and_won(pilot, screen, config, "4")
 
 
 def test_a_game_without_a_front_end_of_its_own_plays_with_the_plain_one() -> None:
