@@ -79,6 +79,16 @@ def median(values: Iterable[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
+def resident_mib() -> tuple[float, float]:
+    """This process's resident and peak resident memory (VmRSS, VmHWM), MiB."""
+    values = {}
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                values[line[:5]] = int(line.split()[1]) / 1024
+    return values["VmRSS"], values["VmHWM"]
+
+
 def peak_rss_mib() -> float:
     """This process's peak resident set (VmHWM), in MiB."""
     with open("/proc/self/status", encoding="ascii") as status:

@@ -14,16 +14,11 @@ import json
 import runpy
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from .common import ROOT, resident_mib
+
 CANDIDATES = ("fasttext", "lingua")
-
-
-def _resident() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
 
 
 def _judge(candidate: str) -> Any:
@@ -51,7 +46,7 @@ def worker(candidate: str) -> dict[str, Any]:
     import dictgame.engine.games.dictionary.language_rule  # noqa: F401  (not the identifier)
 
     messages = runpy.run_path(str(ROOT / "tests" / "fixtures" / "short_messages.py"))["MESSAGES"]
-    before = _resident()
+    before = resident_mib()[0]
     judge = _judge(candidate)
     right_refused = caught = wrong = 0
     for own in messages:
@@ -66,7 +61,7 @@ def worker(candidate: str) -> dict[str, Any]:
                     caught += refused
     right = sum(len(texts) for texts in messages.values())
     return {"candidate": candidate, "right_refused": right_refused, "right": right,
-            "wrong_caught": caught, "wrong": wrong, "added_mib": round(_resident() - before)}
+            "wrong_caught": caught, "wrong": wrong, "added_mib": round(resident_mib()[0] - before)}
 
 
 def main() -> None:

@@ -35,7 +35,16 @@ from typing import Any
 
 from dictgame.engine.backend import DEFAULT_CONTEXT_TOKENS
 
-from .common import ROOT, Background, default_threads, log, provenance, rnd, smollm2_path
+from .common import (
+    ROOT,
+    Background,
+    default_threads,
+    log,
+    provenance,
+    resident_mib,
+    rnd,
+    smollm2_path,
+)
 from .context import BenchContext
 
 NAME = "long_cost"
@@ -288,24 +297,14 @@ def games(
 # --- where the memory goes ------------------------------------------------------------------
 
 
-def _resident() -> tuple[float, float]:
-    """This process's resident and peak resident memory, MiB."""
-    values = {}
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                values[line[:5]] = int(line.split()[1]) / 1024
-    return values["VmRSS"], values["VmHWM"]
-
-
 def footprint_worker(n_threads: int, n_ctx: int) -> None:
     """In a fresh process: the resident memory each import and component of a headless
     game adds, in the order `dictgame play --headless` loads them."""
     steps: list[dict[str, Any]] = []
-    last = [_resident()[0]]
+    last = [resident_mib()[0]]
 
     def mark(name: str) -> None:
-        now, peak = _resident()
+        now, peak = resident_mib()
         steps.append({"step": name, "added_mib": rnd(now - last[0], 1), "rss_mib": rnd(now, 0),
                       "peak_mib": rnd(peak, 0)})
         last[0] = now
