@@ -31,7 +31,6 @@ from functools import partial
 from pathlib import Path
 
 from ..services.config import DictgameConfig, check_keys
-from ..services.keys import ids_of
 from ..services.loopback import needs_token
 
 EXIT_BAD_INPUT = 2
@@ -70,7 +69,7 @@ def command_serve(
         print("dictgame: serve runs the terminal UI: after -- give nothing, play, new or "
               "resume ID (without --headless)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    check_keys(config, ids_of(all_keys()))  # refused here, not by every session's app
+    check_keys(config, all_keys())  # refused here, not by every session's app
     token = secrets.token_urlsafe(24) if needs_token(args.host) else None
     server = BrowserServer(shlex.join(app_argv(args)), args.host, args.port, token, args.share)
     try:

@@ -25,7 +25,6 @@ from ...saves import DamagedGame, GameNotFound, GameStore, SaveFileError
 from ..games import all_keys
 from ..services import locations
 from ..services.config import DictgameConfig, check_keys
-from ..services.keys import ids_of
 from ..services.players import Players, open_backend
 from ..services.ui_state import remember_theme, remembered_theme
 from ..widgets.bindings import bindings
@@ -59,7 +58,7 @@ class DictgameApp(App[None]):
     ) -> None:
         # A remap of an unknown key id is refused before anything starts (every game's keys
         # are known here, through its front end).
-        check_keys(config, ids_of(all_keys()))
+        check_keys(config, all_keys())
         super().__init__()
         self.config = config
         self.store = GameStore.open(config.db.expanduser())

@@ -38,7 +38,7 @@ from ...engine.chat_template import ChatFormat
 from ...engine.core.settings import SERVER_MODEL, CommonSettings
 from ...engine.games import UnknownGame, get_game
 from . import locations
-from .keys import check_keymap
+from .keys import Key, check_keymap
 
 _config_file: ContextVar[Path] = ContextVar("config_file")
 
@@ -271,11 +271,11 @@ def load_config(config_file: Path | None = None, **overrides: Any) -> DictgameCo
     return config
 
 
-def check_keys(config: DictgameConfig, known: Iterable[str]) -> None:
+def check_keys(config: DictgameConfig, keys: Iterable[Key]) -> None:
     """`[ui] keys` remaps known ids only (a typo would otherwise be silently ignored). The app
     checks it as it starts, with every game's keys: the games' front ends declare their own."""
     try:
-        check_keymap(config.ui.keys, known)
+        check_keymap(config.ui.keys, keys)
     except ValueError as error:
         raise ConfigError(f"{config._keys_origin}: ui.keys: {error}") from None
 

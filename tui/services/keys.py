@@ -138,9 +138,9 @@ def keys_of(section: str, keys: Iterable[Key] = KEYS) -> list[Key]:
     return [key for key in keys if key.id.split(".")[0] == section]
 
 
-def check_keymap(keymap: dict[str, str], known: Iterable[str]) -> None:
-    """A remap names known ids only: a typo would otherwise be silently ignored."""
-    known = sorted(set(known))
+def check_keymap(keymap: dict[str, str], keys: Iterable[Key]) -> None:
+    """A remap names ids of `keys` only: a typo would otherwise be silently ignored."""
+    known = ids_of(keys)
     unknown = sorted(set(keymap) - set(known))
     if unknown:
         raise ValueError(
