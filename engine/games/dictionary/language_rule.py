@@ -8,7 +8,7 @@ gives the judged languages is under 0.2. Measured on 120 short chat messages in 
 languages (tests/fixtures/short_messages.py) by `python -m bench.language_id`: with at least
 2 words, no message in the right language was refused and 589 of the 600 in a wrong language
 were caught (98%). lingua, which judged before, refused none and caught 582 (97%) but held
-166-176 MiB of language models in every game; this model holds about 25 (issue 25).
+164-171 MiB of language models in every game; this model adds 13-14 (issue 25).
 """
 
 from __future__ import annotations
