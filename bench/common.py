@@ -34,12 +34,27 @@ def provenance(module: str) -> dict[str, str]:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                                 cwd=Path(__file__).parent, timeout=10).stdout.strip()
+        # Uncommitted changes to the code measured: the commit alone does not reproduce it.
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "engine", "tui",
+             "saves", "models", "bench"],
+            capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
+            timeout=10).stdout
+        if commit and changed.strip():
+            commit += "+uncommitted"
     except OSError:
         commit = ""
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu'}"
     return {"commit": commit or "unknown", "date": datetime.date.today().isoformat(),
             "machine": machine,
             "command": f"python -m bench.{module} " + shlex.join(sys.argv[1:])}
+
+
+def short_commit(commit: str) -> str:
+    """A commit as the docs cite it: ten hex digits, and whether the code measured had
+    uncommitted changes."""
+    head, _, rest = commit.partition("+")
+    return head[:10] + (f"+{rest}" if rest else "")
 
 
 def smollm2_path() -> Path:
@@ -188,6 +203,12 @@ class RecordingSession:
         generation = self._session.generate(request, on_text=on_text, cancel=cancel)
         self._calls.append(Call(self._state.moves_played, self._seat, request, generation))
         return generation
+
+    def aside(self) -> RecordingSession:
+        """The real session's own for asks put alone, its calls kept with the others."""
+        from dictgame.engine.backend import aside_of
+
+        return RecordingSession(aside_of(self._session), self._seat, self._calls, self._state)
 
     def reset(self) -> None:
         self._session.reset()

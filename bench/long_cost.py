@@ -61,14 +61,28 @@ class CheckedSwitch:
     """A player that is the phrasebook behind the real model's context check until `real`
     is set, then the real model's session."""
 
-    def __init__(self, backend: Any, model: Any) -> None:
+    def __init__(self, backend: Any, model: Any, session: Any = None,
+                 beside: CheckedSwitch | None = None) -> None:
         """The context check uses the real session's own window."""
         from dictgame.engine.scripted import ScriptedBackend
 
         self.script = ScriptedBackend().session(Path("phrasebook"))
-        self.session = backend.session(smollm2_path())
+        self.session = session if session is not None else backend.session(smollm2_path())
         self.model = model
-        self.real = False
+        self._real = False
+        self._beside = beside
+
+    @property
+    def real(self) -> bool:
+        return self._beside.real if self._beside is not None else self._real
+
+    @real.setter
+    def real(self, value: bool) -> None:
+        self._real = value
+
+    def aside(self) -> CheckedSwitch:
+        """The real session's own for asks put alone, switched with this one."""
+        return CheckedSwitch(None, self.model, self.session.aside(), beside=self)
 
     def generate(self, request: Any, on_text: Any = None, cancel: Any = None) -> Any:
         from dictgame.engine.backend import ContextOverflowError
@@ -336,6 +350,12 @@ def footprint_worker(n_threads: int, n_ctx: int) -> None:
     for session in sessions:
         session.generate(request)
     mark("a generation on each")
+    from dictgame.engine.players.llama.backend import ASIDE_CONTEXT_TOKENS
+
+    for session in sessions:
+        session.aside().generate(request)
+    mark(f"each player's aside context, for its updates ({min(n_ctx, ASIDE_CONTEXT_TOKENS)} "
+         "tokens), and a generation on it")
     language_violation("Hello my friend, how are you?", "English", "Spanish")
     mark("the language rule's first check (fastText's model)")
     from dictgame.engine.games.dictionary.wordforms import normal_form

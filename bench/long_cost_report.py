@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .common import short_commit
+
 TITLE = "# Long games stay cheap: the measured figures (issue 25)"
 
 
@@ -25,7 +27,7 @@ def _last_json(path: Path) -> dict[str, Any]:
 def _measured_by(result: dict[str, Any]) -> str:
     by = result.get("measured_by") or {}
     return (f"`{by.get('command', 'python -m bench.long_cost')}` at commit "
-            f"{str(by.get('commit', 'unknown'))[:10]}, {by.get('date', '?')}, "
+            f"{short_commit(str(by.get('commit', 'unknown')))}, {by.get('date', '?')}, "
             f"{by.get('machine', '?')}; each player's window {result.get('n_ctx')} tokens, "
             f"{result.get('threads')} thread(s)")
 

@@ -56,8 +56,10 @@ def spark(values: list[float]) -> str:
     return "".join(SPARK[min(8, round(v * 8))] for v in values)
 
 
-def play_game(model: Path, values: dict[str, Any], n_threads: int) -> dict[str, Any]:
-    """One seeded game on `model` in both seats, read as the game stores and exports it."""
+def play_game(model: Path, values: dict[str, Any], n_threads: int,
+              save: Path | None = None) -> dict[str, Any]:
+    """One seeded game on `model` in both seats, read as the game stores and exports it;
+    with `save`, stored there too, so its moves can be read (or the game opened in dictgame)."""
     from dictgame.engine.core.episode import GameMaster, NoSaver, play
     from dictgame.engine.games.dictionary.learning import learning_of
     from dictgame.engine.games.dictionary.settings import GameSettings
@@ -66,15 +68,32 @@ def play_game(model: Path, values: dict[str, Any], n_threads: int) -> dict[str, 
     from dictgame.engine.players.llama import LlamaBackend
 
     settings = GameSettings(**values)
+    if save is not None:  # the stored game says which model played each seat
+        settings = settings.model_copy(update={"players": tuple(
+            p.model_copy(update={"model": str(model)}) for p in settings.players)})
     backend = LlamaBackend(n_ctx=N_CTX, n_threads=n_threads)
+    store = None
     try:
         state = GameState(settings)
         master = GameMaster(state, (backend.session(model), backend.session(model)))
+        saver: Any = NoSaver()
+        if save is not None:
+            from dictgame.saves.store import GameStore
+
+            from dictgame.engine.core.provenance import SeatPlayer
+            from dictgame.models.digest import file_sha256
+
+            store = GameStore.open(save)
+            player = SeatPlayer(kind="llama.cpp", model=model.name,
+                                sha256=file_sha256(model, None), chat_format="template")
+            saver = store.saver(store.create_game(settings), (player, player))
         started = time.perf_counter()
-        play(master, NoSaver())
+        play(master, saver)
         seconds = time.perf_counter() - started
     finally:
         backend.close()
+        if store is not None:
+            store.close()
     later = state.records[1:]  # the first move opens the game: no guess, no update
     result: dict[str, Any] = {
         "seed": settings.seed,
@@ -211,16 +230,17 @@ def _met(found: dict[str, Any]) -> bool | None:
 
 
 def measure(model: Path, names: tuple[str, ...], seeds: int, n_threads: int, quick: bool,
-            out: Path | None) -> dict[str, Any]:
+            out: Path | None, first_seed: int = FIRST_SEED,
+            save: Path | None = None) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     played_by = provenance("quality")
     for name in names:
         games = []
-        for seed in range(FIRST_SEED, FIRST_SEED + seeds):
+        for seed in range(first_seed, first_seed + seeds):
             values = {**ROWS[name], "seed": seed}
             if quick:
                 values["rounds"] = QUICK_ROUNDS[name]
-            game = play_game(model, values, n_threads)
+            game = play_game(model, values, n_threads, save)
             _report(model.name, name, game)
             games.append(game)
             if out is not None:
@@ -233,7 +253,8 @@ def measure(model: Path, names: tuple[str, ...], seeds: int, n_threads: int, qui
 
 
 def run(ctx: BenchContext, only: tuple[str, ...] | None = None, embedded: bool = True,
-        seeds: int = 5, out: Path | None = None) -> dict[str, Any]:
+        seeds: int = 5, out: Path | None = None, first_seed: int = FIRST_SEED,
+        save: Path | None = None) -> dict[str, Any]:
     """Measure the embedded model (unless `embedded` is false) and `ctx.other_model` if given."""
     models = [*([ctx.model] if embedded else []), *([ctx.other_model] if ctx.other_model else [])]
     seeds = min(seeds, 2) if ctx.quick else seeds
@@ -244,7 +265,7 @@ def run(ctx: BenchContext, only: tuple[str, ...] | None = None, embedded: bool =
         names = only or DEFAULT_ROWS
         log(f"quality: {model.name}: {', '.join(names)}, {seeds} seeds"
             f"{' (quick)' if ctx.quick else ''}")
-        rows = measure(model, names, seeds, ctx.n_threads, ctx.quick, out)
+        rows = measure(model, names, seeds, ctx.n_threads, ctx.quick, out, first_seed, save)
         found = goals(rows, large=large)
         result["models"][model.name] = {"rows": rows, "goals": found, "met": _met(found)}
         met.append(_met(found))
@@ -259,8 +280,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="a second GGUF to measure beside the embedded one")
     parser.add_argument("--only", help="comma-separated rows: " + ", ".join(ROWS))
     parser.add_argument("--seeds", type=int, default=5, help="seeded games a row (default 5)")
+    parser.add_argument("--first-seed", type=int, default=FIRST_SEED,
+                        help=f"the first seed of each row (default {FIRST_SEED}): finish a row "
+                        "stopped part-way, appending to the same --out")
     parser.add_argument("--threads", type=int)
     parser.add_argument("--out", type=Path, help="append each game's result as a JSON line")
+    parser.add_argument("--save", type=Path,
+                        help="also store each game in this saved-games file (read its moves "
+                        "with `dictgame --db FILE`, `dictgame export`)")
     parser.add_argument("--no-embedded", action="store_true",
                         help="measure only the --model GGUF, not the embedded one beside it")
     args = parser.parse_args(argv)
@@ -272,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     ctx = BenchContext(quick=args.quick, selected=(NAME,), other_model=args.model)
     if args.threads:
         ctx.n_threads = args.threads
-    result = run(ctx, only, embedded=not args.no_embedded, seeds=args.seeds, out=args.out)
+    result = run(ctx, only, embedded=not args.no_embedded, seeds=args.seeds, out=args.out,
+                 first_seed=args.first_seed, save=args.save)
     print(json.dumps(result, separators=(",", ":")))
     return 0
 

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .common import short_commit
 from .quality import _met, goals, pooled
 
 # Moves of rows measured in different runs are compared across them: the cost goal holds
@@ -90,7 +91,7 @@ def page(games: list[dict[str, Any]]) -> str:
     runs = sorted({(g.get("commit", "?"), g.get("date", "?"), g.get("machine", "?"),
                     g.get("command", "?")) for g in games})
     out.append("Measured by:")
-    out += [f"- `{command}` at commit {commit[:10]}, {date}, {machine}"
+    out += [f"- `{command}` at commit {short_commit(commit)}, {date}, {machine}"
             for commit, date, machine, command in runs]
     for model, rows in by_model(games).items():
         pooled_rows = {row: pooled(found) for row, found in rows.items()}

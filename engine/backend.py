@@ -17,10 +17,11 @@ Role = Literal["system", "user", "assistant"]
 
 # Each player's window by default, in tokens. Every stored game so far fits in well under
 # half of it (a 10-round free game at most 932 tokens, a grounded move about 340: the
-# grounded modes show no history); a longer game drops the older half of its shown history
-# when the window is full, and its memory brings back what matters. At 4096 a move at round
-# 150 attended to about 3,100 tokens and cost twice a move at round 2, and each player's KV
-# cache held 90 MiB instead of 45 (issue 25, docs/benchmarks.md "Long games stay cheap").
+# grounded modes show no history); a free game shows its recent talk within the settings'
+# `history_tokens`, and drops the older half of what it shows if the window fills anyway. At
+# 4096 a move at round 150 attended to about 3,100 tokens and cost twice a move at round 2,
+# and each player's KV cache held 90 MiB instead of 45 (issue 25, docs/benchmarks.md "Long
+# games stay cheap").
 DEFAULT_CONTEXT_TOKENS = 2048
 
 
@@ -149,6 +150,14 @@ class PlayerSession(Protocol):
     def reset(self) -> None:
         """Forget the cached conversation (e.g. after the game master rebuilt the prompt)."""
         ...
+
+
+def aside_of(session: PlayerSession) -> PlayerSession:
+    """The session for a player's asks put alone (Ask.alone): one beside the conversation's,
+    where the session can make one (`aside()`: a llama.cpp context of its own), else itself
+    (a server, a person or a script keeps no cache to spare)."""
+    aside = getattr(session, "aside", None)
+    return aside() if callable(aside) else session
 
 
 class Backend(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -275,3 +276,97 @@ def test_a_reply_in_another_language_is_caught_and_asked_again() -> None:
     assert record.message == "Hello friend, how are you?" and not record.violated
     violation = record.attempts[0].violation
     assert violation is not None and violation.startswith("the reply is not in English (it reads as Spanish)")
+
+
+class RecordingSession(ScriptedSession):
+    """The phrasebook's answers, keeping every request's messages."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda r: update() if r.json_schema else "hola amigo", token_delay=0)
+        self.requests: list[GenerationRequest] = []
+
+    def generate(self, request: GenerationRequest, on_text: TokenCallback | None = None,
+                 cancel: CancelToken | None = None) -> Generation:
+        self.requests.append(request)
+        return super().generate(request, on_text, cancel)
+
+
+def shown_history(request: GenerationRequest) -> tuple[Any, ...]:
+    """The past exchanges a request showed: between the system prompt and the move's ask."""
+    return request.messages[1:-1]
+
+
+def test_a_long_free_game_shows_its_history_within_the_budget_and_only_appends_between_steps(
+) -> None:
+    from dictgame.engine.core.memory import estimate_tokens
+
+    sessions = (RecordingSession(), RecordingSession())
+    state = GameState(GameSettings(rounds=40, history_tokens=200))
+    master = GameMaster(state, sessions)
+    play_all(master)
+    replies = [r for r in sessions[0].requests if r.json_schema is None]
+    sizes = [sum(estimate_tokens(m.content) for m in shown_history(r)) for r in replies]
+    assert max(sizes) <= 200
+    assert sizes[-1] > 0
+    # The history moved on in a few steps; between them each prompt began with the last one.
+    steps = sum(
+        1 for before, after in zip(replies, replies[1:], strict=False)
+        if after.messages[: len(before.messages) - 1] != before.messages[:-1]
+    )
+    assert 1 <= steps <= 40 // 6 + 1
+    # Without a budget the whole history is shown.
+    whole = (RecordingSession(), RecordingSession())
+    master = GameMaster(GameState(GameSettings(rounds=40, history_tokens=None)), whole)
+    play_all(master)
+    last = [r for r in whole[0].requests if r.json_schema is None][-1]
+    assert len(shown_history(last)) > len(shown_history(replies[-1]))
+
+
+def test_a_resumed_game_shows_the_history_the_game_it_resumes_showed() -> None:
+    settings = GameSettings(rounds=30, history_tokens=200, seed=3)
+    played = GameMaster(GameState(settings), (RecordingSession(), RecordingSession()))
+    for _ in range(41):
+        played.play_next_move()
+    restored = GameState.restore(settings, played.state.moves[:40], [])
+    resumed = GameMaster(restored, (RecordingSession(), RecordingSession()))
+    resumed.play_next_move()
+    assert resumed.conversation(0) == played.conversation(0)
+
+
+def test_a_free_update_is_asked_without_the_talk_and_the_reply_with_it() -> None:
+    sessions = (RecordingSession(), RecordingSession())
+    master = GameMaster(GameState(GameSettings(rounds=6)), sessions)
+    play_all(master)
+    updates = [r for r in sessions[1].requests if r.json_schema is not None]
+    # (The phrasebook's reply breaks a move rule and is asked again: first attempts only.)
+    replies = [r for r in sessions[1].requests if r.json_schema is None and r.temperature == 0.7]
+    assert len(updates) == len(replies) == 6
+    # The update: the player's rules and the ask, whatever the round.
+    assert all([m.role for m in r.messages] == ["system", "user"] for r in updates)
+    assert all('said: "' in r.messages[-1].content for r in updates)
+    # The reply: the talk before it, growing a round at a time.
+    assert [len(shown_history(r)) for r in replies] == [2 * n for n in range(6)]
+
+
+class WithSmallAside(RecordingSession):
+    """A session whose aside's window is too small for any prompt."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.beside = SmallContextSession(0)
+
+    def aside(self) -> SmallContextSession:
+        return self.beside
+
+
+def test_an_ask_put_alone_that_does_not_fit_the_aside_is_asked_alone_on_the_players_session(
+) -> None:
+    sessions = (WithSmallAside(), WithSmallAside())
+    master = GameMaster(GameState(GameSettings(rounds=3)), sessions)
+    play_all(master)
+    updates = [r for r in sessions[0].requests if r.json_schema is not None]
+    assert len(updates) == 2
+    assert all([m.role for m in r.messages] == ["system", "user"] for r in updates)
+    assert master.state.moves_played == 6
+    update_attempts = [a for r in master.state.records for a in r.attempts if a.step == "update"]
+    assert len(update_attempts) == 5 and all(a.violation is None for a in update_attempts)

@@ -430,3 +430,33 @@ def test_grammar_tried_on_the_highest_logits_first_samples_exactly_as_a_full_pas
     assert outputs() == with_pools
     for text in with_pools:
         json.loads(text)
+
+
+def test_a_free_game_asks_its_updates_beside_the_talk_and_keeps_the_talk_cached(
+    backend: LlamaBackend, model_path: Path
+) -> None:
+    """The update goes to a context beside the conversation's (Ask.alone), so neither evicts
+    the other: the reply evaluates only its own ask, the update only its own prompt."""
+    from dictgame.engine.core.episode import GameMaster, NoSaver, play
+    from dictgame.engine.games.dictionary.settings import GameSettings
+    from dictgame.engine.games.dictionary.state import GameState
+
+    sessions = (backend.session(model_path), backend.session(model_path))
+    state = GameState(GameSettings(rounds=4, seed=5, max_reprompts=0))
+    play(GameMaster(state, sessions), NoSaver())
+    for seat, session in enumerate(sessions):
+        aside = session.aside()
+        assert aside is not session and aside.model is session.model
+        assert aside.aside() is aside
+        moves = [m for m in state.records if m.seat == seat and m.incoming is not None]
+        updates = [next(a for a in m.attempts if a.step == "update") for m in moves]
+        replies = [next(a for a in m.attempts if a.step == "reply") for m in moves]
+        # From its second move on, a reply found the talk so far in the conversation's cache
+        # (more of it each move) and evaluated only its own ask.
+        cached = [reply.cached_tokens for reply in replies[1:]]
+        assert cached == sorted(cached) and cached[0] > 60
+        assert all(reply.prompt_tokens < 40 for reply in replies[1:])
+        # The update found at least the player's rules in its own cache, never the talk (asked
+        # after it, it would find the whole talk, as the reply does).
+        for update, reply in zip(updates[1:], replies[1:], strict=True):
+            assert 60 <= update.cached_tokens < reply.cached_tokens - 10

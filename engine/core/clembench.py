@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from ..backend import ChatMessage
-from .game import EpisodeState, Game, Outcome
+from .game import EpisodeState, Game, Outcome, Turn
 from .records import Attempt, MoveRecord
+from .referee import shown_before
 from .scores import (
     METRIC_ABORTED,
     METRIC_LOSE,
@@ -274,12 +275,15 @@ def _calls(
 ) -> list[dict[str, Any]]:
     """One call per attempt: the prompt the player was given, and what came back.
 
-    The prompt is rebuilt from the game: its rules and earlier exchanges as the game shows
-    them before this move, then the request (with the broken answer and the game master's
-    feedback for a re-prompt with feedback). Exchanges the referee hid to fit a full
-    context are not known afterwards, so they are shown; `prompt_tokens` says what was read.
+    The prompt is rebuilt from the game: its rules and the earlier exchanges it shows before
+    this move (within the settings' history budget; none for an ask put alone), then the
+    request (with the broken answer and the game master's feedback for a re-prompt with
+    feedback). Exchanges the referee hid to fit a full context are not known afterwards, so
+    they are shown; `prompt_tokens` says what was read.
     """
-    shown = _conversation(episode, moves, move.move_index)
+    turn = _turn_before(episode, moves, move.move_index)
+    alone = {ask.step for ask in turn.asks if ask.alone} if turn is not None else set()
+    talk = shown_before(turn, episode.state.settings) if turn is not None else ()
     calls = []
     first: dict[str, Attempt] = {}
     previous: Attempt | None = None
@@ -294,6 +298,7 @@ def _calls(
                 ChatMessage("user", attempt.instruction),
             ]
         previous = attempt
+        shown = talk[:1] if attempt.step in alone else talk
         if attempt.model:
             prompt: Any = {"messages": [_message(m) for m in (*shown, *follow_up)]}
             response: dict[str, Any] = {
@@ -317,16 +322,11 @@ def _calls(
     return calls
 
 
-def _conversation(
-    episode: PlayedEpisode, moves: list[MoveRecord], move_index: int
-) -> tuple[ChatMessage, ...]:
-    """The player's rules and earlier exchanges, from the game rebuilt before this move."""
+def _turn_before(episode: PlayedEpisode, moves: list[MoveRecord], move_index: int) -> Turn | None:
+    """The turn the game gave before this move, from the game rebuilt up to it."""
     game = episode.game
     before = game.restore(episode.state.settings, moves[:move_index], ())
-    turn = game.next_turn(before)
-    if turn is None:
-        return ()
-    return (ChatMessage("system", turn.system), *(m for pair in turn.history for m in pair))
+    return game.next_turn(before)
 
 
 def _message(message: ChatMessage) -> dict[str, str]:

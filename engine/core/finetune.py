@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from .game import EpisodeState, Game, Result, Reward
 from .records import Attempt, MoveRecord
+from .referee import shown_before
 from .registry import game_named
 
 Filter = Literal["above_avg", "nonzero", "all", "rewarded"]
@@ -64,8 +65,8 @@ def chat_at(
     turn = game.next_turn(game.restore(settings, moves[: move.move_index], ()))
     if turn is None or turn.seat != move.seat:
         raise ValueError(f"{game.title}: replaying the saved moves does not reach move {move.move_index}")
-    messages = [{"role": "system", "content": turn.system}] if turn.system else []
-    messages.extend({"role": m.role, "content": m.content} for exchange in turn.history for m in exchange)
+    messages = [{"role": m.role, "content": m.content} for m in shown_before(turn, settings)
+                if m.role != "system" or m.content]
     for step, instruction, answer in accepted(move):
         if steps is None or step in steps:
             messages += [{"role": "user", "content": instruction}, {"role": "assistant", "content": answer}]

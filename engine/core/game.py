@@ -46,6 +46,10 @@ class Ask:
     # The temperature the answer is sampled at; None: the settings' `temperature`. A choice
     # among a few given answers is the player's best guess, asked greedily (0.0).
     temperature: float | None = None
+    # Asked with the player's rules only, not the exchanges before: where the backend gives
+    # one, on a session of its own (`aside`), so the ask costs the same at any round and the
+    # conversation's cache stays whole for the asks that need it.
+    alone: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,25 +13,48 @@ from ..backend import (
     Generation,
     GenerationRequest,
     PlayerSession,
+    aside_of,
 )
 from .events import AttemptFinished, EventCallback, StepStarted, TextStreamed
 from .game import Answer, Ask, Turn
+from .memory import estimate_tokens, recent_start
 from .records import Attempt
 from .settings import CommonSettings
 
 # Each re-prompt samples this much hotter.
 RETRY_WARMING = 0.3
+# Past exchanges leave the prompt this many at a time once the settings' `history_tokens`
+# is passed (as a memory's recent window moves, MemorySettings.window_step).
+HISTORY_STEP = 6
 
 # The game's own code answering for a programmatic seat.
 ProgrammaticAnswer = Callable[[int, Ask], str]
+
+
+def first_shown(turn: Turn, settings: CommonSettings) -> int:
+    """The oldest of a turn's exchanges its prompts show within the settings'
+    `history_tokens`: a function of the history, so a resumed game, and a record rebuilt
+    afterwards, show what the game showed (until a full context hid more)."""
+    budget = settings.history_tokens
+    if budget is None:
+        return 0
+    tokens = [sum(estimate_tokens(m.content) for m in exchange) for exchange in turn.history]
+    return recent_start(tokens, budget, HISTORY_STEP)
+
+
+def shown_before(turn: Turn, settings: CommonSettings) -> tuple[ChatMessage, ...]:
+    """What a player is shown before an ask that is not put alone: its rules, and the
+    exchanges within the history's budget (a full context may have hidden more: Referee)."""
+    shown = turn.history[first_shown(turn, settings) :]
+    return (ChatMessage("system", turn.system), *(m for exchange in shown for m in exchange))
 
 
 class Referee:
     """Puts a turn's asks to the player in its seat, under the move rules.
 
     Keeps, per seat, how many of the oldest exchanges are no longer shown: it moves forward
-    in jumps when the context fills, so the prompt stays append-only in between and a
-    model's cache can reuse it.
+    in jumps when the history passes its budget or the context fills, so the prompt stays
+    append-only in between and a model's cache can reuse it.
     """
 
     def __init__(
@@ -44,6 +67,7 @@ class Referee:
         self.sessions = sessions
         self.programmatic = programmatic
         self.window_start = [0, 0]
+        self._asides: list[PlayerSession | None] = [None, None]
 
     def play(
         self, turn: Turn, move_index: int, emit: EventCallback, cancel: CancelToken
@@ -106,7 +130,7 @@ class Referee:
 
     def conversation(self, turn: Turn) -> tuple[ChatMessage, ...]:
         """What the player is shown before the ask: its rules and the exchanges still in view."""
-        shown = turn.history[self.window_start[turn.seat] :]
+        shown = turn.history[self._first_shown(turn) :]
         return (ChatMessage("system", turn.system), *(m for exchange in shown for m in exchange))
 
     def _generate(
@@ -120,11 +144,12 @@ class Referee:
         cancel: CancelToken,
     ) -> Generation:
         """One request to the player's model; when the context is full, show less history."""
-        session = self.sessions[turn.seat]
+        session = self._aside(turn.seat) if ask.alone else self.sessions[turn.seat]
         assert session is not None
         while True:
+            shown = (ChatMessage("system", turn.system),) if ask.alone else self.conversation(turn)
             request = GenerationRequest(
-                messages=(*self.conversation(turn), *follow_up),
+                messages=(*shown, *follow_up),
                 max_tokens=ask.max_tokens,
                 temperature=self._temperature(ask, attempt_number),
                 seed=self.settings.seed + 1000 * move_index + attempt_number,
@@ -137,8 +162,21 @@ class Referee:
                     cancel=cancel,
                 )
             except ContextOverflowError:
-                if not self._shrink_window(turn):
+                own = self.sessions[turn.seat]
+                if ask.alone and own is not None and session is not own:
+                    session = own  # a larger window, the same prompt
+                elif ask.alone or not self._shrink_window(turn):
                     raise
+
+    def _aside(self, seat: int) -> PlayerSession:
+        """The seat's session for asks put alone, made on the first such ask."""
+        if self._asides[seat] is None:
+            session = self.sessions[seat]
+            assert session is not None
+            self._asides[seat] = aside_of(session)
+        aside_session = self._asides[seat]
+        assert aside_session is not None
+        return aside_session
 
     def _temperature(self, ask: Ask, attempt_number: int) -> float:
         """Each re-prompt samples a little hotter: a small model that broke a rule once
@@ -146,10 +184,16 @@ class Referee:
         base = self.settings.temperature if ask.temperature is None else ask.temperature
         return min(2.0, base + RETRY_WARMING * attempt_number)
 
+    def _first_shown(self, turn: Turn) -> int:
+        """The oldest exchange shown: within the history's budget, and past those dropped
+        when the context was full."""
+        return max(self.window_start[turn.seat], first_shown(turn, self.settings))
+
     def _shrink_window(self, turn: Turn) -> bool:
         """Drop the older half of the shown history; False if there is nothing left to drop."""
-        shown = len(turn.history) - self.window_start[turn.seat]
+        start = self._first_shown(turn)
+        shown = len(turn.history) - start
         if shown <= 0:
             return False
-        self.window_start[turn.seat] += max(1, shown // 2)
+        self.window_start[turn.seat] = start + max(1, shown // 2)
         return True

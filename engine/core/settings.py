@@ -63,3 +63,8 @@ class CommonSettings(BaseModel):
     # naming the broken rule. Small models copy such notes into their answer; larger ones
     # use them.
     reprompt: Literal["resample", "feedback"] = "resample"
+    # The past exchanges a prompt shows, in estimated tokens; None: all that fit the window.
+    # A move attends to every token in its player's cache, so a history that grows with the
+    # game makes each move dearer (issue 25); older exchanges go in steps (the referee's
+    # HISTORY_STEP), so between steps the prompt only grows at its end and the cache reuses it.
+    history_tokens: int | None = Field(default=None, ge=50, le=1_000_000)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from ...backend import ChatMessage
@@ -78,7 +79,9 @@ def next_turn(state: GameState) -> Turn | None:
     words = None
     if settings.topic:
         words = message_words(incoming) + [entry.foreign for entry in state.dictionaries[seat]]
-    update = update_ask(settings, update_text, words)
+    # The update is about the message just heard, which its prompt quotes: asked without
+    # the talk before it, its cost does not grow with the game (issue 25, bench.long_cost).
+    update = replace(update_ask(settings, update_text, words), alone=True)
     reply = message_ask(settings, seat, "reply", reply_text, incoming)
     return Turn(seat, state.current_round, prompts.system(seat), history,
                 (update, reply, *reflect), incoming, retrieved=retrieved)

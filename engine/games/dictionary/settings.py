@@ -21,6 +21,12 @@ from .lexicons import PRONOUNCEABLE, invent_lexicons
 
 Mode = Literal["free", "scenes", "invented"]
 GROUNDED: tuple[Mode, ...] = ("scenes", "invented")
+# A free game's shown history, in estimated tokens: about ten rounds of talk of 8-word
+# messages (an exchange, the message heard and the player's answer, is 20-25), about 350 of
+# SmolLM2's tokens. The update is asked without the talk (game.py), so the history costs
+# only the reply: at 500 (25 rounds), a step of the window re-evaluated about 650 tokens every
+# sixth move, and a reply at round 150 took 2-3x one at round 2 (bench.long_cost).
+HISTORY_BUDGET = 240
 
 
 class PlayerSettings(CorePlayer):
@@ -50,6 +56,10 @@ class GameSettings(CommonSettings):
     words_per_message: int = Field(default=8, ge=1, le=100)
     # The first player's first message (free mode); empty means the model writes its own.
     opening: str = Field(default="", max_length=400)
+    # The past exchanges a free game's reply shows, in estimated tokens (CommonSettings).
+    # Without it a long free game held about 1,000 tokens of history in each player's cache
+    # at round 150, and each token of a move attended to them.
+    history_tokens: int | None = Field(default=HISTORY_BUDGET, ge=50, le=1_000_000)
     # Bounds of one dictionary update (the JSON schema is built from them); free mode only:
     # a grounded round teaches one word, so its update is one operation.
     max_operations: int = Field(default=3, ge=1, le=10)

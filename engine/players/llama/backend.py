@@ -22,6 +22,13 @@ from .model import LoadedModel, _load_model
 from .session import LlamaSession
 
 
+# The window of a player's aside session: a free game's update prompt with its memories and
+# the answer's budget at the default 3 operations is about 1,100 tokens at most; each KV
+# cache costs about 23 MiB of SmolLM2 per 1,024 tokens. An ask that does not fit goes to the
+# player's own session instead (engine/core/referee.py).
+ASIDE_CONTEXT_TOKENS = 1536
+
+
 def usable_cores() -> int:
     """The cores this process may run on."""
     try:
@@ -81,14 +88,20 @@ class LlamaBackend:
                 self._models[path] = loaded
             return loaded
 
-    def session(self, model_path: Path) -> LlamaSession:
+    def session(self, model_path: Path, *, aside: bool = True) -> LlamaSession:
+        """A player's session; `aside`: it can make the session beside it that asks put
+        alone go to (LlamaSession.aside), when the first such ask comes. An aside holds one
+        prompt and its answer, never a conversation: its window is ASIDE_CONTEXT_TOKENS."""
         loaded = self.model(model_path)
         kv: KvSequence
         if self.batch_sequences > 1:
             kv = self._shared_sequence(loaded)
         else:
-            kv = OwnContext(loaded, n_ctx=self.n_ctx, n_threads=self.n_threads, n_batch=self.n_batch)
-        session = LlamaSession(loaded, kv)
+            n_ctx = self.n_ctx if aside else min(self.n_ctx, ASIDE_CONTEXT_TOKENS)
+            kv = OwnContext(loaded, n_ctx=n_ctx, n_threads=self.n_threads, n_batch=self.n_batch)
+        session = LlamaSession(
+            loaded, kv, (lambda: self.session(model_path, aside=False)) if aside else None
+        )
         with self._lock:
             self._sessions.append(session)
         return session

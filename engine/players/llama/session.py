@@ -7,6 +7,7 @@ import codecs
 import ctypes
 import threading
 import time
+from collections.abc import Callable
 
 from ...backend import (
     CancelToken,
@@ -98,15 +99,30 @@ class LlamaSession:
     never a re-tokenization of the reply), so the next call only evaluates what differs.
     """
 
-    def __init__(self, model: LoadedModel, kv: KvSequence) -> None:
+    def __init__(
+        self, model: LoadedModel, kv: KvSequence,
+        new_session: Callable[[], LlamaSession] | None = None,
+    ) -> None:
         self.model = model
         self._kv: KvSequence | None = kv
+        # Makes the session for asks put alone (`aside`); None: this session is one.
+        self._new_session = new_session
+        self._aside: LlamaSession | None = None
         self.n_ctx: int = kv.n_ctx
         self._piece_buffer = ctypes.create_string_buffer(64)
         self._tokens: list[int] = []
         # The batch index of the logits the next token is sampled from.
         self._logits_index = -1
         self._lock = threading.Lock()
+
+    def aside(self) -> LlamaSession:
+        """A session beside this one on the same loaded model, with a cache of its own, for
+        the asks a game puts without the conversation (Ask.alone): asked here, they would
+        evict the conversation's cached tokens, and the next ask would evaluate them again."""
+        with self._lock:
+            if self._aside is None:
+                self._aside = self._new_session() if self._new_session is not None else self
+            return self._aside
 
     @property
     def cached_tokens(self) -> int:
