@@ -460,3 +460,13 @@ def test_a_free_game_asks_its_updates_beside_the_talk_and_keeps_the_talk_cached(
         # after it, it would find the whole talk, as the reply does).
         for update, reply in zip(updates[1:], replies[1:], strict=True):
             assert 60 <= update.cached_tokens < reply.cached_tokens - 10
+
+
+def test_a_reset_session_forgets_its_asides_cache_too(backend: LlamaBackend, model_path: Path) -> None:
+    session = backend.session(model_path)
+    aside = session.aside()
+    aside.generate(greedy(FIRST_TURN, max_tokens=4))
+    assert aside.cached_tokens > 0
+    session.reset()
+    assert aside.cached_tokens == 0
+    assert aside.generate(greedy(FIRST_TURN, max_tokens=1)).cached_tokens == 0

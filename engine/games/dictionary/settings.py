@@ -24,8 +24,8 @@ GROUNDED: tuple[Mode, ...] = ("scenes", "invented")
 # A free game's shown history, in estimated tokens: about ten rounds of talk of 8-word
 # messages (an exchange, the message heard and the player's answer, is 20-25), about 350 of
 # SmolLM2's tokens. The update is asked without the talk (game.py), so the history costs
-# only the reply: at 500 (25 rounds), a step of the window re-evaluated about 650 tokens every
-# sixth move, and a reply at round 150 took 2-3x one at round 2 (bench.long_cost).
+# only the reply; each step of the window evaluates what it keeps again (at 500, about 25
+# rounds, some 650 tokens every sixth move: bench.long_cost).
 HISTORY_BUDGET = 240
 
 

@@ -138,8 +138,12 @@ class LlamaSession:
                 self._tokens = []
 
     def reset(self) -> None:
+        """Forget the cached tokens, the aside's too (a new episode starts from nothing)."""
         with self._lock:
             self._clear_cache()
+            aside = self._aside
+        if aside is not None and aside is not self:
+            aside.reset()
 
     def generate(
         self,
