@@ -114,7 +114,10 @@ def memory_table(memory: dict[str, Any]) -> list[str]:
 def report(results: list[dict[str, Any]]) -> str:
     """The Markdown of every part found in `results` (the last run of a part wins)."""
     parts: dict[str, dict[str, Any]] = {}
+    earlier_moves: list[dict[str, Any]] = []
     for result in results:
+        if "moves" in result and "moves" in parts:
+            earlier_moves.append(parts["moves"])
         for part in ("moves", "games", "memory"):
             if part in result:
                 parts[part] = result
@@ -128,7 +131,19 @@ def report(results: list[dict[str, Any]]) -> str:
             result = parts[part]
             lines += ["", f"## {title}", "", f"Measured by {_measured_by(result)}.", ""]
             lines += table(result[part])
+            if part == "moves" and earlier_moves:
+                lines += ["", "Earlier runs of the same cells (a seeded game evaluates and writes the "
+                          "same tokens in every run; only the seconds move):"]
+                lines += [f"- {_measured_by(run)}: {_round150_ratio(run['moves'])}"
+                          for run in earlier_moves]
     return "\n".join(lines) + "\n"
+
+
+def _round150_ratio(moves: dict[str, Any]) -> str:
+    ratio = moves.get("move_seconds_round150_100_vs_round2") or {}
+    met = "met" if moves.get("met") else "not met"
+    return (f"a move at round 150 with 100 entries / round 2 as played: A {ratio.get('A')}, "
+            f"B {ratio.get('B')} (goal <= 1.3: {met})")
 
 
 def main() -> None:
