@@ -33,13 +33,12 @@ def provenance(module: str) -> dict[str, str]:
     """What measured a figure: commit, date, machine and the command (`python -m bench.<module>`)."""
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, timeout=10).stdout.strip()
+                                cwd=ROOT, timeout=10).stdout.strip()
         # Uncommitted changes to the code measured: the commit alone does not reproduce it.
         changed = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no", "--", "engine", "tui",
              "saves", "models", "bench"],
-            capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent,
-            timeout=10).stdout
+            capture_output=True, text=True, cwd=ROOT, timeout=10).stdout
         if commit and changed.strip():
             commit += "+uncommitted"
     except OSError:
@@ -106,10 +105,10 @@ def resident_mib() -> tuple[float, float]:
 
 def peak_rss_mib() -> float:
     """This process's peak resident set (VmHWM), in MiB."""
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+    try:
+        return resident_mib()[1]
+    except OSError:  # no /proc (not Linux)
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -82,10 +82,11 @@ def play_game(model: Path, values: dict[str, Any], n_threads: int,
 
             from dictgame.engine.core.provenance import SeatPlayer
             from dictgame.models.digest import file_sha256
+            from dictgame.tui.services.locations import digest_cache
 
             store = GameStore.open(save)
             player = SeatPlayer(kind="llama.cpp", model=model.name,
-                                sha256=file_sha256(model, None), chat_format="template")
+                                sha256=file_sha256(model, digest_cache()), chat_format="template")
             saver = store.saver(store.create_game(settings), (player, player))
         started = time.perf_counter()
         play(master, saver)

@@ -42,10 +42,13 @@ def first_shown(turn: Turn, settings: CommonSettings) -> int:
     return recent_start(tokens, budget, HISTORY_STEP)
 
 
-def shown_before(turn: Turn, settings: CommonSettings) -> tuple[ChatMessage, ...]:
+def shown_before(
+    turn: Turn, settings: CommonSettings, dropped: int = 0
+) -> tuple[ChatMessage, ...]:
     """What a player is shown before an ask that is not put alone: its rules, and the
-    exchanges within the history's budget (a full context may have hidden more: Referee)."""
-    shown = turn.history[first_shown(turn, settings) :]
+    exchanges within the history's budget and past the `dropped` oldest (those the referee
+    hid when the context was full; a record rebuilt afterwards does not know them)."""
+    shown = turn.history[max(dropped, first_shown(turn, settings)) :]
     return (ChatMessage("system", turn.system), *(m for exchange in shown for m in exchange))
 
 
@@ -130,8 +133,7 @@ class Referee:
 
     def conversation(self, turn: Turn) -> tuple[ChatMessage, ...]:
         """What the player is shown before the ask: its rules and the exchanges still in view."""
-        shown = turn.history[self._first_shown(turn) :]
-        return (ChatMessage("system", turn.system), *(m for exchange in shown for m in exchange))
+        return shown_before(turn, self.settings, self.window_start[turn.seat])
 
     def _generate(
         self,
@@ -184,14 +186,9 @@ class Referee:
         base = self.settings.temperature if ask.temperature is None else ask.temperature
         return min(2.0, base + RETRY_WARMING * attempt_number)
 
-    def _first_shown(self, turn: Turn) -> int:
-        """The oldest exchange shown: within the history's budget, and past those dropped
-        when the context was full."""
-        return max(self.window_start[turn.seat], first_shown(turn, self.settings))
-
     def _shrink_window(self, turn: Turn) -> bool:
         """Drop the older half of the shown history; False if there is nothing left to drop."""
-        start = self._first_shown(turn)
+        start = max(self.window_start[turn.seat], first_shown(turn, self.settings))
         shown = len(turn.history) - start
         if shown <= 0:
             return False

@@ -4,7 +4,7 @@ asked again. A game's own settings extend these, and are the single source of th
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -27,6 +27,10 @@ def served_model(model: str | None) -> str | None:
     if model is not None and model.startswith(SERVER_MODEL):
         return model[len(SERVER_MODEL) :]
     return None
+
+
+# A budget of estimated tokens for the past exchanges a prompt shows; None: no budget.
+HistoryTokens = Annotated[int | None, Field(ge=50, le=1_000_000)]
 
 
 class PlayerSettings(BaseModel):
@@ -67,4 +71,4 @@ class CommonSettings(BaseModel):
     # A move attends to every token in its player's cache, so a history that grows with the
     # game makes each move dearer (issue 25); older exchanges go in steps (the referee's
     # HISTORY_STEP), so between steps the prompt only grows at its end and the cache reuses it.
-    history_tokens: int | None = Field(default=None, ge=50, le=1_000_000)
+    history_tokens: HistoryTokens = None

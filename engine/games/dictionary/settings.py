@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ...core.memory import MemorySettings
-from ...core.settings import CommonSettings
+from ...core.settings import CommonSettings, HistoryTokens
 from ...core.settings import PlayerSettings as CorePlayer
 from .concepts import concept_bank, known_languages, language_code
 from .lexicons import PRONOUNCEABLE, invent_lexicons
@@ -59,7 +59,7 @@ class GameSettings(CommonSettings):
     # The past exchanges a free game's reply shows, in estimated tokens (CommonSettings).
     # Without it a long free game held about 1,000 tokens of history in each player's cache
     # at round 150, and each token of a move attended to them.
-    history_tokens: int | None = Field(default=HISTORY_BUDGET, ge=50, le=1_000_000)
+    history_tokens: HistoryTokens = HISTORY_BUDGET
     # Bounds of one dictionary update (the JSON schema is built from them); free mode only:
     # a grounded round teaches one word, so its update is one operation.
     max_operations: int = Field(default=3, ge=1, le=10)
