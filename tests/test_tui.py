@@ -164,6 +164,9 @@ async def test_model_that_fails_to_load_returns_to_the_form(config: DictgameConf
 
 
 async def test_new_game_streams_messages_into_both_panes(config: DictgameConfig) -> None:
+    # Rounds enough that the game cannot end between the third move and the key, however
+    # late a loaded machine lets the test see the third move.
+    config = config.model_copy(update={"games": {"dictionary": {"rounds": 30, "words_per_message": 6}}})
     app = DictgameApp(config, backend=scripted())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n")

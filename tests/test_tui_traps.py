@@ -331,8 +331,8 @@ async def test_back_says_stopping_until_the_worker_lets_go(
         await wait_until(pilot, gate.waiting.is_set)
         # The key's action waits for the worker: press it alongside, as a person would.
         pressing = asyncio.create_task(pilot.press("escape"))
-        await pilot.pause(0.3)
-        assert app.screen is screen and "stopping…" in status_text(screen)
+        await wait_until(pilot, lambda: "stopping…" in status_text(screen))
+        assert app.screen is screen
         gate.released.set()
         await pressing
         await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen))
