@@ -1,0 +1,125 @@
+"""Re-ask the listener's guesses of saved grounded games, greedily, with variants of its prompt.
+
+Where a quality row is lost at the using step (the guess did not follow a right entry the
+listener's dictionary held), this finds whether the prompt is the cause without playing the
+games again: every guess whose prompt marked a thing as its dictionary's reading of the heard
+word is asked again, as the game asked it (the system prompt, then the guess alone, under the
+enum of the listener's things, temperature 0), once per variant, and the guesses that follow
+the mark are counted. The games come from `python -m bench.quality --save FILE`.
+
+`python -m bench.choose_replay [--model GGUF] FILE... [--variants base,nomark,...]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dictgame.engine.backend import ChatMessage, GenerationRequest
+from dictgame.engine.games.dictionary.prompts import PromptBook
+from dictgame.engine.games.dictionary.settings import GameSettings
+from dictgame.saves.store import GameStore
+
+from .common import log, smollm2_path
+
+MARK = re.compile(r'^\d+\. (\S+)\s+<- your dictionary: "[^"]+" means this$', re.M)
+MARK_TAIL = re.compile(r'\s+<- your dictionary: "[^"]+" means this')
+STATEMENT = re.compile(r"^Your dictionary says .*\n", re.M)
+
+
+@dataclass(frozen=True)
+class Guess:
+    system: str
+    instruction: str
+    things: list[str]
+    marked: str
+    played: str
+
+
+def numbered(guess: Guess) -> str:
+    """The statement also names the marked thing's number."""
+    number = guess.things.index(guess.marked) + 1
+    return re.sub(r'^(Your dictionary says "[^"]+" means "[^"]+")\.', rf"\1 (your thing {number}).",
+                  guess.instruction, flags=re.M)
+
+
+def statement_first(guess: Guess) -> str:
+    """The statement before the list of things, and no mark in the list."""
+    body = MARK_TAIL.sub("", guess.instruction)
+    return "".join(STATEMENT.findall(body)) + STATEMENT.sub("", body)
+
+
+VARIANTS: dict[str, Callable[[Guess], str]] = {
+    "base": lambda g: g.instruction,
+    "nomark": lambda g: MARK_TAIL.sub("", g.instruction),
+    "nostatement": lambda g: STATEMENT.sub("", g.instruction),
+    "numbered": numbered,
+    "first": statement_first,
+}
+
+
+def marked_guesses(path: Path) -> list[Guess]:
+    """Each move's first guess whose prompt marked a thing, from one saved-games file."""
+    found = []
+    with GameStore.open(path) as store:
+        states = [store.load_game(summary.id) for summary in store.list_games()]
+    for state in states:
+        if not isinstance(state.settings, GameSettings) or not state.settings.grounded:
+            continue
+        book = PromptBook(state.settings)
+        for move in state.moves:
+            attempt = next((a for a in move.attempts if a.step == "choose"), None)
+            mark = MARK.search(attempt.instruction) if attempt else None
+            if attempt is None or mark is None:
+                continue
+            found.append(Guess(book.system(move.seat), attempt.instruction,
+                               re.findall(r"^\d+\. (\S+)", attempt.instruction, re.M),
+                               mark.group(1), attempt.raw_output))
+    return found
+
+
+def answer(text: str) -> str:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return text.strip()
+    return value if isinstance(value, str) else str(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.choose_replay",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("games", type=Path, nargs="+", help="saved-games files")
+    parser.add_argument("--model", type=Path, help="the GGUF to ask (default: the embedded one)")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    from dictgame.engine.players.llama.backend import LlamaBackend
+
+    guesses = [g for path in args.games for g in marked_guesses(path)]
+    played = sum(answer(g.played) == g.marked for g in guesses)
+    log(f"choose_replay: {len(guesses)} guesses with a marked thing; as played, "
+        f"{played} followed the mark")
+    session = LlamaBackend(n_threads=args.threads).session(args.model or smollm2_path(),
+                                                           aside=False)
+    counts = {}
+    for name in args.variants.split(","):
+        variant = VARIANTS[name]
+        counts[name] = sum(
+            answer(session.generate(GenerationRequest(
+                (ChatMessage("system", g.system), ChatMessage("user", variant(g))),
+                max_tokens=24, temperature=0.0, json_schema={"enum": g.things},
+            )).text) == g.marked
+            for g in guesses
+        )
+        log(f"  {name}: followed {counts[name]} of {len(guesses)}")
+    print(json.dumps({"guesses": len(guesses), "played": played, "followed": counts}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
