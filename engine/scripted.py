@@ -164,7 +164,7 @@ def _phrasebook_update(request: GenerationRequest, own_words: list[str]) -> str:
 def _scene_player(request: GenerationRequest) -> str | None:
     """The phrasebook player's answer to a grounded game's asks; None for other asks."""
     instruction = request.messages[-1].content
-    named = re.search(r'Your target is thing \d+, "([^"]+)"', instruction)
+    named = re.search(r'Your target is thing \d+(?:, |\. Say its word[^"]*)"([^"]+)"', instruction)
     if named:
         return named.group(1)
     schema = request.json_schema or {}

@@ -31,7 +31,7 @@ def oracle(settings: GameSettings):  # noqa: ANN201 - a responder
 
     def respond(request: GenerationRequest) -> str:
         instruction = request.messages[-1].content
-        named = re.search(r'Your target is thing \d+, "([^"]+)"', instruction)
+        named = re.search(r'Your target is thing \d+(?:, |\. Say its word[^"]*)"([^"]+)"', instruction)
         if named:
             return named.group(1)
         seat = seat_of(request)

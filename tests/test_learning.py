@@ -73,7 +73,7 @@ class Planted:
         return json.dumps({"updates": self.update(move, seat, heard.group(1), meant, retry)})
 
     def name(self, round_: int, seat: int, instruction: str, retry: bool) -> str:
-        target = re.search(r'Your target is thing \d+, "([^"]+)"', instruction)
+        target = re.search(r'Your target is thing \d+(?:, |\. Say its word[^"]*)"([^"]+)"', instruction)
         assert target is not None
         others = [w for w in re.findall(r"^\d+\. (\S+)$", instruction, re.M) if w != target.group(1)]
         if round_ == 2:  # Ben names beach, on every try
