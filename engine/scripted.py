@@ -161,10 +161,14 @@ def _phrasebook_update(request: GenerationRequest, own_words: list[str]) -> str:
     return json.dumps({"updates": updates[:3]}, ensure_ascii=False)
 
 
+# The speaker's line of describe.j2, in either mode's wording: its target's word.
+NAMED_TARGET = re.compile(r'Your target is thing \d+(?:, |\. Say its word[^"]*)"([^"]+)"')
+
+
 def _scene_player(request: GenerationRequest) -> str | None:
     """The phrasebook player's answer to a grounded game's asks; None for other asks."""
     instruction = request.messages[-1].content
-    named = re.search(r'Your target is thing \d+(?:, |\. Say its word[^"]*)"([^"]+)"', instruction)
+    named = NAMED_TARGET.search(instruction)
     if named:
         return named.group(1)
     schema = request.json_schema or {}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dictgame.engine.scripted import NAMED_TARGET
 from dictgame.engine.backend import GenerationRequest
 from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.game import DICTIONARY
@@ -31,7 +32,7 @@ def oracle(settings: GameSettings):  # noqa: ANN201 - a responder
 
     def respond(request: GenerationRequest) -> str:
         instruction = request.messages[-1].content
-        named = re.search(r'Your target is thing \d+(?:, |\. Say its word[^"]*)"([^"]+)"', instruction)
+        named = NAMED_TARGET.search(instruction)
         if named:
             return named.group(1)
         seat = seat_of(request)

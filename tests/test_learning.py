@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from dictgame.engine.scripted import NAMED_TARGET
 from dictgame.engine.backend import GenerationRequest
 from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind
@@ -73,7 +74,7 @@ class Planted:
         return json.dumps({"updates": self.update(move, seat, heard.group(1), meant, retry)})
 
     def name(self, round_: int, seat: int, instruction: str, retry: bool) -> str:
-        target = re.search(r'Your target is thing \d+(?:, |\. Say its word[^"]*)"([^"]+)"', instruction)
+        target = NAMED_TARGET.search(instruction)
         assert target is not None
         others = [w for w in re.findall(r"^\d+\. (\S+)$", instruction, re.M) if w != target.group(1)]
         if round_ == 2:  # Ben names beach, on every try
