@@ -18,9 +18,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dictgame.engine.backend import ChatMessage, GenerationRequest
 from dictgame.engine.games.dictionary.prompts import PromptBook
+from dictgame.engine.games.dictionary.rules import choice_schema, parse_choice
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.saves.store import GameStore
 
@@ -53,12 +55,29 @@ def statement_first(guess: Guess) -> str:
     return "".join(STATEMENT.findall(body)) + STATEMENT.sub("", body)
 
 
-VARIANTS: dict[str, Callable[[Guess], str]] = {
-    "base": lambda g: g.instruction,
-    "nomark": lambda g: MARK_TAIL.sub("", g.instruction),
-    "nostatement": lambda g: STATEMENT.sub("", g.instruction),
-    "numbered": numbered,
-    "first": statement_first,
+def as_played(things: list[str]) -> dict[str, Any]:
+    """The game's schema for a guess by word."""
+    return choice_schema(things, by_number=False)
+
+
+def cased(things: list[str]) -> dict[str, Any]:
+    """The things also capitalized and in capitals (`parse_choice` folds case): unconstrained,
+    the Qwen of MODELS.md wrote "Kiga" for its "kiga" where the game's schema sent it to
+    another thing."""
+    forms = (form for thing in things for form in (thing, thing.capitalize(), thing.upper()))
+    return {"enum": list(dict.fromkeys(forms))}
+
+
+# Each variant: the instruction asked, and the schema the guess is held to.
+Schema = Callable[[list[str]], "dict[str, Any] | None"]
+VARIANTS: dict[str, tuple[Callable[[Guess], str], Schema]] = {
+    "base": (lambda g: g.instruction, as_played),
+    "nomark": (lambda g: MARK_TAIL.sub("", g.instruction), as_played),
+    "nostatement": (lambda g: STATEMENT.sub("", g.instruction), as_played),
+    "numbered": (numbered, as_played),
+    "first": (statement_first, as_played),
+    "cased": (lambda g: g.instruction, cased),
+    "free": (lambda g: g.instruction, lambda things: None),
 }
 
 
@@ -82,12 +101,10 @@ def marked_guesses(path: Path) -> list[Guess]:
     return found
 
 
-def answer(text: str) -> str:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        return text.strip()
-    return value if isinstance(value, str) else str(value)
+def follows(guess: Guess, text: str) -> bool:
+    """Whether a guess, read as the game reads it, is the marked thing."""
+    index, _ = parse_choice(text, guess.things)
+    return index is not None and guess.things[index] == guess.marked
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,25 +112,26 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("games", type=Path, nargs="+", help="saved-games files")
     parser.add_argument("--model", type=Path, help="the GGUF to ask (default: the embedded one)")
-    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--variants", default="base,nomark,nostatement,numbered,first",
+                        help=f"comma-separated, of: {', '.join(VARIANTS)}")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     from dictgame.engine.players.llama.backend import LlamaBackend
 
     guesses = [g for path in args.games for g in marked_guesses(path)]
-    played = sum(answer(g.played) == g.marked for g in guesses)
+    played = sum(follows(g, g.played) for g in guesses)
     log(f"choose_replay: {len(guesses)} guesses with a marked thing; as played, "
         f"{played} followed the mark")
     session = LlamaBackend(n_threads=args.threads).session(args.model or smollm2_path(),
                                                            aside=False)
     counts = {}
     for name in args.variants.split(","):
-        variant = VARIANTS[name]
+        instruction, schema = VARIANTS[name]
         counts[name] = sum(
-            answer(session.generate(GenerationRequest(
-                (ChatMessage("system", g.system), ChatMessage("user", variant(g))),
-                max_tokens=24, temperature=0.0, json_schema={"enum": g.things},
-            )).text) == g.marked
+            follows(g, session.generate(GenerationRequest(
+                (ChatMessage("system", g.system), ChatMessage("user", instruction(g))),
+                max_tokens=24, temperature=0.0, json_schema=schema(g.things),
+            )).text)
             for g in guesses
         )
         log(f"  {name}: followed {counts[name]} of {len(guesses)}")
