@@ -294,6 +294,9 @@ async def test_invalid_edit_is_shown_in_the_editor(config: DictgameConfig) -> No
 
 
 async def test_help_opens_while_a_model_writes(config: DictgameConfig) -> None:
+    # Rounds enough that the game is still playing when help closes, however slowly a loaded
+    # machine runs the test (CI's full set, two files at once, saw a finished game).
+    config = config.model_copy(update={"games": {"dictionary": {"rounds": 30, "words_per_message": 6}}})
     app = DictgameApp(config, new_game=config.game_settings(seed=7), backend=scripted(0.05))
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
