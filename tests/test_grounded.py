@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from dictgame.engine.scripted import NAMED_TARGET
 from dictgame.engine.backend import GenerationRequest
 from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.game import DICTIONARY
 from dictgame.engine.games.dictionary.scenes import draw_scene, label, speaker_of
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus
-from dictgame.engine.scripted import ScriptedBackend
+from dictgame.engine.scripted import NAMED_TARGET, ScriptedBackend
 
 
 def oracle(settings: GameSettings):  # noqa: ANN201 - a responder

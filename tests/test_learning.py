@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from dictgame.engine.scripted import NAMED_TARGET
 from dictgame.engine.backend import GenerationRequest
 from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind
@@ -24,7 +23,7 @@ from dictgame.engine.games.dictionary.game import scores
 from dictgame.engine.games.dictionary.learning import learning_of, reason_kind, third_of
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState
-from dictgame.engine.scripted import ScriptedBackend
+from dictgame.engine.scripted import NAMED_TARGET, ScriptedBackend
 
 PLAYERS = [{"name": "Ada", "language": "English"}, {"name": "Ben", "language": "English"}]
 

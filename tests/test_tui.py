@@ -163,10 +163,15 @@ async def test_model_that_fails_to_load_returns_to_the_form(config: DictgameConf
 # -- playing ---------------------------------------------------------------------------------
 
 
+def long_game(config: DictgameConfig) -> DictgameConfig:
+    """30 rounds: enough that a game is still playing when a test's next key comes, however
+    late a loaded machine lets the test see the move before it (CI saw a 3-round game end
+    between the third move and the pause key, and while help was open)."""
+    return config.model_copy(update={"games": {"dictionary": {"rounds": 30, "words_per_message": 6}}})
+
+
 async def test_new_game_streams_messages_into_both_panes(config: DictgameConfig) -> None:
-    # Rounds enough that the game cannot end between the third move and the key, however
-    # late a loaded machine lets the test see the third move.
-    config = config.model_copy(update={"games": {"dictionary": {"rounds": 30, "words_per_message": 6}}})
+    config = long_game(config)
     app = DictgameApp(config, backend=scripted())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n")
@@ -294,9 +299,7 @@ async def test_invalid_edit_is_shown_in_the_editor(config: DictgameConfig) -> No
 
 
 async def test_help_opens_while_a_model_writes(config: DictgameConfig) -> None:
-    # Rounds enough that the game is still playing when help closes, however slowly a loaded
-    # machine runs the test (CI's full set, two files at once, saw a finished game).
-    config = config.model_copy(update={"games": {"dictionary": {"rounds": 30, "words_per_message": 6}}})
+    config = long_game(config)
     app = DictgameApp(config, new_game=config.game_settings(seed=7), backend=scripted(0.05))
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen

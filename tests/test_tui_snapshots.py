@@ -399,9 +399,9 @@ def test_grounded_person_adding_an_entry(
 async def settled(pilot: Pilot[None], app: DictgameApp) -> None:
     """Wait until five screenshots a quarter second apart are the same: a busy machine can
     catch the table or the curve between a repaint and the sizing that follows it (CI saw the
-    curve's labels one column off once, two shots 0.1 s apart agreed once on a table column
-    one wider than it settled at, and three shots 0.25 s apart once on a screen that differed
-    from the one stored). Gives up quietly after about fifteen seconds."""
+    curve's labels one column off once, and two shots 0.1 s apart agreed once on a table
+    column one wider than it settled at; a table line left in its cache is the caller's to
+    redraw, as no wait ends it). Gives up quietly after about fifteen seconds."""
     shots: list[str] = []
     for _ in range(60):
         await pilot.pause(0.25)
