@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -78,10 +77,9 @@ def play_game(model: Path, values: dict[str, Any], n_threads: int,
         master = GameMaster(state, (backend.session(model), backend.session(model)))
         saver: Any = NoSaver()
         if save is not None:
-            from dictgame.saves.store import GameStore
-
             from dictgame.engine.core.provenance import SeatPlayer
             from dictgame.models.digest import file_sha256
+            from dictgame.saves.store import GameStore
             from dictgame.tui.services.locations import digest_cache
 
             store = GameStore.open(save)

@@ -108,7 +108,8 @@ def page(games: list[dict[str, Any]]) -> str:
     out += [f"- `{command}` at commit {short_commit(commit)}, {date}, {machine}"
             for commit, date, machine, command in runs]
     for model, rows in by_model(games).items():
-        pooled_rows = {row: pooled(found) for row, found in rows.items()}
+        # In the order of ROW_TITLES, whatever order the files hold the games in.
+        pooled_rows = {row: pooled(rows[row]) for row in ROW_TITLES if row in rows}
         found = goals(pooled_rows, large=LARGE in model.lower())
         out += ["", f"## {model}", "", "| row | seeds | success by third (ceiling) | a move |",
                 "| --- | --- | --- | --- |"]

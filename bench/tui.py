@@ -92,9 +92,9 @@ async def _wait(pilot: Any, condition: Any, timeout: float) -> bool:
 async def _drive(ctx: BenchContext, steps: int, presses: int) -> dict[str, Any]:
     from dictgame.engine.players.llama import LlamaBackend
     from dictgame.tui.screens.app import DictgameApp
+    from dictgame.tui.screens.game_screen import GameScreen, Mode
     from dictgame.tui.services.config import DictgameConfig
     from dictgame.tui.widgets.dictionary_table import DictionaryTable
-    from dictgame.tui.screens.game_screen import GameScreen, Mode
 
     folder = tempfile.TemporaryDirectory(prefix="dictgame-bench-")
     home = Path(folder.name)
