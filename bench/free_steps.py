@@ -32,19 +32,19 @@ from pathlib import Path
 from typing import Any
 
 from dictgame.engine.backend import ChatMessage, GenerationRequest
+from dictgame.engine.core.game import Ask
+from dictgame.engine.games.dictionary.asks import prompt_book, update_ask
 from dictgame.engine.games.dictionary.dictionary import (
     Dictionary,
     OperationKind,
     common_pairs,
     normalize,
 )
-from dictgame.engine.games.dictionary.prompts import PromptBook
 from dictgame.engine.games.dictionary.rules import (
     UpdateParseError,
     message_words,
     parse_update,
     update_schema,
-    update_token_budget,
 )
 from dictgame.engine.games.dictionary.scenes import draw_topic, label, language_codes
 from dictgame.engine.games.dictionary.settings import GameSettings
@@ -67,14 +67,26 @@ def holds(message: str, word: str, code: str | None) -> bool:
 class Heard:
     """A listener's update about the message it heard, and the topic that message was about."""
 
-    settings: GameSettings
+    judge: Judge
     seat: int
     instruction: str
     incoming: str
     # The listener's dictionary when it was asked.
     dictionary: Dictionary
-    theirs: str
-    mine: str
+    concept: str
+
+    @property
+    def settings(self) -> GameSettings:
+        return self.judge.settings
+
+    @property
+    def theirs(self) -> str:
+        """The topic in the speaker's words: the word to learn."""
+        return label(self.settings, 1 - self.seat, self.concept)
+
+    @property
+    def mine(self) -> str:
+        return label(self.settings, self.seat, self.concept)
 
     def words(self) -> list[str]:
         """The words the game's schema offers: the message's, and those already held."""
@@ -85,13 +97,11 @@ class Heard:
 
 
 def write_kind(heard: Heard, foreign: str, meaning: str) -> str:
-    """What a listener's write about the heard topic got right, or which word it wrote."""
-    codes, seat = language_codes(heard.settings), heard.seat
-    word_ok = normal_form(foreign, codes[1 - seat]) == normal_form(heard.theirs, codes[1 - seat])
-    meaning_ok = normal_form(meaning, codes[seat]) == normal_form(heard.mine, codes[seat])
-    if word_ok and meaning_ok:
+    """What a listener's write about the heard topic got right (judged as the game's truth
+    judges an entry), or which word it wrote."""
+    if heard.judge.entry(heard.seat, foreign, meaning)[1] == heard.concept:
         return "written right"
-    if word_ok:
+    if heard.judge.concept_of(1 - heard.seat, foreign) == heard.concept:
         return "partner's word, other meaning"
     if normalize(foreign) in {normalize(w) for w in message_words(heard.incoming)}:
         return "another word of the message"
@@ -104,7 +114,7 @@ def count_game(state: GameState, counts: Counter[str], moves_shown: bool) -> lis
     """Count a game's steps into `counts`; return the updates asked after the topic's word
     was said (the moves replayed on a fresh state, for the dictionary each listener held)."""
     settings = state.settings
-    codes = language_codes(settings)
+    codes, judge = language_codes(settings), Judge(settings)
     fresh, moves, found = GameState(settings), list(state.records), []
     for index, move in enumerate(moves):
         seat, concept = move.seat, draw_topic(settings, move.round)
@@ -119,9 +129,8 @@ def count_game(state: GameState, counts: Counter[str], moves_shown: bool) -> lis
         if index and attempt is not None:
             concept = draw_topic(settings, moves[index - 1].round)
             assert concept is not None
-            heard = Heard(settings, seat, attempt.instruction, move.incoming or "",
-                          fresh.dictionaries[seat].copy(), label(settings, 1 - seat, concept),
-                          label(settings, seat, concept))
+            heard = Heard(judge, seat, attempt.instruction, move.incoming or "",
+                          fresh.dictionaries[seat].copy(), concept)
             kinds = [write_kind(heard, a.operation.foreign, a.operation.meaning)
                      for a in move.applied if a.operation.kind is not OperationKind.REMOVE]
             right = "written right" in kinds
@@ -144,11 +153,10 @@ def count_game(state: GameState, counts: Counter[str], moves_shown: bool) -> lis
                 print(f"  r{move.round} {'AB'[seat]} heard {heard.incoming!r} (topic "
                       f"{heard.theirs} / {heard.mine}): wrote {wrote}; says {move.message!r}")
         fresh.apply_move(move)
-    judge = Judge(settings)
     topics = {draw_topic(settings, r) for r in range(1, settings.rounds + 1)}
-    right = {judge.concept_of(0, a) for a, b in common_pairs(*state.dictionaries, judge.codes)
-             if judge.concept_of(0, a) is not None
-             and judge.concept_of(0, a) == judge.concept_of(1, b)}
+    # A common pair (A's word, B's word) is right as B's entry of A's word is.
+    right = {concept for a, b in common_pairs(*state.dictionaries, judge.codes)
+             if (concept := judge.entry(1, a, b)[1]) is not None}
     counts["topics"] += len(topics)
     counts["common right pairs"] += len(right)
     counts["common right pairs on a topic"] += len(right & topics)
@@ -182,10 +190,14 @@ def meaning_first_schema(heard: Heard) -> dict[str, Any]:
     return schema
 
 
-Schema = Callable[[Heard], dict[str, Any]]
+def as_played(heard: Heard) -> Ask:
+    """The update as the game asks it (its schema and token budget)."""
+    return update_ask(heard.settings, heard.instruction, heard.words())
+
+
+Schema = Callable[[Heard], "dict[str, Any] | None"]
 VARIANTS: dict[str, tuple[Callable[[Heard], str], Schema]] = {
-    "base": (lambda h: h.instruction,
-             lambda h: update_schema(h.settings.max_operations, h.words())),
+    "base": (lambda h: h.instruction, lambda h: as_played(h).json_schema),
     # The meaning is the topic or one already held: the listener knows no other for sure.
     "meaning": (lambda h: h.instruction,
                 lambda h: update_schema(h.settings.max_operations, h.words(),
@@ -221,10 +233,10 @@ def replay(updates: list[Heard], model: Path | None, variants: list[str], thread
         instruction, schema = VARIANTS[name]
         found = [
             writes(heard, session.generate(GenerationRequest(
-                (ChatMessage("system", PromptBook(heard.settings).system(heard.seat)),
+                (ChatMessage("system", prompt_book(heard.settings).system(heard.seat)),
                  ChatMessage("user", instruction(heard))),
-                max_tokens=update_token_budget(heard.settings.max_operations),
-                temperature=0.0, json_schema=schema(heard),
+                max_tokens=as_played(heard).max_tokens, temperature=0.0,
+                json_schema=schema(heard),
             )).text)
             for heard in updates
         ]
