@@ -33,7 +33,12 @@ from typing import Any
 
 from dictgame.engine.backend import ChatMessage, GenerationRequest
 from dictgame.engine.core.game import Ask
-from dictgame.engine.games.dictionary.asks import prompt_book, update_ask
+from dictgame.engine.games.dictionary.asks import (
+    heard_or_held,
+    prompt_book,
+    topic_update_ask,
+    update_ask,
+)
 from dictgame.engine.games.dictionary.dictionary import (
     Dictionary,
     OperationKind,
@@ -89,8 +94,8 @@ class Heard:
         return label(self.settings, self.seat, self.concept)
 
     def words(self) -> list[str]:
-        """The words the game's schema offers: the message's, and those already held."""
-        return message_words(self.incoming) + [entry.foreign for entry in self.dictionary]
+        """The message's words and those already held (what the game offered before the topic was the meaning)."""
+        return heard_or_held(self.incoming, self.dictionary)
 
     def said(self) -> bool:
         return holds(self.incoming, self.theirs, language_codes(self.settings)[1 - self.seat])
@@ -175,29 +180,30 @@ def dictionary_first(heard: Heard) -> str:
 
 
 def meaning_first_prompt(heard: Heard) -> str:
-    """The example update with its meaning before its word."""
+    """The example update with its meaning before its word (as the game's prompt has it
+    now; a game saved before has it the other way)."""
     return re.sub(r'"word": ("[^"]*"), "meaning": ("[^"]*")', r'"meaning": \2, "word": \1',
                   heard.instruction)
 
 
-def meaning_first_schema(heard: Heard) -> dict[str, Any]:
-    schema = update_schema(heard.settings.max_operations, message_words(heard.incoming),
-                           [heard.mine])
-    item = schema["properties"]["updates"]["items"]
-    properties = item["properties"]
-    item["properties"] = {key: properties[key] for key in ("op", "meaning", "word", "confidence")}
-    item["required"] = list(item["properties"])
-    return schema
-
-
 def as_played(heard: Heard) -> Ask:
-    """The update as the game asks it (its schema and token budget)."""
+    """The update as the game asks it now (its schema and token budget)."""
+    return topic_update_ask(heard.settings, meaning_first_prompt(heard), heard.incoming,
+                            heard.mine)
+
+
+def words_first(heard: Heard) -> Ask:
+    """The update as the game asked it before the topic was its meaning: any meaning, the
+    word first, of the message's words or those held."""
     return update_ask(heard.settings, heard.instruction, heard.words())
 
 
 Schema = Callable[[Heard], "dict[str, Any] | None"]
 VARIANTS: dict[str, tuple[Callable[[Heard], str], Schema]] = {
-    "base": (lambda h: h.instruction, lambda h: as_played(h).json_schema),
+    # The topic as the meaning, written before the word (so the word is chosen for it), and
+    # the word one of the message's: the listener names which heard word means its topic.
+    "base": (meaning_first_prompt, lambda h: as_played(h).json_schema),
+    "words_first": (lambda h: h.instruction, lambda h: words_first(h).json_schema),
     # The meaning is the topic or one already held: the listener knows no other for sure.
     "meaning": (lambda h: h.instruction,
                 lambda h: update_schema(h.settings.max_operations, h.words(),
@@ -206,9 +212,6 @@ VARIANTS: dict[str, tuple[Callable[[Heard], str], Schema]] = {
     # Only the message's words: an entry held and not heard cannot be written again.
     "message": (lambda h: h.instruction,
                 lambda h: update_schema(h.settings.max_operations, message_words(h.incoming))),
-    # The topic as the meaning, written before the word (so the word is chosen for it), and
-    # the word one of the message's: the listener names which heard word means its topic.
-    "meaning_first": (meaning_first_prompt, meaning_first_schema),
 }
 
 

@@ -185,7 +185,9 @@ def _scene_player(request: GenerationRequest) -> str | None:
         item = item["anyOf"][0]
     words = item.get("properties", {}).get("word", {}).get("enum")
     if words is None or "enum" not in item.get("properties", {}).get("meaning", {}):
-        return None  # not a grounded round: a free game with a topic bounds the words only
+        return None  # not a grounded round
+    if "was talking about what you call" in instruction:
+        return None  # free talk with a topic: the phrasebook player writes what it knows
     meant = re.search(r'meant "([^"]+)"', instruction)
     updates = []
     if meant:

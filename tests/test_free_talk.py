@@ -170,12 +170,16 @@ def test_each_round_both_players_are_given_the_same_topic_in_their_own_words() -
         concept = topics[heard.round - 1]
         assert concept is not None
         own = label(settings, move.seat, concept)
-        assert f'what you call "{own}"' in request.messages[-1].content
-        assert f'"meaning": "{own}"' in request.messages[-1].content
-        # The word is one of the heard message's (or one already held), as in grounded modes.
+        prompt = request.messages[-1].content
+        assert f'what you call "{own}"' in prompt and f'"meaning": "{own}"' in prompt
+        # The meaning is the topic, generated before the word, which is one of the heard
+        # message's: the listener names the word of the message that means its topic.
         assert request.json_schema is not None
-        offered = request.json_schema["properties"]["updates"]["items"]["properties"]["word"]["enum"]
-        assert set(message_words(heard.message)) <= set(offered)
+        item = request.json_schema["properties"]["updates"]["items"]
+        assert list(item["properties"])[:3] == ["op", "meaning", "word"]
+        assert item["properties"]["meaning"]["enum"] == ["", own]
+        assert item["properties"]["word"]["enum"] == list(dict.fromkeys(message_words(heard.message)))
+        assert prompt.index('"meaning": "') < prompt.index('"word": "')
     # A player's earlier prompts keep their own round's topic, so its history does not change.
     last = messages[-1].messages
     first_reply = next(m.content for m in last if m.role == "user" and "Hello friend" in m.content)

@@ -17,7 +17,7 @@ from typing import Any
 from ...backend import ChatMessage
 from ...core.game import PLAYING, Answer, Ask, Experiment, Game, Outcome, Result, Scores, Turn
 from ...core.memory import Retrieved
-from .asks import message_ask, prompt_book, update_ask
+from .asks import message_ask, prompt_book, topic_update_ask, update_ask
 from .concepts import language_code
 from .dictionary import AppliedOperation, Source, check_operation, read_operation
 from .events import OperationApplied, OperationRejected, ScenePicked
@@ -26,7 +26,8 @@ from .grounded import grounded_turn, guess_of
 from .learning import learning_figures, learning_of
 from .memory import recall, reflections_of, with_memories
 from .records import MoveRecord, RejectedOperation
-from .rules import cut_to_limit, message_words
+from .rules import cut_to_limit
+from .scenes import topic_word
 from .scores import score
 from .settings import GameSettings, PlayerSettings, default_players
 from .state import GameState
@@ -74,14 +75,14 @@ def next_turn(state: GameState) -> Turn | None:
         update_text = with_memories(state.memories[seat], retrieved, update_text)
         reply_text = with_memories(state.memories[seat], retrieved, reply_text)
     # With a topic, a player put its own word for the topic where the partner's word goes
-    # (the 1.5B Qwen did in 9 of 10 updates); as in grounded modes, the schema then offers the
-    # words of the message and those already held.
-    words = None
-    if settings.topic:
-        words = message_words(incoming) + [entry.foreign for entry in state.dictionaries[seat]]
+    # (the 1.5B Qwen did in 9 of 10 updates) when any word could be written: the schema
+    # offers the message's words, for the topic as the meaning.
+    topic = topic_word(settings, seat, heard.round)
+    update = (update_ask(settings, update_text) if topic is None
+              else topic_update_ask(settings, update_text, incoming, topic))
     # The update is about the message just heard, which its prompt quotes: asked without
     # the talk before it, its cost does not grow with the game (issue 25, bench.long_cost).
-    update = replace(update_ask(settings, update_text, words), alone=True)
+    update = replace(update, alone=True)
     reply = message_ask(settings, seat, "reply", reply_text, incoming)
     return Turn(seat, state.current_round, prompts.system(seat), history,
                 (update, reply, *reflect), incoming, retrieved=retrieved)

@@ -33,6 +33,7 @@ def update_schema(
     meanings: list[str] | None = None,
     kinds: list[OperationKind] | None = None,
     taught: tuple[str, list[str]] | None = None,
+    meaning_first: bool = False,
 ) -> dict[str, Any]:
     """The bounded JSON schema a dictionary update is generated under.
 
@@ -42,7 +43,8 @@ def update_schema(
     meaning, one of the listener's things; `words` and `meanings` bound them so, and `kinds`
     the operations offered (None: all). `taught`: a word of `words` and the meanings the
     round's verdict leaves it (the thing revealed; the things but the one judged wrong),
-    offered for that word alone.
+    offered for that word alone. `meaning_first`: an item's meaning is generated before its
+    word, so the word is chosen for a meaning already written (free talk with a topic).
     """
     word: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": MAX_WORD_CHARS}
     meaning: dict[str, Any] = {"type": "string", "maxLength": MAX_WORD_CHARS}
@@ -51,13 +53,13 @@ def update_schema(
     if meanings:
         meaning = {"enum": ["", *_bounded(meanings)]}
     ops: dict[str, Any] = {"enum": [k.value for k in (kinds or OperationKind)]}
-    items: dict[str, Any] = _item(ops, word, meaning)
+    items: dict[str, Any] = _item(ops, word, meaning, meaning_first)
     if taught is not None and words and taught[0] in word["enum"]:
         others = [w for w in word["enum"] if w != taught[0]]
         items = {"anyOf": [
             _item(ops, {"enum": [taught[0]]},
-                  {"enum": [""] * ("" in taught[1]) + _bounded(taught[1])}),
-            *([_item(ops, {"enum": others}, meaning)] if others else []),
+                  {"enum": [""] * ("" in taught[1]) + _bounded(taught[1])}, meaning_first),
+            *([_item(ops, {"enum": others}, meaning, meaning_first)] if others else []),
         ]}
     return {
         "type": "object",
@@ -68,16 +70,19 @@ def update_schema(
     }
 
 
-def _item(ops: dict[str, Any], word: dict[str, Any], meaning: dict[str, Any]) -> dict[str, Any]:
+def _item(
+    ops: dict[str, Any], word: dict[str, Any], meaning: dict[str, Any], meaning_first: bool
+) -> dict[str, Any]:
+    """One operation; the grammar generates its keys in this order."""
+    keys = ("op", "meaning", "word") if meaning_first else ("op", "word", "meaning")
+    properties = {"op": ops, "word": word, "meaning": meaning}
     return {
         "type": "object",
         "properties": {
-            "op": ops,
-            "word": word,
-            "meaning": meaning,
+            **{key: properties[key] for key in keys},
             "confidence": {"enum": list(CONFIDENCE_LEVELS)},
         },
-        "required": ["op", "word", "meaning", "confidence"],
+        "required": [*keys, "confidence"],
     }
 
 
