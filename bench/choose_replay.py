@@ -68,6 +68,29 @@ def cased(things: list[str]) -> dict[str, Any]:
     return {"enum": list(dict.fromkeys(forms))}
 
 
+QUESTION = re.compile(r"^Which of your things .*\? ", re.M)
+
+
+def statement_last(guess: Guess) -> str:
+    """The statement after the question, the last thing read before the answer."""
+    statements = "".join(STATEMENT.findall(guess.instruction)).strip()
+    body = STATEMENT.sub("", guess.instruction)
+    return QUESTION.sub(lambda m: m.group(0) + statements + " ", body)
+
+
+def copied_prompt(guess: Guess) -> str:
+    """The answer first copies what the dictionary says, then names the thing."""
+    return (guess.instruction.rsplit("Answer with", 1)[0]
+            + 'Answer with JSON: {"dictionary says": "<the thing your dictionary says>", '
+              '"thing": "<the thing you choose>"}.')
+
+
+def copied(things: list[str]) -> dict[str, Any]:
+    choice = choice_schema(things, by_number=False)
+    return {"type": "object", "properties": {"dictionary says": choice, "thing": choice},
+            "required": ["dictionary says", "thing"]}
+
+
 # Each variant: the instruction asked, and the schema the guess is held to.
 Schema = Callable[[list[str]], "dict[str, Any] | None"]
 VARIANTS: dict[str, tuple[Callable[[Guess], str], Schema]] = {
@@ -78,6 +101,8 @@ VARIANTS: dict[str, tuple[Callable[[Guess], str], Schema]] = {
     "first": (statement_first, as_played),
     "cased": (lambda g: g.instruction, cased),
     "free": (lambda g: g.instruction, lambda things: None),
+    "last": (statement_last, as_played),
+    "copied": (copied_prompt, copied),
 }
 
 
@@ -102,7 +127,14 @@ def marked_guesses(path: Path) -> list[Guess]:
 
 
 def follows(guess: Guess, text: str) -> bool:
-    """Whether a guess, read as the game reads it, is the marked thing."""
+    """Whether a guess, read as the game reads it, is the marked thing (an object's
+    "thing", for the `copied` variant)."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        document = None
+    if isinstance(document, dict):
+        text = json.dumps(document.get("thing"))
     index, _ = parse_choice(text, guess.things)
     return index is not None and guess.things[index] == guess.marked
 
@@ -130,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         counts[name] = sum(
             follows(g, session.generate(GenerationRequest(
                 (ChatMessage("system", g.system), ChatMessage("user", instruction(g))),
-                max_tokens=24, temperature=0.0, json_schema=schema(g.things),
+                max_tokens=64, temperature=0.0, json_schema=schema(g.things),
             )).text)
             for g in guesses
         )

@@ -49,23 +49,16 @@ from dictgame.engine.games.dictionary.rules import (
     UpdateParseError,
     message_words,
     parse_update,
+    says,
     update_schema,
 )
 from dictgame.engine.games.dictionary.scenes import draw_topic, label, language_codes
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState
 from dictgame.engine.games.dictionary.truth import Judge
-from dictgame.engine.games.dictionary.wordforms import normal_form
 from dictgame.saves.store import GameStore
 
 from .common import log, smollm2_path
-
-
-def holds(message: str, word: str, code: str | None) -> bool:
-    """Whether a message says a word, both in the normal form (a phrase as a whole)."""
-    wanted = normal_form(word, code).split()
-    said = [normal_form(w, code) for w in message_words(message)]
-    return any(said[i:i + len(wanted)] == wanted for i in range(len(said)))
 
 
 @dataclass(frozen=True)
@@ -98,7 +91,7 @@ class Heard:
         return heard_or_held(self.incoming, self.dictionary)
 
     def said(self) -> bool:
-        return holds(self.incoming, self.theirs, language_codes(self.settings)[1 - self.seat])
+        return says(self.incoming, self.theirs, language_codes(self.settings)[1 - self.seat])
 
 
 def write_kind(heard: Heard, foreign: str, meaning: str) -> str:
@@ -115,19 +108,26 @@ def write_kind(heard: Heard, foreign: str, meaning: str) -> str:
     return "a word not in the message"
 
 
+def held_before(state: GameState, move_index: int, seat: int) -> Dictionary:
+    """A player's dictionary when a move was asked: the game restored to the moves before it
+    and the person's edits made before it."""
+    edits = [edit for edit in state.edits if edit.after_move <= move_index]
+    return GameState.restore(state.settings, state.records[:move_index], edits).dictionaries[seat]
+
+
 def count_game(state: GameState, counts: Counter[str], moves_shown: bool) -> list[Heard]:
     """Count a game's steps into `counts`; return the updates asked after the topic's word
-    was said (the moves replayed on a fresh state, for the dictionary each listener held)."""
+    was said, each with the dictionary its listener held then (`held_before`)."""
     settings = state.settings
     codes, judge = language_codes(settings), Judge(settings)
-    fresh, moves, found = GameState(settings), list(state.records), []
+    moves, found = list(state.records), []
     for index, move in enumerate(moves):
         seat, concept = move.seat, draw_topic(settings, move.round)
         assert concept is not None
         counts["spoke"] += 1
-        counts["said its topic's word"] += holds(
+        counts["said its topic's word"] += says(
             move.message, label(settings, seat, concept), codes[seat])
-        counts["said the partner's word for it"] += holds(
+        counts["said the partner's word for it"] += says(
             move.message, label(settings, 1 - seat, concept), codes[1 - seat])
         counts["violated moves"] += move.violated
         attempt = next((a for a in move.attempts if a.step == "update"), None)
@@ -135,7 +135,7 @@ def count_game(state: GameState, counts: Counter[str], moves_shown: bool) -> lis
             concept = draw_topic(settings, moves[index - 1].round)
             assert concept is not None
             heard = Heard(judge, seat, attempt.instruction, move.incoming or "",
-                          fresh.dictionaries[seat].copy(), concept)
+                          held_before(state, index, seat), concept)
             kinds = [write_kind(heard, a.operation.foreign, a.operation.meaning)
                      for a in move.applied if a.operation.kind is not OperationKind.REMOVE]
             right = "written right" in kinds
@@ -157,7 +157,6 @@ def count_game(state: GameState, counts: Counter[str], moves_shown: bool) -> lis
                 wrote = [(a.operation.foreign, a.operation.meaning) for a in move.applied]
                 print(f"  r{move.round} {'AB'[seat]} heard {heard.incoming!r} (topic "
                       f"{heard.theirs} / {heard.mine}): wrote {wrote}; says {move.message!r}")
-        fresh.apply_move(move)
     topics = {draw_topic(settings, r) for r in range(1, settings.rounds + 1)}
     # A common pair (A's word, B's word) is right as B's entry of A's word is.
     right = {concept for a, b in common_pairs(*state.dictionaries, judge.codes)

@@ -133,7 +133,12 @@ def phrasebook_player(request: GenerationRequest) -> str:
     if request.json_schema is not None:
         return _phrasebook_update(request, own_words)
     count = picker.randint(2, 4)
-    return " ".join(picker.sample(own_words, count)).capitalize()
+    words = picker.sample(own_words, count)
+    # Free talk with a topic: it says the word it is asked to, as the move rules require.
+    topic = re.search(r'say the word "([^"]+)"', request.messages[-1].content)
+    if topic:
+        words.append(topic.group(1))
+    return " ".join(words).capitalize()
 
 
 def _phrasebook_reflection(request: GenerationRequest) -> str:

@@ -4,6 +4,7 @@ punctuation), the players' meanings cleaned, and the optional topic both players
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,12 @@ from dictgame.engine.games.dictionary.dictionary import (
 )
 from dictgame.engine.games.dictionary.export import game_json
 from dictgame.engine.games.dictionary.game import settings_for
-from dictgame.engine.games.dictionary.rules import message_words, parse_update
+from dictgame.engine.games.dictionary.rules import (
+    message_words,
+    parse_update,
+    says,
+    topic_violation,
+)
 from dictgame.engine.games.dictionary.scenes import draw_topic, label, language_codes
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus
@@ -133,14 +139,19 @@ def test_a_meaning_that_explains_is_refused_for_players_but_a_persons_edit_is_ke
     assert entry is not None and entry.meaning == "hello (0.8)"
 
 
-def _topic_game(rounds: int, **settings: object) -> tuple[GameMaster, list[GenerationRequest]]:
+def _topic_game(
+    rounds: int, on_topic: bool = True, **settings: object
+) -> tuple[GameMaster, list[GenerationRequest]]:
+    """A game whose players say their topic's word when asked to (`on_topic`), or never."""
     seen: list[GenerationRequest] = []
 
     def responder(request: GenerationRequest) -> str:
         seen.append(request)
         if request.json_schema:
             return json.dumps({"updates": []})
-        return "Hola amigo" if "Spanish" in request.messages[0].content else "Hello friend"
+        topic = re.search(r'say the word "([^"]+)"', request.messages[-1].content)
+        greeting = "Hola amigo" if "Spanish" in request.messages[0].content else "Hello friend"
+        return f"{greeting} {topic.group(1)}" if topic and on_topic else greeting
 
     state = GameState(GameSettings(rounds=rounds, **settings))  # type: ignore[arg-type]
     backend = ScriptedBackend(responder)
@@ -184,6 +195,33 @@ def test_each_round_both_players_are_given_the_same_topic_in_their_own_words() -
     last = messages[-1].messages
     first_reply = next(m.content for m in last if m.role == "user" and "Hello friend" in m.content)
     assert f'"{label(settings, 1, topics[0] or "")}"' in first_reply
+
+
+def test_a_message_that_does_not_say_its_topic_is_asked_again_and_teaches_no_topic() -> None:
+    master, seen = _topic_game(2, on_topic=False, seed=5, topic=True)
+    settings = master.state.settings
+    # Every message is asked again, with why, and passed on as it is when it never says it.
+    for move in master.state.moves:
+        own = label(settings, move.seat, draw_topic(settings, move.round) or "")
+        said = [a for a in move.attempts if a.step in ("opening", "reply")]
+        assert len(said) > 1 and move.violated
+        assert all(a.violation == f'the message does not say "{own}"' for a in said)
+    # The listener is not told a topic the message it heard did not say: its update is
+    # free talk's own, any word of the message with any meaning.
+    updates = [r for r in seen if r.json_schema]
+    assert updates and not any("was talking about" in r.messages[-1].content for r in updates)
+    for request in updates:
+        item = request.json_schema["properties"]["updates"]["items"]  # type: ignore[index]
+        assert list(item["properties"])[:3] == ["op", "word", "meaning"]
+        assert "enum" not in item["properties"]["meaning"]
+
+
+def test_a_topic_is_said_in_the_normal_form_the_truth_compares_in() -> None:
+    assert says("Las manzanas son rojas", "manzana", "es")
+    assert says("I like to walk home", "to walk", "en")
+    assert not says("I like the car", "cart", "en")
+    assert topic_violation("Hello friend", "apple", "en") == 'the message does not say "apple"'
+    assert topic_violation("Hello friend, an apple!", "apple", "en") is None
 
 
 def test_phrasebook_players_learn_in_a_game_with_a_topic() -> None:

@@ -100,8 +100,10 @@ def test_a_person_in_every_game(tmp_path: Path) -> None:
     assert firstlast.returncode == 0, firstlast.stderr
     assert "Player B" in firstlast.stdout and "I SAY:" in firstlast.stdout
 
+    # Without a topic: with one, each message must say the round's topic word.
     dictionary = play("play", "--headless", "--seat-a", "human", "--rounds", "2", "--seed", "1",
-                      answers=["hello friend", '{"updates": []}', "water sun"], db=tmp_path / "d.db")
+                      "--no-topic", answers=["hello friend", '{"updates": []}', "water sun"],
+                      db=tmp_path / "d.db")
     assert dictionary.returncode == 0, dictionary.stderr
     game = record(tmp_path / "d.db")
     assert game["status"] == "finished"

@@ -15,6 +15,7 @@ from textual.widgets import Input, Select, Static
 from textual.widgets._select import SelectOverlay
 
 from dictgame.engine.games.dealnodeal.state import DealState
+from dictgame.engine.games.dictionary.scenes import topic_word
 from dictgame.engine.games.dictionary.state import GameState
 from dictgame.saves import GameStore
 from dictgame.tui.games.dictionary.entry_editor import EntryEditor
@@ -209,8 +210,11 @@ async def test_a_person_plays_dictionary_discovery_and_updates_their_dictionary(
         assert isinstance(screen, GameScreen)
         state = screen.state
         assert isinstance(state, GameState)
+        # Each message says the round's topic, as the move rules ask in a game with one.
+        first, second = (topic_word(state.settings, 0, round_) for round_ in (1, 2))
+        assert first and second
         await turn_of_person(pilot, screen, "opening")
-        await say(pilot, "hello friend")
+        await say(pilot, f"hello {first}")
         await turn_of_person(pilot, screen, "update")
         heard = state.moves[-1].message.split()[0]
         await pilot.press("ctrl+n")
@@ -222,7 +226,7 @@ async def test_a_person_plays_dictionary_discovery_and_updates_their_dictionary(
         assert f"+ {heard} = house (1.00)" in text_of(screen, "#update-entries")
         await pilot.press("ctrl+s")
         await turn_of_person(pilot, screen, "reply")
-        await say(pilot, "water sun")
+        await say(pilot, f"water {second}")
         await wait_until(pilot, lambda: screen.mode is Mode.FINISHED)
         # The game master applied the update the person sent, as a model's.
         entry = state.dictionaries[0].get(heard)
@@ -231,7 +235,7 @@ async def test_a_person_plays_dictionary_discovery_and_updates_their_dictionary(
         game_id = screen.game_id
     assert game_id is not None
     again = stored(two_rounds, game_id)
-    assert [m.message for m in again.moves if m.seat == 0] == ["hello friend", "water sun"]
+    assert [m.message for m in again.moves if m.seat == 0] == [f"hello {first}", f"water {second}"]
     update = next(a for a in again.moves[2].attempts if a.step == "update")
     assert f'"word": "{heard}", "meaning": "house"' in update.raw_output
     assert again.dictionaries[0].get(heard).meaning == "house"

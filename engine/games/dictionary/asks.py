@@ -25,10 +25,11 @@ from .rules import (
     parse_choice,
     parse_update,
     reply_violation,
+    topic_violation,
     update_schema,
     update_token_budget,
 )
-from .scenes import lexicon_words
+from .scenes import language_codes, lexicon_words
 from .settings import GameSettings
 
 # A guess is one word of at most a dictionary entry's length, or a number.
@@ -57,18 +58,24 @@ def speech_rule(settings: GameSettings, seat: int) -> Callable[[str], str | None
 
 
 def message_ask(
-    settings: GameSettings, seat: int, step: str, instruction: str, incoming: str | None
+    settings: GameSettings, seat: int, step: str, instruction: str, incoming: str | None,
+    topic: str | None = None,
 ) -> Ask:
     """A message to the partner: form first (empty, too long, an echo, talk about the game),
-    then the language it is in."""
+    then the language it is in, then, in free talk with a topic, that it says the topic's
+    word (`topic`, in the speaker's words)."""
     words = settings.words_per_message
     names = tuple(player.name for player in settings.players)
     in_language = speech_rule(settings, seat)
     prompts = prompt_book(settings)
+    code = language_codes(settings)[seat]
 
     def parse(raw: str) -> tuple[str, str | None]:
         text = clean_reply(raw, names)
-        return text, reply_violation(text, words, incoming) or in_language(text)
+        violation = reply_violation(text, words, incoming) or in_language(text)
+        if violation is None and topic is not None:
+            violation = topic_violation(text, topic, code)
+        return text, violation
 
     return Ask(
         step=step,

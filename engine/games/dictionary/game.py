@@ -26,8 +26,8 @@ from .grounded import grounded_turn, guess_of
 from .learning import learning_figures, learning_of
 from .memory import recall, reflections_of, with_memories
 from .records import MoveRecord, RejectedOperation
-from .rules import cut_to_limit
-from .scenes import topic_word
+from .rules import cut_to_limit, says
+from .scenes import draw_topic, label, language_codes, topic_word
 from .scores import score
 from .settings import GameSettings, PlayerSettings, default_players
 from .state import GameState
@@ -58,15 +58,17 @@ def next_turn(state: GameState) -> Turn | None:
         for m in state.moves
         if m.seat == seat
     )
+    topic = topic_word(settings, seat, state.current_round)
     if move_index == 0:
         asks: tuple[Ask, ...] = ()
         if not settings.opening.strip():
             opening = prompts.opening(seat, state.current_round)
-            asks = (message_ask(settings, seat, "opening", opening, None),)
+            asks = (message_ask(settings, seat, "opening", opening, None, topic),)
         return Turn(seat, state.current_round, prompts.system(seat), history, asks, None)
     heard = state.moves[-1]
     incoming = heard.message
-    update_text = prompts.update(seat, incoming, state.dictionaries[seat], heard.round)
+    heard_about = told_topic(settings, seat, incoming, heard.round)
+    update_text = prompts.update(seat, incoming, state.dictionaries[seat], heard_about)
     reply_text = prompts.reply(seat, incoming, state.current_round)
     retrieved: tuple[Retrieved, ...] = ()
     reflect: tuple[Ask, ...] = ()
@@ -77,15 +79,28 @@ def next_turn(state: GameState) -> Turn | None:
     # With a topic, a player put its own word for the topic where the partner's word goes
     # (the 1.5B Qwen did in 9 of 10 updates) when any word could be written: the schema
     # offers the message's words, for the topic as the meaning.
-    topic = topic_word(settings, seat, heard.round)
-    update = (update_ask(settings, update_text) if topic is None
-              else topic_update_ask(settings, update_text, incoming, topic))
+    update = (update_ask(settings, update_text) if heard_about is None
+              else topic_update_ask(settings, update_text, incoming, heard_about))
     # The update is about the message just heard, which its prompt quotes: asked without
     # the talk before it, its cost does not grow with the game (issue 25, bench.long_cost).
     update = replace(update, alone=True)
-    reply = message_ask(settings, seat, "reply", reply_text, incoming)
+    reply = message_ask(settings, seat, "reply", reply_text, incoming, topic)
     return Turn(seat, state.current_round, prompts.system(seat), history,
                 (update, reply, *reflect), incoming, retrieved=retrieved)
+
+
+def told_topic(settings: GameSettings, seat: int, incoming: str, round_: int) -> str | None:
+    """The topic a listener is told the message it heard was about, in its own words: only
+    where the message said the speaker's word for it. Told the topic of a message that
+    was about another thing (the 1.5B Qwen's English speaker answered the last topic in
+    every round of a game), the listener wrote that message's words as the topic."""
+    concept = draw_topic(settings, round_)
+    if concept is None:
+        return None
+    code = language_codes(settings)[1 - seat]
+    if not says(incoming, label(settings, 1 - seat, concept), code):
+        return None
+    return label(settings, seat, concept)
 
 
 def apply(

@@ -43,8 +43,11 @@ class PromptBook:
             "reply.j2", seat, incoming=incoming, topic=topic_word(self.settings, seat, round_)
         )
 
-    def update(self, seat: int, incoming: str, dictionary: Dictionary, heard_round: int) -> str:
-        """`heard_round`: the round the partner's message was said in, whose topic it was about."""
+    def update(
+        self, seat: int, incoming: str, dictionary: Dictionary, topic: str | None = None
+    ) -> str:
+        """`topic`: what the message was about, in the listener's words (free talk with a
+        topic, where the message said it)."""
         found = consult(dictionary, incoming)
         # The words heard have a line of their own; the listing shows the others.
         others = Dictionary(entry for entry in dictionary if entry not in found)
@@ -52,7 +55,7 @@ class PromptBook:
             "update.j2",
             seat,
             incoming=incoming,
-            topic=topic_word(self.settings, seat, heard_round),
+            topic=topic,
             entries=shown_entries(others, (), FREE_TALK_TOKENS),
             size=len(dictionary),
             found=found,

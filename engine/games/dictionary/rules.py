@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .dictionary import MAX_WORD_CHARS, Operation, OperationKind, clean_meaning
+from .wordforms import normal_form
 
 # Talk about the game rather than in it: the model explaining itself, JSON, translations.
 _META_TALK = re.compile(
@@ -98,6 +99,20 @@ def _bounded(words: list[str]) -> list[str]:
 def message_words(text: str) -> list[str]:
     """The words of a message a listener may quote in an entry, without punctuation."""
     return re.findall(r"[^\W_]+(?:[-'][^\W_]+)*", text)
+
+
+def says(message: str, word: str, code: str | None) -> bool:
+    """Whether a message says a word (a phrase as a whole), both in the normal form the
+    truth compares in (`code`: the language's, in the bank)."""
+    wanted = normal_form(word, code).split()
+    said = [normal_form(w, code) for w in message_words(message)]
+    return any(said[i:i + len(wanted)] == wanted for i in range(len(said)))
+
+
+def topic_violation(text: str, topic: str, code: str | None) -> str | None:
+    """Free talk with a topic: a message must say the speaker's word for its round's topic,
+    or the listener, told what the message was about, learns a false pair."""
+    return None if says(text, topic, code) else f'the message does not say "{topic}"'
 
 
 def choice_schema(things: list[str], by_number: bool) -> dict[str, Any]:

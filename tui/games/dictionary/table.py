@@ -173,15 +173,19 @@ class DictionaryTable(Vertical):
             id="dictionary-views",
         )
         table: DataTable[Text] = DataTable(id="dictionary", cursor_type="row", zebra_stripes=True)
-        invented = self.settings.mode == "invented"  # each column its player's own words
-        table.add_column(Text(a.name if invented else a.language), key="a")
-        table.add_column(Text(b.name if invented else b.language), key="b")
-        table.add_column("held by", key="held")
-        table.add_column("confidence", key="confidence")
-        table.add_column("added", key="added")
-        table.add_column("by", key="by")
+        for key, label in self._columns():
+            table.add_column(label, key=key)
         yield table
         yield Static("", id="dictionary-empty", markup=False)
+
+    def _columns(self) -> list[tuple[str, Text]]:
+        """Each column's key and header."""
+        a, b = self.settings.players
+        invented = self.settings.mode == "invented"  # each column its player's own words
+        return [("a", Text(a.name if invented else a.language)),
+                ("b", Text(b.name if invented else b.language)),
+                ("held", Text("held by")), ("confidence", Text("confidence")),
+                ("added", Text("added")), ("by", Text("by"))]
 
     @property
     def table(self) -> DataTable[Text]:
@@ -248,7 +252,7 @@ class DictionaryTable(Vertical):
         now = time.monotonic()
         self._highlight_until = {k: t for k, t in self._highlight_until.items() if t > now}
         accent = self.app.current_theme.accent or "yellow"
-        table.clear()
+        shown: dict[str, list[Text]] = {}
         for key, row in self._rows.items():
             if shown_in(self.view, row):
                 style = " ".join(filter(None, (
@@ -261,7 +265,16 @@ class DictionaryTable(Vertical):
                 if self.truth_shown and self.judge is not None:
                     mark, colour = VERDICTS[verdict(self.judge, row)]
                     cells[0] = Text.assemble((mark, colour), cells[0])
-                table.add_row(*cells, key=key)
+                shown[key] = cells
+        # Columns as wide as what they show, set before any row is drawn: a column the table
+        # widens itself when idle can leave lines drawn before at the old width in its line
+        # cache (the header and a row a column narrower than the rows below them).
+        table.clear(columns=True)
+        for index, (column, label) in enumerate(self._columns()):
+            width = max([label.cell_len, *(cells[index].cell_len for cells in shown.values())])
+            table.add_column(label, width=width, key=column)
+        for key, cells in shown.items():
+            table.add_row(*cells, key=key)
         if selected is not None and selected.key in table.rows:
             table.move_cursor(row=table.get_row_index(selected.key), animate=False)
         empty = self.query_one("#dictionary-empty", Static)
