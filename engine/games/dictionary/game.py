@@ -229,7 +229,7 @@ NEW_GAME_TOPIC = True
 # config): the mode where learning shows most on the embedded SmolLM2, chosen by the quality
 # bench (docs/quality.md, 5 seeds a row): in invented mode with `reveal` its success rises
 # from 28% over the first third of a 40-round game to 54% over the last (chance 25%), while
-# free talk with a topic made no right common pair in five 10-round games. With each
+# free talk with a topic made 0.6 right common pairs a 10-round game (five seeds). With each
 # player's memory on (the guess prompt recalls what a word heard meant before) 29% to 64%,
 # 81% of the perfect learner's ceiling against 68%: every seed more right guesses, +3.2 a
 # game (standard error 0.8).
