@@ -153,7 +153,8 @@ def topic_update_ask(settings: GameSettings, instruction: str, incoming: str, to
     wrote again an entry held and not heard, 14 another word of the message with its own
     translation as the meaning. Its first 30 of those updates asked again greedily
     (`bench.free_steps --variants`): 18 right with 16 other writes as the game asked them,
-    22 with 8 so."""
+    22 with 8 so. In play, with the topic rule (five games at 9652f84): 74 right of 93, the
+    misses all another word of the message."""
     return update_ask(settings, instruction, message_words(incoming), [topic],
                       meaning_first=True)
 
