@@ -33,6 +33,7 @@ import pytest
 from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.dictionary import replay
 from dictgame.engine.games.dictionary.export import ground_truth_record
+from dictgame.engine.games.dictionary.game import NEW_GAME_TOPIC
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus
 from dictgame.engine.scripted import ScriptedBackend
@@ -177,7 +178,8 @@ def test_a_kill_before_the_game_is_stored_leaves_no_game_behind(tmp_path: Path) 
 
 def uninterrupted_messages(seed: int, rounds: int) -> list[str]:
     """The same game played in one go: a resumed game must end exactly like it."""
-    state = GameState(GameSettings(rounds=rounds, seed=seed))
+    # As `dictgame play` starts a free game between two bank languages: with a topic.
+    state = GameState(GameSettings(rounds=rounds, seed=seed, topic=NEW_GAME_TOPIC))
     backend = ScriptedBackend()
     master = GameMaster(state, (backend.session(Path("a")), backend.session(Path("b"))))
     while state.status is GameStatus.PLAYING:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from dictgame.engine.core.episode import GameMaster
+from dictgame.engine.games.dictionary.game import NEW_GAME_TOPIC
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus
 from dictgame.engine.scripted import ScriptedBackend
@@ -83,7 +84,8 @@ def assert_kept_and_resumable(db: Path, at_least: int) -> None:
 
 
 def uninterrupted_messages() -> list[str]:
-    state = GameState(GameSettings(rounds=ROUNDS, seed=SEED))
+    # As `dictgame play` starts a free game between two bank languages: with a topic.
+    state = GameState(GameSettings(rounds=ROUNDS, seed=SEED, topic=NEW_GAME_TOPIC))
     backend = ScriptedBackend()
     master = GameMaster(state, (backend.session(Path("a")), backend.session(Path("b"))))
     while state.status is GameStatus.PLAYING:
