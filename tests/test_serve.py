@@ -171,10 +171,11 @@ def test_a_person_plays_a_seat_in_a_browser_and_sees_the_model_answer(tmp_path: 
     db = tmp_path / "games.db"
     config = tmp_path / "study.toml"
     # The person plays seat A of a free talk: the form offers "You" there from the config
-    # (without a mode the form would open on the first game, invented words).
+    # (without a mode the form would open on the first game, invented words); without a
+    # topic, whose word each message must say.
     config.write_text(
         'seed = 3\nseat_a = "human"\n[games.dictionary]\nmode = "free"\nrounds = 1\n'
-        'words_per_message = 4\n'
+        'words_per_message = 4\ntopic = false\n'
         "[runtime]\ncontext_size = 1024\n"
     )
     # Beyond loopback, through the token; --db and --config given to serve reach each
