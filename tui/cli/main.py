@@ -200,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     guard_standard_streams()  # before anything is printed: names, messages and paths are data
     args = build_parser().parse_args(argv)
     log_path = setup_logging(locations.log_file())
+    # Imported before the work, not when it fails: after a training run that ran out of memory,
+    # importing the save layer (sqlite3's shared library) fails too, and the one line is lost.
+    user_errors = _user_errors()
     try:
         config = _config_from(args)
         runtime = config.runtime
@@ -216,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return output_closed()
     except Exception as error:
-        if isinstance(error, _user_errors()):
+        if isinstance(error, user_errors + _player_errors()):
             log.warning("%s", error)
             print(f"dictgame: {sentence(str(error))}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -259,9 +262,16 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from ...engine.tuning import FinetuneError
     from ...engine.versions import UnsupportedLlamaCpp
     from ...models import ModelFileError
-    from ...saves import DamagedGame, DamagedRun, GameInUse, GameNotFound, RunNotFound, SaveFileError
+    from ...saves import (
+        DamagedGame,
+        DamagedRun,
+        GameInUse,
+        GameNotFound,
+        RunNotFound,
+        SaveFileError,
+    )
 
-    errors: list[type[Exception]] = [
+    return (
         NoTerminal,
         ConfigError,
         UnsupportedLlamaCpp,
@@ -276,7 +286,12 @@ def _user_errors() -> tuple[type[Exception], ...]:
         InstancesError,
         UnknownGame,
         FinetuneError,
-    ]
+    )
+
+
+def _player_errors() -> tuple[type[Exception], ...]:
+    """The players' own errors, where a player was loaded (it is, if one of them was raised)."""
+    errors: list[type[Exception]] = []
     if "dictgame.engine.players.openai_http" in sys.modules:
         from ...engine.players.openai_http import ServerError
 
