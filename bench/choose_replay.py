@@ -21,15 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from dictgame.engine.backend import ChatMessage, GenerationRequest
-from dictgame.engine.games.dictionary.prompts import PromptBook
+from dictgame.engine.games.dictionary.prompts import DICTIONARY_NOTE, PromptBook
 from dictgame.engine.games.dictionary.rules import choice_schema, parse_choice
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.saves.store import GameStore
 
 from .common import log, smollm2_path
 
-MARK = re.compile(r'^\d+\. (\S+)\s+<- your dictionary: "[^"]+" means this$', re.M)
-MARK_TAIL = re.compile(r'\s+<- your dictionary: "[^"]+" means this')
+# The note choose.j2 puts beside the thing the listener's dictionary reads the heard word as.
+NOTE = re.escape(DICTIONARY_NOTE).replace(re.escape("{foreign}"), '[^"]+')
+MARK = re.compile(rf"^\d+\. (\S+)\s+<- {NOTE}$", re.M)
+MARK_TAIL = re.compile(rf"\s+<- {NOTE}")
 STATEMENT = re.compile(r"^Your dictionary says .*\n", re.M)
 
 

@@ -45,6 +45,7 @@ from dictgame.engine.games.dictionary.dictionary import (
     common_pairs,
     normalize,
 )
+from dictgame.engine.games.dictionary.game import told_topic
 from dictgame.engine.games.dictionary.rules import (
     UpdateParseError,
     message_words,
@@ -72,6 +73,8 @@ class Heard:
     # The listener's dictionary when it was asked.
     dictionary: Dictionary
     concept: str
+    # The round the message was said in (its topic is the round's).
+    round: int
 
     @property
     def settings(self) -> GameSettings:
@@ -91,7 +94,9 @@ class Heard:
         return heard_or_held(self.incoming, self.dictionary)
 
     def said(self) -> bool:
-        return says(self.incoming, self.theirs, language_codes(self.settings)[1 - self.seat])
+        """Whether the game told this listener the topic: the heard message said the
+        speaker's word for it (the game's own test, game.told_topic)."""
+        return told_topic(self.settings, self.seat, self.incoming, self.round) is not None
 
 
 def write_kind(heard: Heard, foreign: str, meaning: str) -> str:
@@ -135,7 +140,7 @@ def count_game(state: GameState, counts: Counter[str], moves_shown: bool) -> lis
             concept = draw_topic(settings, moves[index - 1].round)
             assert concept is not None
             heard = Heard(judge, seat, attempt.instruction, move.incoming or "",
-                          held_before(state, index, seat), concept)
+                          held_before(state, index, seat), concept, moves[index - 1].round)
             kinds = [write_kind(heard, a.operation.foreign, a.operation.meaning)
                      for a in move.applied if a.operation.kind is not OperationKind.REMOVE]
             right = "written right" in kinds

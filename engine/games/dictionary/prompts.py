@@ -14,6 +14,9 @@ from .scenes import topic_word
 from .settings import GameSettings, PlayerSettings
 from .shown import FREE_TALK_TOKENS, shown_entries
 
+# The note beside the thing a listener's dictionary reads the heard word as (choose.j2).
+DICTIONARY_NOTE = 'your dictionary: "{foreign}" means this'
+
 
 class PromptBook:
     def __init__(self, settings: GameSettings) -> None:
@@ -79,7 +82,7 @@ class PromptBook:
         for entry in found:
             for word in things:
                 if normalize(word) == normalize(entry.meaning) and word not in notes:
-                    notes[word] = f'your dictionary: "{entry.foreign}" means this'
+                    notes[word] = DICTIONARY_NOTE.format(foreign=entry.foreign)
         return self._render(
             "choose.j2",
             seat,
