@@ -99,6 +99,26 @@ async def test_the_first_game_starts_with_each_players_memory_on(config: Dictgam
         assert settings.mode == "invented" and settings.memory is not None
 
 
+async def test_a_free_game_remembered_and_switched_to_invented_words_starts_with_memory(
+    config: DictgameConfig,
+) -> None:
+    """The form remembers a free game (memory off); chosen invented words there, the game has
+    memory on, as `dictgame play --mode invented` starts it (game.NEW_INVENTED_MEMORY)."""
+    remember_new_game("dictionary", config.game_settings(2).model_dump(mode="json"))
+    app = DictgameApp(config, backend=ScriptedBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, app)
+        mode = form.query_one("#mode", Select)
+        assert mode.value == "free"
+        mode.focus()
+        await pilot.press("enter", "down", "down", "enter")  # free -> scenes -> invented
+        await wait_until(pilot, lambda: mode.value == "invented")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
+        settings = app.screen.state.settings  # type: ignore[attr-defined]
+        assert settings.mode == "invented" and settings.memory is not None
+
+
 async def test_an_empty_seed_gives_each_deal_from_the_form_its_own(config: DictgameConfig) -> None:
     unseeded = config.model_copy(update={"seed": None})
     seeds = []

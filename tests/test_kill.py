@@ -22,8 +22,8 @@ import sqlite3
 import struct
 import subprocess
 import sys
-import termios
 import tempfile
+import termios
 import time
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ import pytest
 from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.games.dictionary.dictionary import replay
 from dictgame.engine.games.dictionary.export import ground_truth_record
-from dictgame.engine.games.dictionary.game import NEW_GAME_TOPIC
+from dictgame.engine.games.dictionary.game import NEW_GAME_TOPIC, settings_for
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus
 from dictgame.engine.scripted import ScriptedBackend
@@ -220,7 +220,8 @@ def test_kill_a_grounded_game_then_resume(mode: str, point: int, tmp_path: Path)
     with GameStore.open(db) as store:
         assert store.load_game(game_id).moves_played < 9  # killed mid-game
     record = resume_to_the_end(db, game_id, scripted_env(0))
-    state = GameState(GameSettings(mode=mode, rounds=8, seed=point))  # type: ignore[arg-type]
+    # The game `dictgame play` starts (an invented one remembers: NEW_INVENTED_MEMORY).
+    state = GameState(settings_for({}, {"mode": mode, "rounds": 8, "seed": point}))
     backend = ScriptedBackend()
     master = GameMaster(state, (backend.session(Path("a")), backend.session(Path("b"))))
     while state.status is GameStatus.PLAYING:

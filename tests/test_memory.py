@@ -16,10 +16,12 @@ from dictgame.engine.backend import GenerationRequest
 from dictgame.engine.core.episode import GameMaster
 from dictgame.engine.core.memory import MemorySettings, MemoryStream, NgramEmbedder, recent_start
 from dictgame.engine.games.dictionary.dictionary import Operation, OperationKind
+from dictgame.engine.games.dictionary.game import settings_for
 from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.games.dictionary.state import GameState, GameStatus
 from dictgame.engine.scripted import ScriptedBackend, phrasebook_player
 from dictgame.saves import GameStore
+from dictgame.tui.cli.main import _config_from, build_parser
 
 NEEDLE = ("lighthouse", "faro")
 SEED = 3
@@ -170,6 +172,25 @@ def test_memory_is_off_unless_asked() -> None:
     assert GameSettings().memory is None
     assert GameSettings(memory=True).memory == MemorySettings()
     assert GameState(GameSettings()).memories is None
+
+
+def test_a_new_invented_game_remembers_unless_told_not_to() -> None:
+    """What `dictgame play --mode invented`, a run's invented instances and the form start
+    (game.settings_for); told `--no-memory` (false), or another mode, no memory."""
+    assert settings_for({}, {"mode": "invented"}).memory == MemorySettings()
+    assert settings_for({"mode": "invented"}, {}).memory == MemorySettings()
+    assert settings_for({}, {"mode": "invented", "memory": False}).memory is None
+    assert settings_for({}, {"mode": "scenes"}).memory is None
+    assert settings_for({}, {}).memory is None
+
+
+def test_the_memory_flags_reach_the_game() -> None:
+    for flags, remembers in (([], True), (["--memory"], True), (["--no-memory"], False)):
+        args = build_parser().parse_args(["play", "--headless", "--mode", "invented", *flags])
+        settings = _config_from(args).game_settings(1)
+        assert (settings.memory is not None) is remembers, flags
+    args = build_parser().parse_args(["play", "--headless", "--memory"])
+    assert _config_from(args).game_settings(1).memory == MemorySettings()
 
 
 @pytest.mark.real_model

@@ -214,11 +214,14 @@ def test_new_game_form_errors_small_terminal(
         await pilot.press("ctrl+s")
         # Wait for the error line and the wrong field focused, its text selected: on a loaded
         # machine (the fast set beside a model process) the shot once differed from the
-        # stored one. (Not `settled`: the focused field's cursor blinks, no two shots agree.)
+        # stored one. Then the cursor held still: its blink drew it in one shot and not in
+        # another (two model processes beside the test).
         error = app.screen.query_one("#rounds-error", Static)
         rounds = app.screen.query_one("#rounds", Input)
         await wait_until(pilot, lambda: bool(error.display) and rounds.has_focus
                          and rounds.selected_text == "0")
+        rounds.cursor_blink = False
+        await pilot.pause()
 
     assert snap_compare(app, run_before=fill_in_wrong_values, terminal_size=SMALL)
 

@@ -96,9 +96,10 @@ def _game_flags() -> argparse.ArgumentParser:
     game.add_argument("--opening", help="Dictionary Discovery: the first player's first message")
     game.add_argument("--mode", choices=["free", "scenes", "invented"], help="Dictionary Discovery: free talk, or name and guess things of shared scenes in real or invented languages")
     game.add_argument(
-        "--memory", action="store_true", default=None,
-        help="Dictionary Discovery, free talk: each player remembers and retrieves what "
-        "matters now instead of forgetting the oldest history",
+        "--memory", action=argparse.BooleanOptionalAction, default=None,
+        help="Dictionary Discovery: each player remembers and retrieves what matters now "
+        "(free talk: instead of forgetting the oldest history; a guess: what the word heard "
+        "meant before); on by default in a new invented-words game",
     )
     game.add_argument(
         "--topic", action=argparse.BooleanOptionalAction, default=None,
