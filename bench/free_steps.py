@@ -72,9 +72,15 @@ class Heard:
     incoming: str
     # The listener's dictionary when it was asked.
     dictionary: Dictionary
-    concept: str
     # The round the message was said in (its topic is the round's).
     round: int
+
+    @property
+    def concept(self) -> str:
+        """The round's topic."""
+        concept = draw_topic(self.settings, self.round)
+        assert concept is not None
+        return concept
 
     @property
     def settings(self) -> GameSettings:
@@ -137,10 +143,8 @@ def count_game(state: GameState, counts: Counter[str], moves_shown: bool) -> lis
         counts["violated moves"] += move.violated
         attempt = next((a for a in move.attempts if a.step == "update"), None)
         if index and attempt is not None:
-            concept = draw_topic(settings, moves[index - 1].round)
-            assert concept is not None
             heard = Heard(judge, seat, attempt.instruction, move.incoming or "",
-                          held_before(state, index, seat), concept, moves[index - 1].round)
+                          held_before(state, index, seat), moves[index - 1].round)
             kinds = [write_kind(heard, a.operation.foreign, a.operation.meaning)
                      for a in move.applied if a.operation.kind is not OperationKind.REMOVE]
             right = "written right" in kinds

@@ -229,8 +229,8 @@ NEW_GAME_TOPIC = True
 # the listener's guess prompt recalls what the word heard meant before. Measured by the
 # quality bench (docs/quality.md, 40-round games, the same seeds with and without), it took
 # the embedded SmolLM2's last third from 68% of the perfect learner's ceiling to 81%, the
-# 1.5B Qwen's from 84% to 94%. Scenes keep it off: not measured there. The settings' own default stays off: it is what games
-# saved before it was on played by.
+# 1.5B Qwen's from 84% to 94%. Scenes keep it off: not measured there. The settings' own
+# default stays off: it is what games saved before it was on played by.
 NEW_INVENTED_MEMORY = True
 # The first game a person starts from the new-game form (nothing remembered, no mode in the
 # config): the mode where learning shows most on the embedded SmolLM2, chosen by the quality
@@ -301,9 +301,14 @@ def settings_for(instance: dict[str, Any], given: dict[str, Any]) -> GameSetting
             values[key] = instance[key]
     if values.get("mode", "free") == "free" and all(language_code(p.language) for p in seats):
         values.setdefault("topic", NEW_GAME_TOPIC)
-    if values.get("mode") == "invented":
-        values.setdefault("memory", NEW_INVENTED_MEMORY)
+    if remembers_by_default(values.get("mode", "free")):
+        values.setdefault("memory", True)
     return GameSettings(players=(seats[0], seats[1]), **values)
+
+
+def remembers_by_default(mode: str) -> bool:
+    """Whether a new game of this mode has each player's memory on (NEW_INVENTED_MEMORY)."""
+    return mode == "invented" and NEW_INVENTED_MEMORY
 
 
 def restore(

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Select
 
 from ....engine.core.settings import CommonSettings
-from ....engine.games.dictionary.game import NEW_INVENTED_MEMORY
+from ....engine.games.dictionary.game import remembers_by_default
 from ....engine.games.dictionary.settings import GameSettings
 from ...widgets.form_fields import field
 
@@ -120,10 +120,10 @@ class SettingsSection(Vertical):
             "scene_size": self._value("scene-size"),
             **{key: getattr(self.settings, key) for key in CARRIED},
         }
-        if data["mode"] == "invented" != self.settings.mode and data["memory"] is None:
-            # Switched to invented words here: memory as a new invented game has it
+        if data["mode"] != self.settings.mode and data["memory"] is None:
+            # Switched to another mode here: memory as a new game of that mode has it
             # (game.settings_for), as `dictgame play --mode invented` would.
-            data["memory"] = NEW_INVENTED_MEMORY
+            data["memory"] = remembers_by_default(data["mode"]) or None
         return GameSettings.model_validate(data)
 
     def _value(self, field_id: str) -> str:
