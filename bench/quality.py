@@ -236,23 +236,26 @@ def _met(found: dict[str, Any]) -> bool | None:
 def measure(model: Path, names: tuple[str, ...], seeds: int, n_threads: int, quick: bool,
             out: Path | None, first_seed: int = FIRST_SEED,
             save: Path | None = None) -> dict[str, Any]:
-    rows: dict[str, Any] = {}
+    """Play each row's seeded games, seed by seed across the rows (seed 101 of every row,
+    then 102, ...), so a change in the machine's load over a long run falls on every row
+    alike and the rows' seconds a move compare side by side."""
+    games: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     played_by = provenance("quality")
-    for name in names:
-        games = []
-        for seed in range(first_seed, first_seed + seeds):
+    for seed in range(first_seed, first_seed + seeds):
+        for name in names:
             values = {**ROWS[name], "seed": seed}
             if quick:
                 values["rounds"] = QUICK_ROUNDS[name]
             game = play_game(model, values, n_threads, save)
             _report(model.name, name, game)
-            games.append(game)
+            games[name].append(game)
             if out is not None:
                 with out.open("a", encoding="utf-8") as file:
                     file.write(json.dumps({"model": model.name, "row": name, **game, **played_by}) + "\n")
-        rows[name] = pooled(games)
-        log(f"  {model.name} {name} pooled over {len(games)} seeds: "
-            + json.dumps({k: v for k, v in rows[name].items() if k != "totals"}))
+    rows = {name: pooled(played) for name, played in games.items()}
+    for name, figures in rows.items():
+        log(f"  {model.name} {name} pooled over {len(games[name])} seeds: "
+            + json.dumps({k: v for k, v in figures.items() if k != "totals"}))
     return rows
 
 
@@ -285,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated rows: " + ", ".join(ROWS))
     parser.add_argument("--seeds", type=int, default=5, help="seeded games a row (default 5)")
     parser.add_argument("--first-seed", type=int, default=FIRST_SEED,
-                        help=f"the first seed of each row (default {FIRST_SEED}): finish a row "
+                        help=f"the first seed of each row (default {FIRST_SEED}): finish a run "
                         "stopped part-way, appending to the same --out")
     parser.add_argument("--threads", type=int)
     parser.add_argument("--out", type=Path, help="append each game's result as a JSON line")
