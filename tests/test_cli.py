@@ -129,6 +129,23 @@ def test_database_that_is_not_sqlite_is_refused_and_left_unchanged(tmp_path: Pat
     assert db.read_bytes() == before
 
 
+def test_every_user_error_named_by_the_error_path_is_a_class_of_its_module() -> None:
+    """The error path reads the user's errors by module and name from what is loaded (it
+    imports nothing when a command fails): a renamed or moved class would silently turn
+    its one line into a traceback, so each name must be an exception of its module, and
+    with every module loaded each one is among the user's errors."""
+    import importlib
+
+    from dictgame.tui.cli.main import USER_ERRORS, user_errors
+
+    named = [getattr(importlib.import_module(module), name)
+             for module, names in USER_ERRORS.items() for name in names]
+    assert all(isinstance(error, type) and issubclass(error, Exception) for error in named)
+    assert all(error.__module__ == module for module, names in USER_ERRORS.items()
+               for error in (getattr(importlib.import_module(module), n) for n in names))
+    assert set(named) <= set(user_errors())
+
+
 def test_unknown_game_id() -> None:
     assert_clean_failure(dictgame("export", "42", "--format", "json", env=SCRIPTED), "42")
     assert_clean_failure(dictgame("resume", "42", "--headless", env=SCRIPTED), "42")

@@ -201,9 +201,6 @@ def main(argv: list[str] | None = None) -> int:
     guard_standard_streams()  # before anything is printed: names, messages and paths are data
     args = build_parser().parse_args(argv)
     log_path = setup_logging(locations.log_file())
-    # Imported before the work, not when it fails: after a training run that ran out of memory,
-    # importing the save layer (sqlite3's shared library) fails too, and the one line is lost.
-    user_errors = _user_errors()
     try:
         config = _config_from(args)
         runtime = config.runtime
@@ -220,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return output_closed()
     except Exception as error:
-        if isinstance(error, user_errors + _player_errors()):
+        if isinstance(error, user_errors()):
             log.warning("%s", error)
             print(f"dictgame: {sentence(str(error))}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -255,53 +252,30 @@ def refuse_without_terminal() -> None:
     )
 
 
-def _user_errors() -> tuple[type[Exception], ...]:
-    """Errors caused by the user's files or settings: one line, exit code 2, no traceback."""
-    from ...engine.backend import ContextOverflowError
-    from ...engine.core.instances import InstancesError
-    from ...engine.games import UnknownGame
-    from ...engine.tuning import FinetuneError
-    from ...engine.versions import UnsupportedLlamaCpp
-    from ...models import ModelFileError
-    from ...saves import (
-        DamagedGame,
-        DamagedRun,
-        GameInUse,
-        GameNotFound,
-        RunNotFound,
-        SaveFileError,
-    )
-
-    return (
-        NoTerminal,
-        ConfigError,
-        UnsupportedLlamaCpp,
-        ModelFileError,
-        SaveFileError,
-        GameNotFound,
-        GameInUse,
-        DamagedGame,
-        DamagedRun,
-        RunNotFound,
-        ContextOverflowError,
-        InstancesError,
-        UnknownGame,
-        FinetuneError,
-    )
+# Errors caused by the user's files, settings or server (one line, exit code 2, no traceback),
+# by the module that defines each. They are looked up in the modules already loaded when an
+# error arrives (a module whose error was raised is loaded): nothing is imported on the error
+# path, where after a training run that ran out of memory importing the save layer failed too
+# and the one line was lost, nor at the start of a command that never opens a save.
+USER_ERRORS: dict[str, tuple[str, ...]] = {
+    "dictgame.engine.backend": ("ContextOverflowError",),
+    "dictgame.engine.core.instances": ("InstancesError",),
+    "dictgame.engine.core.registry": ("UnknownGame",),
+    "dictgame.engine.tuning": ("FinetuneError",),
+    "dictgame.engine.versions": ("UnsupportedLlamaCpp",),
+    "dictgame.engine.players.openai_http": ("ServerError",),
+    "dictgame.engine.players.llama.model": ("ModelLoadError",),
+    "dictgame.models.gguf_info": ("ModelFileError",),
+    "dictgame.saves.errors": ("SaveFileError", "GameNotFound", "GameInUse", "DamagedGame", "DamagedRun"),
+    "dictgame.saves.runs": ("RunNotFound",),
+}
 
 
-def _player_errors() -> tuple[type[Exception], ...]:
-    """The players' own errors, where a player was loaded (it is, if one of them was raised)."""
-    errors: list[type[Exception]] = []
-    if "dictgame.engine.players.openai_http" in sys.modules:
-        from ...engine.players.openai_http import ServerError
-
-        errors.append(ServerError)
-    if "dictgame.engine.players.llama" in sys.modules:
-        from ...engine.players.llama import ModelLoadError
-
-        errors.append(ModelLoadError)
-    return tuple(errors)
+def user_errors() -> tuple[type[Exception], ...]:
+    """The user's errors among what is loaded now (see USER_ERRORS)."""
+    loaded = [getattr(sys.modules[module], name) for module, names in USER_ERRORS.items()
+              if module in sys.modules for name in names]
+    return (NoTerminal, ConfigError, *loaded)
 
 
 def _config_from(args: argparse.Namespace) -> DictgameConfig:
