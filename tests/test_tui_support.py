@@ -32,9 +32,11 @@ def config(tmp_path: Path) -> DictgameConfig:
 
 
 async def wait_until(
-    pilot: Pilot[object], predicate: Callable[[], object], timeout: float = 10.0
+    pilot: Pilot[object], predicate: Callable[[], object], timeout: float = 30.0
 ) -> None:
-    """Let the app run until `predicate()` holds; fail after `timeout` seconds."""
+    """Let the app run until `predicate()` holds; fail after `timeout` seconds. The bound
+    only catches a hang: 10 s was once too short for a scripted game to pause with four
+    test processes on two cores; a test of how fast something answers passes its own."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
