@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from unprivileged import unprivileged_command
 
 from dictgame.models import embedded_model_path

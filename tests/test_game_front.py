@@ -11,8 +11,8 @@ from test_new_game import COUNTING, CountingSettings
 from test_tui_support import wait_until
 from textual import on
 from textual.app import ComposeResult
-from textual.pilot import Pilot
 from textual.containers import Horizontal
+from textual.pilot import Pilot
 from textual.widgets import Button
 
 from dictgame.engine.core.game import Result

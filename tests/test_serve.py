@@ -243,9 +243,9 @@ async def test_a_browser_sessions_app_shows_only_its_own_games_and_memory(
 
     from dictgame.engine.scripted import ScriptedBackend
     from dictgame.tui.screens.app import DictgameApp
-    from dictgame.tui.services.config import DictgameConfig
     from dictgame.tui.screens.game_screen import GameScreen
     from dictgame.tui.screens.new_game_screen import NewGameScreen
+    from dictgame.tui.services.config import DictgameConfig
     from dictgame.tui.services.ui_state import remember_new_game
 
     config = DictgameConfig(db=tmp_path / "games.db", backend="scripted", seed=7,

@@ -23,6 +23,7 @@ from typing import Any
 
 from ..backend import ChatMessage
 from .game import EpisodeState, Game, Outcome, Turn
+from .provenance import PROGRAMMATIC, UNKNOWN, SeatHistory, pair_name
 from .records import Attempt, MoveRecord
 from .referee import shown_before
 from .scores import (
@@ -36,7 +37,6 @@ from .scores import (
     request_metrics,
     round_scores,
 )
-from .provenance import PROGRAMMATIC, UNKNOWN, SeatHistory, pair_name
 
 # The clemcore release whose record format these files follow.
 CLEM_VERSION = "3.7.2"

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from ...engine.core.episode import GameMaster, Saver, play
-from ...engine.core.events import AttemptFinished, GameEvent, MoveFinished, StepStarted, TextStreamed
+from ...engine.core.events import (
+    AttemptFinished,
+    GameEvent,
+    MoveFinished,
+    StepStarted,
+    TextStreamed,
+)
 from ...engine.core.game import GameStatus
 from ...engine.core.records import MoveRecord
 from ...engine.games.dictionary.events import OperationApplied, OperationRejected, ScenePicked

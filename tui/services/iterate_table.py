@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...engine.core.game import Game
-from ...engine.core.scores import BENCH_SCORE, METRIC_ABORTED, METRIC_SUCCESS, episode_scores, mean_se
+from ...engine.core.scores import (
+    BENCH_SCORE,
+    METRIC_ABORTED,
+    METRIC_SUCCESS,
+    episode_scores,
+    mean_se,
+)
 from ...engine.games import get_game
 from ...engine.words import plural
 

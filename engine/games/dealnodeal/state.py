@@ -6,7 +6,6 @@ The state changes in one way only, a completed move applied under the state's lo
 
 from __future__ import annotations
 
-
 from ...core.game import EpisodeState
 from .items import Counts, adds_up, points
 from .records import DealMoveRecord

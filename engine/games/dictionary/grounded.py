@@ -25,7 +25,6 @@ from .scenes import Scene, draw_scene, label, meant_concept, view_words
 from .settings import GameSettings
 from .state import GameState
 
-
 _BARE = ("said", "heard")
 
 

@@ -5,7 +5,6 @@ The state changes in one way only, a completed move applied under the state's lo
 
 from __future__ import annotations
 
-
 from ...core.game import EpisodeState
 from ...core.records import MoveRecord
 from .rules import GREET

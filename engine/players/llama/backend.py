@@ -21,7 +21,6 @@ from .context import KvSequence, OwnContext
 from .model import LoadedModel, _load_model
 from .session import LlamaSession
 
-
 # The window of a player's aside session: a free game's update prompt with its memories and
 # the answer's budget at the default 3 operations is about 1,100 tokens at most; each KV
 # cache costs about 23 MiB of SmolLM2 per 1,024 tokens. An ask that does not fit goes to the
