@@ -21,8 +21,9 @@ from dictgame.saves.store import GameStore
 FIGURES = ("asks", "evaluated", "cached", "generated", "seconds", "prompt_seconds")
 
 
-def cost_of(records: list[Any]) -> dict[str, Any]:
-    """Per step, the means a move of `records` (the first move left out: it opens the game)."""
+def totals_of(records: list[Any]) -> dict[str, Any]:
+    """Per step, the sums over the moves of `records` after the first (it opens the game);
+    means are derived from these, so games pool by adding them."""
     later = records[1:]
     steps: dict[str, dict[str, float]] = {}
     for record in later:
@@ -34,17 +35,27 @@ def cost_of(records: list[Any]) -> dict[str, Any]:
             step["generated"] += attempt.completion_tokens
             step["seconds"] += attempt.seconds
             step["prompt_seconds"] += attempt.prompt_seconds
-    moves = max(1, len(later))
-    per_step = {name: {k: round(v / moves, 2) for k, v in figures.items()}
-                for name, figures in steps.items()}
-    move = {k: round(sum(s[k] for s in per_step.values()), 2) for k in FIGURES}
-    return {"moves": len(later), "move": move, "steps": per_step}
+    return {"moves": len(later), "steps": steps}
 
 
-def pooled(costs: list[dict[str, Any]]) -> dict[str, float]:
-    """A move's figures over several games, weighted by their moves."""
-    moves = sum(cost["moves"] for cost in costs) or 1
-    return {k: round(sum(c["move"][k] * c["moves"] for c in costs) / moves, 1) for k in FIGURES}
+def pooled(games: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several games' totals as one: moves and each step's sums added."""
+    steps: dict[str, dict[str, float]] = {}
+    for game in games:
+        for name, figures in game["steps"].items():
+            step = steps.setdefault(name, dict.fromkeys(FIGURES, 0.0))
+            for key in FIGURES:
+                step[key] += figures[key]
+    return {"moves": sum(game["moves"] for game in games), "steps": steps}
+
+
+def means(totals: dict[str, Any]) -> dict[str, Any]:
+    """A move's figures, per step and for the whole move: the sums divided by the moves."""
+    moves = max(1, totals["moves"])
+    steps = {name: {k: round(v / moves, 2) for k, v in figures.items()}
+             for name, figures in totals["steps"].items()}
+    move = {k: round(sum(f[k] for f in totals["steps"].values()) / moves, 2) for k in FIGURES}
+    return {"moves": totals["moves"], "move": move, "steps": steps}
 
 
 def row_of(settings: Any) -> str:
@@ -63,25 +74,25 @@ def main(argv: list[str] | None = None) -> int:
         with GameStore.open(path) as store:
             for summary in store.list_games():
                 state = store.load_game(summary.id)
-                cost = cost_of(list(state.records))
-                mode = row_of(state.settings)
-                rows.setdefault(mode, []).append(cost)
-                print(json.dumps({"file": str(path), "game": summary.id, "row": mode,
+                totals = totals_of(list(state.records))
+                row = row_of(state.settings)
+                rows.setdefault(row, []).append(totals)
+                cost = means(totals)
+                print(json.dumps({"file": str(path), "game": summary.id, "row": row,
                                   "seed": state.settings.seed, **cost}))
-                move = cost["move"]
-                print(f"{path.name} game {summary.id} ({mode}, seed {state.settings.seed}): "
-                      f"{move['seconds']} s a move, {move['evaluated']:.0f} tokens evaluated, "
-                      f"{move['cached']:.0f} cached, {move['generated']:.1f} generated")
+                print(f"{path.name} game {summary.id} ({row}, seed {state.settings.seed}): "
+                      + _line(cost["move"]))
                 for step, figures in cost["steps"].items():
-                    print(f"  {step}: {figures['asks']} asks, {figures['evaluated']:.0f} evaluated, "
-                          f"{figures['cached']:.0f} cached, {figures['generated']:.1f} generated, "
-                          f"{figures['seconds']} s ({figures['prompt_seconds']} s the prompt)")
-    for row, costs in rows.items():
-        figures = pooled(costs)
-        print(f"{row}, {len(costs)} games: a move {figures['seconds']} s, asks "
-              f"{figures['asks']}, {figures['evaluated']:.0f} tokens evaluated, "
-              f"{figures['cached']:.0f} cached, {figures['generated']:.1f} generated")
+                    print(f"  {step}: " + _line(figures))
+    for row, games in rows.items():
+        print(f"{row}, {len(games)} games: " + _line(means(pooled(games))["move"]))
     return 0
+
+
+def _line(figures: dict[str, float]) -> str:
+    return (f"{figures['asks']} asks, {figures['evaluated']:.0f} tokens evaluated, "
+            f"{figures['cached']:.0f} cached, {figures['generated']:.1f} generated, "
+            f"{figures['seconds']} s a move ({figures['prompt_seconds']} s the prompt)")
 
 
 if __name__ == "__main__":
