@@ -138,12 +138,12 @@ def test_every_user_error_named_by_the_error_path_is_a_class_of_its_module() -> 
 
     from dictgame.tui.cli.main import USER_ERRORS, user_errors
 
-    named = [getattr(importlib.import_module(module), name)
-             for module, names in USER_ERRORS.items() for name in names]
-    assert all(isinstance(error, type) and issubclass(error, Exception) for error in named)
-    assert all(error.__module__ == module for module, names in USER_ERRORS.items()
-               for error in (getattr(importlib.import_module(module), n) for n in names))
-    assert set(named) <= set(user_errors())
+    named = {module: [getattr(importlib.import_module(module), name) for name in names]
+             for module, names in USER_ERRORS.items()}
+    for module, errors in named.items():
+        assert all(isinstance(e, type) and issubclass(e, Exception) for e in errors), module
+        assert all(e.__module__ == module for e in errors), module
+    assert {e for errors in named.values() for e in errors} <= set(user_errors())
 
 
 def test_unknown_game_id() -> None:
