@@ -59,9 +59,12 @@ def means(totals: dict[str, Any]) -> dict[str, Any]:
 
 
 def row_of(settings: Any) -> str:
-    """The kind of game, as bench.quality's rows name them (memory on or off)."""
-    mode = str(getattr(settings, "mode", "?"))
-    return f"{mode}_memory" if getattr(settings, "memory", None) is not None else mode
+    """The kind of game, as bench.quality's rows name them (memory on or off; the update
+    showing only the heard word's entry)."""
+    row = str(getattr(settings, "mode", "?"))
+    if getattr(settings, "memory", None) is not None:
+        row += "_memory"
+    return row + "_heard" if getattr(settings, "update_shows", None) == "heard" else row
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -138,3 +138,26 @@ def test_a_grounded_game_on_the_default_concepts_always_sees_its_whole_dictionar
                              Source.PLAYER, 1)
         assert len(dictionary) == 12
         assert len(shown_entries(dictionary, [])) == 12
+
+
+def test_a_grounded_update_may_show_only_the_entries_of_the_words_heard() -> None:
+    dictionary = Dictionary()
+    entry_ops(dictionary, [("kelo", 0.6, 1), ("vuzami", 0.4, 2), ("tamu", 0.8, 3)])
+    things = ["cat", "dog", "tree", "sun"]
+    whole = GameSettings(mode="invented", seed=3)
+    heard = GameSettings(mode="invented", seed=3, update_shows="heard")
+
+    def listed(settings: GameSettings, message: str) -> tuple[list[str], str]:
+        instruction = prompt_book(settings).scene_update(1, message, "You guessed wrong.",
+                                                         dictionary, things)
+        return [word for word, _ in LISTED.findall(instruction)], instruction
+
+    assert listed(whole, "tamu vuzami")[0] == ["kelo", "vuzami", "tamu"]
+    words, instruction = listed(heard, "tamu vuzami")
+    assert words == ["vuzami", "tamu"] and "(2 of 3 shown)" in instruction
+    words, instruction = listed(heard, "pozo")
+    assert words == [] and "(0 of 3 shown)" in instruction
+    assert "(no entry for the words Alice said)" in instruction
+    empty = prompt_book(heard).scene_update(1, "pozo", "You guessed wrong.", Dictionary(),
+                                            things)
+    assert "(empty)" in empty and "no entry" not in empty

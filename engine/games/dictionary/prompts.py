@@ -100,11 +100,17 @@ class PromptBook:
             seat,
             incoming=incoming,
             verdict=verdict,
-            entries=shown_entries(dictionary, consult(dictionary, incoming)),
+            entries=self._scene_listing(dictionary, incoming),
             size=len(dictionary),
             things=things,
             max_operations=1,
         )
+
+    def _scene_listing(self, dictionary: Dictionary, incoming: str) -> list[DictionaryEntry]:
+        heard = consult(dictionary, incoming)
+        if self.settings.update_shows == "heard":
+            return [entry for entry in dictionary if entry in heard]
+        return shown_entries(dictionary, heard)
 
     def reprompt(self, seat: int, violation: str, instruction: str) -> str:
         return self._render("reprompt.j2", seat, violation=violation, instruction=instruction)

@@ -29,7 +29,7 @@ FEEDBACK = (
 )
 # Settings of the grounded modes and of free talk the form carries over as they are (the mode,
 # its feedback and scene size are fields of the form).
-CARRIED = ("concept_slice", "lexicon_seed", "choice", "topic", "memory")
+CARRIED = ("concept_slice", "lexicon_seed", "choice", "update_shows", "topic", "memory")
 
 
 class SettingsSection(Vertical):
