@@ -50,16 +50,23 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
 
+def seeds_text(seeds: list[int]) -> str:
+    """How many seeds, and which: a range where they run on, else each."""
+    if seeds == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{len(seeds)} ({seeds[0]}-{seeds[-1]})"
+    return f"{len(seeds)} ({', '.join(map(str, seeds))})"
+
+
 def row_line(row: str, figures: dict[str, Any], seeds: list[int]) -> str:
     if row == "free":
-        return (f"| {ROW_TITLES[row]} | {len(seeds)} ({seeds[0]}-{seeds[-1]}) | right common pairs "
+        return (f"| {ROW_TITLES[row]} | {seeds_text(seeds)} | right common pairs "
                 f"a game {figures['common_right_per_game']} ({', '.join(map(str, figures['common_right']))}); "
                 f"precision over covered {figures['common_precision_covered'] or '- (none covered)'} | "
                 f"{figures['seconds_per_move']} s |")
     thirds = " / ".join(
         f"{_pct(figures.get(f'success_third_{p}'))} ({_pct(figures.get(f'ceiling_third_{p}'))})"
         for p in ("1", "2", "3"))
-    return (f"| {ROW_TITLES[row]} | {len(seeds)} ({seeds[0]}-{seeds[-1]}) | {thirds}; last third "
+    return (f"| {ROW_TITLES[row]} | {seeds_text(seeds)} | {thirds}; last third "
             f"{_pct(figures.get('third_3_of_ceiling'))} of the ceiling; refused update steps "
             f"{_pct(figures.get('refused_update_steps'))} | {figures['seconds_per_move']} s |")
 
