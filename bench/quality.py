@@ -209,12 +209,12 @@ def goals(rows: dict[str, dict[str, Any]], large: bool) -> dict[str, Any]:
     """Issue 21's goals for this model, on the pooled figures: the embedded SmolLM2's, or
     (`large`) the 1.5B Qwen's."""
     scenes, free = rows.get("scenes", {}), rows.get("free", {})
-    # The invented row a new game plays, and any other invented row measured beside it.
+    # The invented rows measured beside the one a new game plays.
     other = [row for row in ROWS if row.startswith("invented") and row in rows
              and row != INVENTED]
     found: dict[str, Any] = {}
     # Judged by the invented goals: the row a new game plays, and a candidate to replace it.
-    for name in (INVENTED, *(row for row in other if row in CANDIDATES)):
+    for name in (INVENTED, *(row for row in CANDIDATES if row in other)):
         invented = rows.get(name, {})
         found[f"{name}_third_3_of_ceiling>={0.9 if large else 0.7}"] = invented.get(
             "third_3_of_ceiling")

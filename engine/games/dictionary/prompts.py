@@ -12,7 +12,7 @@ from ...core.prompts import template_environment
 from .dictionary import Dictionary, DictionaryEntry, normalize, occurs_in
 from .scenes import topic_word
 from .settings import GameSettings, PlayerSettings
-from .shown import FREE_TALK_TOKENS, shown_entries
+from .shown import FREE_TALK_TOKENS, SHOWN_TOKENS, shown_entries
 
 # The note beside the thing a listener's dictionary reads the heard word as (choose.j2).
 DICTIONARY_NOTE = 'your dictionary: "{foreign}" means this'
@@ -107,10 +107,10 @@ class PromptBook:
         )
 
     def _scene_listing(self, dictionary: Dictionary, incoming: str) -> list[DictionaryEntry]:
-        heard = consult(dictionary, incoming)
-        if self.settings.update_shows == "heard":
-            return [entry for entry in dictionary if entry in heard]
-        return shown_entries(dictionary, heard)
+        """`update_shows = heard` is a listing with no budget beyond the heard words'
+        entries, which `shown_entries` always shows."""
+        budget = 0 if self.settings.update_shows == "heard" else SHOWN_TOKENS
+        return shown_entries(dictionary, consult(dictionary, incoming), budget)
 
     def reprompt(self, seat: int, violation: str, instruction: str) -> str:
         return self._render("reprompt.j2", seat, violation=violation, instruction=instruction)
