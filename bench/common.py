@@ -43,10 +43,27 @@ def provenance(module: str) -> dict[str, str]:
             commit += "+uncommitted"
     except OSError:
         commit = ""
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu'}"
+    machine = (f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu'}"
+               f"{runtime()}")
     return {"commit": commit or "unknown", "date": datetime.date.today().isoformat(),
             "machine": machine,
             "command": f"python -m bench.{module} " + shlex.join(sys.argv[1:])}
+
+
+def runtime() -> str:
+    """The llama.cpp build that played, as it reports itself (version, CPU features): two
+    machines that both read "x86_64, 2 cores" played most seeds of the same row differently
+    (the same seed and settings), so the build is part of what measured a figure."""
+    try:
+        import llama_cpp
+
+        info = llama_cpp.llama_print_system_info().decode(errors="replace")
+    except (ImportError, OSError, AttributeError):
+        return ""
+    features = [part.split("=")[0].strip() for part in info.split("|")
+                if part.strip().endswith("= 1")]
+    features = [f.split(":")[-1].strip() for f in features]
+    return f", llama-cpp-python {llama_cpp.__version__} ({' '.join(features)})"
 
 
 def short_commit(commit: str) -> str:

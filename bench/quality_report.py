@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -46,15 +47,39 @@ def by_model(games: list[dict[str, Any]]) -> dict[str, dict[str, list[dict[str, 
     return found
 
 
+# What a game line holds beside its figures: how long it took, and the run that played it.
+NOT_FIGURES = ("seconds", "seconds_per_move", "commit", "date", "machine", "command")
+
+
+def distinct(games: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The games, each replay counted once: llama.cpp plays a seed the same way again on the
+    same build and machine (each run plays its own free games to time its rows beside), and
+    a game of the same row and seed with every figure the same, move by move, is that game
+    again, not a second measurement of the model."""
+    seen: set[str] = set()
+    found = []
+    for game in games:
+        key = json.dumps({k: v for k, v in game.items() if k not in NOT_FIGURES}, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            found.append(game)
+    return found
+
+
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
 
 def seeds_text(seeds: list[int]) -> str:
-    """How many seeds, and which: a range where they run on, else each."""
-    if seeds == list(range(seeds[0], seeds[0] + len(seeds))):
-        return f"{len(seeds)} ({seeds[0]}-{seeds[-1]})"
-    return f"{len(seeds)} ({', '.join(map(str, seeds))})"
+    """How many seeds, and which: a range where they run on, else each; and how many games,
+    where runs played a seed more than once (each run measures its rows beside its own free
+    games, and every game played is pooled)."""
+    unique = sorted(set(seeds))
+    if unique == list(range(unique[0], unique[0] + len(unique))):
+        text = f"{len(unique)} ({unique[0]}-{unique[-1]})"
+    else:
+        text = f"{len(unique)} ({', '.join(map(str, unique))})"
+    return text if len(unique) == len(seeds) else f"{text}, {len(seeds)} games"
 
 
 def row_line(row: str, figures: dict[str, Any], seeds: list[int]) -> str:
@@ -94,35 +119,37 @@ def run_of(game: dict[str, Any]) -> tuple[str, str, str, str]:
             game.get("command", "?"))
 
 
-def side_by_side(rows: dict[str, list[dict[str, Any]]], grounded: str) -> bool:
-    """Whether each seed of a grounded row and the free row's game of the same seed were
-    played by one run (which plays a seed's rows one after the other), so their moves' cost
-    compares under the same machine and load (issue 21's goal says side by side): rows of
-    different runs, days or machines apart, measured 2.4x on one machine what they measured
-    1.1x on another. Runs that split the seeds between them (two at once, one a core) pair
-    up seed by seed."""
-    free = {(g["seed"], run_of(g)) for g in rows.get("free", [])}
-    played = rows.get(grounded, [])
-    return bool(played) and all((g["seed"], run_of(g)) in free for g in played)
+def beside_free(
+    rows: dict[str, list[dict[str, Any]]], grounded: str
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each game of a grounded row with the free game of the same seed that the same run
+    played (a run plays a seed's rows one after the other), so their moves' cost compares
+    under the same machine and load (issue 21's goal says side by side): rows of different
+    runs, days or machines apart, measured 2.4x on one machine what they measured 1.1x on
+    another. Runs that split the seeds between them (two at once, one a core) pair up seed
+    by seed; a grounded game no free game stood beside is left out."""
+    free = {(g["seed"], run_of(g)): g for g in rows.get("free", [])}
+    return [(g, free[(g["seed"], run_of(g))]) for g in rows.get(grounded, [])
+            if (g["seed"], run_of(g)) in free]
 
 
 def paired_cost(rows: dict[str, list[dict[str, Any]]], grounded: str) -> float | None:
-    """A grounded row's move against the free moves played beside it (the same seeds and
-    runs), not against every free game stored: free games of other runs, on other machines,
-    would weigh in seconds measured under another load."""
-    if not side_by_side(rows, grounded):
+    """A grounded row's move against the free moves played beside it, not against every
+    free game stored: free games of other runs, on other machines, would weigh in seconds
+    measured under another load. None where no game of the row was played beside one."""
+    pairs = beside_free(rows, grounded)
+    if not pairs:
         return None
-    played = {(g["seed"], run_of(g)) for g in rows[grounded]}
-    beside = {(g["seed"], run_of(g)): g for g in rows["free"] if (g["seed"], run_of(g)) in played}
-    free = pooled(list(beside.values()))["seconds_per_move"]
-    return rnd(pooled(rows[grounded])["seconds_per_move"] / free, 3) if free else None
+    move = statistics.fmean(g["seconds_per_move"] for g, _ in pairs)
+    return rnd(move / statistics.fmean(f["seconds_per_move"] for _, f in pairs), 3)
 
 
 def page(games: list[dict[str, Any]]) -> str:
     out = ["# Game quality: learning against its ceiling (issue 21)", "",
            "Written by `python -m bench.quality_report bench/results/quality-*.jsonl --markdown",
            "docs/quality.md` from the games `python -m bench.quality` stored (its `--out` lines);",
-           "each row is pooled over its seeds (rounds summed). Success by third of the",
+           "each row is pooled over its seeds (rounds summed), a game replayed move for move",
+           "by another run (the same seed and figures) counted once. Success by third of the",
            "game, with the perfect learner's ceiling on the same scenes and messages in",
            "parentheses (it writes down every pair the game master reveals and uses it; an",
            "unseen word is a blind guess, 1 in 4).", ""]
@@ -132,12 +159,13 @@ def page(games: list[dict[str, Any]]) -> str:
             for commit, date, machine, command in runs]
     for model, rows in by_model(games).items():
         # In the order of ROW_TITLES, whatever order the files hold the games in.
-        pooled_rows = {row: pooled(rows[row]) for row in ROW_TITLES if row in rows}
+        played = {row: distinct(rows[row]) for row in ROW_TITLES if row in rows}
+        pooled_rows = {row: pooled(games) for row, games in played.items()}
         found = goals(pooled_rows, large=LARGE in model.lower())
         out += ["", f"## {model}", "", "| row | seeds | success by third (ceiling) | a move |",
                 "| --- | --- | --- | --- |"]
         for row, figures in pooled_rows.items():
-            seeds = sorted(g["seed"] for g in rows[row])
+            seeds = sorted(g["seed"] for g in played[row])
             out.append(row_line(row, figures, seeds))
         out += ["", *steps_lines(model, pooled_rows), "", "| goal | figure | met |",
                 "| --- | --- | --- |"]
@@ -147,6 +175,9 @@ def page(games: list[dict[str, Any]]) -> str:
             grounded = rule.partition("_round_cost")[0]
             if grounded != rule and (beside := paired_cost(rows, grounded)) is not None:
                 value, verdict = beside, "met" if _met({rule: beside}) else "**not met**"
+                pairs = len(beside_free(rows, grounded))
+                if pairs < len(rows[grounded]):
+                    verdict += f", on the {pairs} of its {len(rows[grounded])} games played beside free talk"
             elif value is not None and grounded != rule:
                 verdict = "not judged: the two rows were measured in different runs"
             out.append(f"| `{rule}` | {value if value is not None else '-'} | {verdict} |")
