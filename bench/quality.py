@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from dictgame.engine.backend import DEFAULT_CONTEXT_TOKENS
-from dictgame.engine.games.dictionary.game import NEW_INVENTED_MEMORY
+from dictgame.engine.games.dictionary.game import NEW_INVENTED_MEMORY, NEW_INVENTED_UPDATE_SHOWS
 
 from .common import log, provenance, rnd
 from .context import BenchContext
@@ -54,6 +54,10 @@ INVENTED = "invented_memory" if NEW_INVENTED_MEMORY else "invented"
 # listing on the 1.5B Qwen (bench.move_cost), so this row asks whether it costs less and
 # learns as well.
 ROWS["invented_memory_heard"] = {**ROWS["invented_memory"], "update_shows": "heard"}
+# A new invented game lists only the heard words (game.NEW_INVENTED_UPDATE_SHOWS): that row
+# is then the one a new game plays.
+if NEW_INVENTED_UPDATE_SHOWS == "heard" and INVENTED == "invented_memory":
+    INVENTED = "invented_memory_heard"
 CANDIDATES = ("invented_memory_heard",)
 DEFAULT_ROWS = (INVENTED, "scenes", "free")
 QUICK_ROUNDS = {"invented": 12, "scenes": 8, "free": 4, "invented_memory": 12,

@@ -87,8 +87,9 @@ async def test_enter_in_a_text_field_moves_on_and_starts_no_game(config: Dictgam
 
 
 async def test_the_first_game_starts_with_each_players_memory_on(config: DictgameConfig) -> None:
-    """The first game (invented words) is played with memory, which measurably helped there
-    (docs/quality.md); the form carries it into the game it starts."""
+    """The first game (invented words) is played with memory, which measurably helped there,
+    and its update listing the heard words' entries, which cost less and learned as well
+    (docs/quality.md); the form carries both into the game it starts."""
     app = DictgameApp(config, backend=ScriptedBackend())
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, app)
@@ -97,13 +98,35 @@ async def test_the_first_game_starts_with_each_players_memory_on(config: Dictgam
         await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
         settings = app.screen.state.settings  # type: ignore[attr-defined]
         assert settings.mode == "invented" and settings.memory is not None
+        assert settings.update_shows == "heard"
+
+
+async def test_the_first_game_switched_to_scenes_leaves_the_invented_games_own_settings(
+    config: DictgameConfig,
+) -> None:
+    """Memory and the heard-words listing are what a new invented game sets; switched to
+    scenes in the form, the game is as `dictgame play --mode scenes` starts it."""
+    app = DictgameApp(config, backend=ScriptedBackend())
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, app)
+        mode = form.query_one("#mode", Select)
+        assert mode.value == "invented"
+        mode.focus()
+        await pilot.press("enter", "up", "enter")  # invented -> scenes
+        await wait_until(pilot, lambda: mode.value == "scenes")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
+        settings = app.screen.state.settings  # type: ignore[attr-defined]
+        assert settings.mode == "scenes"
+        assert (settings.memory, settings.update_shows) == (None, "dictionary")
 
 
 async def test_a_free_game_remembered_and_switched_to_invented_words_starts_with_memory(
     config: DictgameConfig,
 ) -> None:
     """The form remembers a free game (memory off); chosen invented words there, the game has
-    memory on, as `dictgame play --mode invented` starts it (game.NEW_INVENTED_MEMORY)."""
+    memory on and the heard words' listing, as `dictgame play --mode invented` starts it
+    (game.new_game_values)."""
     remember_new_game("dictionary", config.game_settings(2).model_dump(mode="json"))
     app = DictgameApp(config, backend=ScriptedBackend())
     async with app.run_test(size=SIZE) as pilot:
@@ -117,6 +140,7 @@ async def test_a_free_game_remembered_and_switched_to_invented_words_starts_with
         await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
         settings = app.screen.state.settings  # type: ignore[attr-defined]
         assert settings.mode == "invented" and settings.memory is not None
+        assert settings.update_shows == "heard"
 
 
 async def test_an_empty_seed_gives_each_deal_from_the_form_its_own(config: DictgameConfig) -> None:

@@ -184,6 +184,18 @@ def test_a_new_invented_game_remembers_unless_told_not_to() -> None:
     assert settings_for({}, {}).memory is None
 
 
+def test_a_new_invented_game_lists_only_the_heard_words_entries_unless_told_otherwise() -> None:
+    """Its update after a guess (game.NEW_INVENTED_UPDATE_SHOWS); a config that says
+    `update_shows = "dictionary"` wins, other modes and the settings' default (what games
+    saved before played by) list the whole dictionary."""
+    assert settings_for({}, {"mode": "invented"}).update_shows == "heard"
+    assert settings_for({"mode": "invented"}, {}).update_shows == "heard"
+    given = {"mode": "invented", "update_shows": "dictionary"}
+    assert settings_for({}, given).update_shows == "dictionary"
+    assert settings_for({}, {"mode": "scenes"}).update_shows == "dictionary"
+    assert GameSettings(mode="invented").update_shows == "dictionary"
+
+
 def test_the_memory_flags_reach_the_game() -> None:
     for flags, remembers in (([], True), (["--memory"], True), (["--no-memory"], False)):
         args = build_parser().parse_args(["play", "--headless", "--mode", "invented", *flags])

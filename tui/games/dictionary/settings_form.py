@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Select
 
 from ....engine.core.settings import CommonSettings
-from ....engine.games.dictionary.game import remembers_by_default
+from ....engine.games.dictionary.game import new_game_values
 from ....engine.games.dictionary.settings import GameSettings
 from ...widgets.form_fields import field
 
@@ -120,11 +120,24 @@ class SettingsSection(Vertical):
             "scene_size": self._value("scene-size"),
             **{key: getattr(self.settings, key) for key in CARRIED},
         }
-        if data["mode"] != self.settings.mode and data["memory"] is None:
-            # Switched to another mode here: memory as a new game of that mode has it
-            # (game.settings_for), as `dictgame play --mode invented` would.
-            data["memory"] = remembers_by_default(data["mode"]) or None
+        if data["mode"] != self.settings.mode:
+            data.update(_switched(data, self.settings.mode, data["mode"]))
         return GameSettings.model_validate(data)
 
     def _value(self, field_id: str) -> str:
         return self.query_one(f"#{field_id}", Input).value.strip()
+
+
+def _switched(data: dict[str, Any], before: str, after: str) -> dict[str, Any]:
+    """Switched to another mode here: what a new game of that mode sets unless told otherwise
+    (game.settings_for), as `dictgame play --mode invented` would, in place of the settings the
+    mode left set only because a new game of it sets them; a value chosen otherwise stays."""
+    was, will = new_game_values(before), new_game_values(after)
+    changed = {}
+    for key in was.keys() | will.keys():
+        default = GameSettings.model_fields[key].default
+        left = getattr(GameSettings.model_validate({key: was[key]}), key) if key in was else default
+        if data[key] in (default, left):
+            changed[key] = will.get(key, default)
+    return changed
+
