@@ -12,6 +12,7 @@ from test_tui_support import wait_until
 from textual.widgets import Input, Select, Static
 
 from dictgame.engine.games import get_game
+from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.engine.scripted import ScriptedBackend
 from dictgame.saves import GameStore
 from dictgame.tui.screens.app import DictgameApp
@@ -106,19 +107,28 @@ async def test_the_first_game_switched_to_scenes_leaves_the_invented_games_own_s
 ) -> None:
     """Memory and the heard-words listing are what a new invented game sets; switched to
     scenes in the form, the game is as `dictgame play --mode scenes` starts it."""
+    settings = await started_after_switching(config, "invented", ("up",), "scenes")
+    assert (settings.memory, settings.update_shows) == (None, "dictionary")
+
+
+async def started_after_switching(
+    config: DictgameConfig, before: str, keys: tuple[str, ...], after: str
+) -> GameSettings:
+    """The game the form starts once the person has moved its mode field from `before` to
+    `after` with the arrow keys."""
     app = DictgameApp(config, backend=ScriptedBackend())
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, app)
         mode = form.query_one("#mode", Select)
-        assert mode.value == "invented"
+        assert mode.value == before
         mode.focus()
-        await pilot.press("enter", "up", "enter")  # invented -> scenes
-        await wait_until(pilot, lambda: mode.value == "scenes")
+        await pilot.press("enter", *keys, "enter")
+        await wait_until(pilot, lambda: mode.value == after)
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
         settings = app.screen.state.settings  # type: ignore[attr-defined]
-        assert settings.mode == "scenes"
-        assert (settings.memory, settings.update_shows) == (None, "dictionary")
+    assert isinstance(settings, GameSettings) and settings.mode == after
+    return settings
 
 
 async def test_a_free_game_remembered_and_switched_to_invented_words_starts_with_memory(
@@ -128,19 +138,8 @@ async def test_a_free_game_remembered_and_switched_to_invented_words_starts_with
     memory on and the heard words' listing, as `dictgame play --mode invented` starts it
     (game.new_game_values)."""
     remember_new_game("dictionary", config.game_settings(2).model_dump(mode="json"))
-    app = DictgameApp(config, backend=ScriptedBackend())
-    async with app.run_test(size=SIZE) as pilot:
-        form = await open_form(pilot, app)
-        mode = form.query_one("#mode", Select)
-        assert mode.value == "free"
-        mode.focus()
-        await pilot.press("enter", "down", "down", "enter")  # free -> scenes -> invented
-        await wait_until(pilot, lambda: mode.value == "invented")
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, GameScreen))
-        settings = app.screen.state.settings  # type: ignore[attr-defined]
-        assert settings.mode == "invented" and settings.memory is not None
-        assert settings.update_shows == "heard"
+    settings = await started_after_switching(config, "free", ("down", "down"), "invented")
+    assert settings.memory is not None and settings.update_shows == "heard"
 
 
 async def test_an_empty_seed_gives_each_deal_from_the_form_its_own(config: DictgameConfig) -> None:
