@@ -237,10 +237,10 @@ NEW_INVENTED_MEMORY = True
 # scene teaches one word, and the whole listing was most of what a grounded move evaluated
 # anew. Measured by the quality bench (docs/quality.md, 40-round games with memory, five
 # seeds, each beside free talk of the same seed): the 1.5B Qwen's move 1.15x a free move
-# (1.24x on four seeds of another machine; the whole listing 1.70x on one), its last third
-# 91% of the perfect learner's ceiling (99% there; 94% with the whole listing); the embedded
-# SmolLM2's 81% (81% with the whole listing), a move 0.74x a free one. The settings' own
-# default stays `dictionary`: games saved before it played so.
+# against 1.26x with the whole listing, its last third 91% of the perfect learner's ceiling
+# against 89% (on another machine's build 1.24x and 99%); the embedded SmolLM2's 81%, as
+# with the whole listing, a move 0.74x a free one. The settings' own default stays
+# `dictionary`: games saved before it played so.
 NEW_INVENTED_UPDATE_SHOWS = "heard"
 # The first game a person starts from the new-game form (nothing remembered, no mode in the
 # config): the mode where learning shows most on the embedded SmolLM2, chosen by the quality
