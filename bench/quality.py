@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from dictgame.engine.backend import DEFAULT_CONTEXT_TOKENS
-from dictgame.engine.games.dictionary.game import NEW_INVENTED_MEMORY, NEW_INVENTED_UPDATE_SHOWS
+from dictgame.engine.games.dictionary.game import new_game_values
+from dictgame.engine.games.dictionary.settings import GameSettings
 
 from .common import log, provenance, rnd
 from .context import BenchContext
@@ -45,19 +46,26 @@ ROWS: dict[str, dict[str, Any]] = {
 }
 # Issue 21's question whether memory helps a grounded game: the invented row with each
 # player's memory on (the guess prompt then starts with the rounds remembered of the word
-# heard). A new invented game has it on (game.NEW_INVENTED_MEMORY), so that row is the one
-# measured by default and judged by the invented goals; `invented` keeps it off.
+# heard); `invented` keeps it off. The row a new game plays is measured by default and
+# judged by the invented goals (INVENTED, below).
 ROWS["invented_memory"] = {**ROWS["invented"], "memory": True}
-INVENTED = "invented_memory" if NEW_INVENTED_MEMORY else "invented"
 # The same with the update after a guess showing only the heard word's entry, not the whole
 # dictionary (settings.update_shows): what a grounded move evaluates anew was mostly that
 # listing on the 1.5B Qwen (bench.move_cost), so this row asks whether it costs less and
 # learns as well.
 ROWS["invented_memory_heard"] = {**ROWS["invented_memory"], "update_shows": "heard"}
-# A new invented game lists only the heard words (game.NEW_INVENTED_UPDATE_SHOWS): that row
-# is then the one a new game plays.
-if NEW_INVENTED_UPDATE_SHOWS == "heard" and INVENTED == "invented_memory":
-    INVENTED = "invented_memory_heard"
+
+
+def _row_a_new_game_plays() -> str:
+    """The invented row whose settings are what a new invented game sets
+    (game.new_game_values: memory, the update's listing), so the row measured by default is
+    the game a person starts, not a name chosen beside that decision."""
+    new = GameSettings(**{**ROWS["invented"], **new_game_values("invented")})
+    return next(name for name, values in ROWS.items()
+                if name.startswith("invented") and GameSettings(**values) == new)
+
+
+INVENTED = _row_a_new_game_plays()
 CANDIDATES = ("invented_memory_heard",)
 DEFAULT_ROWS = (INVENTED, "scenes", "free")
 QUICK_ROUNDS = {"invented": 12, "scenes": 8, "free": 4, "invented_memory": 12,

@@ -133,11 +133,11 @@ def beside_free(
             if (g["seed"], run_of(g)) in free]
 
 
-def paired_cost(rows: dict[str, list[dict[str, Any]]], grounded: str) -> float | None:
-    """A grounded row's move against the free moves played beside it, not against every
-    free game stored: free games of other runs, on other machines, would weigh in seconds
-    measured under another load. None where no game of the row was played beside one."""
-    pairs = beside_free(rows, grounded)
+def paired_cost(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> float | None:
+    """A grounded row's move against the free moves played beside it (`beside_free`), not
+    against every free game stored: free games of other runs, on other machines, would weigh
+    in seconds measured under another load. None where no game of the row was played beside
+    one."""
     if not pairs:
         return None
     move = statistics.fmean(g["seconds_per_move"] for g, _ in pairs)
@@ -173,11 +173,12 @@ def page(games: list[dict[str, Any]]) -> str:
             verdict = "not measured" if value is None else (
                 "met" if _met({rule: value}) else "**not met**")
             grounded = rule.partition("_round_cost")[0]
-            if grounded != rule and (beside := paired_cost(rows, grounded)) is not None:
+            pairs = beside_free(rows, grounded) if grounded != rule else []
+            if (beside := paired_cost(pairs)) is not None:
                 value, verdict = beside, "met" if _met({rule: beside}) else "**not met**"
-                pairs = len(beside_free(rows, grounded))
-                if pairs < len(rows[grounded]):
-                    verdict += f", on the {pairs} of its {len(rows[grounded])} games played beside free talk"
+                if len(pairs) < len(rows[grounded]):
+                    verdict += (f", on the {len(pairs)} of its {len(rows[grounded])} games "
+                                "played beside free talk")
             elif value is not None and grounded != rule:
                 verdict = "not judged: the two rows were measured in different runs"
             out.append(f"| `{rule}` | {value if value is not None else '-'} | {verdict} |")

@@ -33,15 +33,15 @@ def test_a_rows_cost_is_judged_against_the_free_games_of_its_own_runs() -> None:
     # By hand: the heard row's mean seconds a move over the mean of the free games it ran beside.
     grounded = statistics.fmean(g["seconds_per_move"] for g in alone[HEARD])
     free = statistics.fmean(g["seconds_per_move"] for g in alone["free"])
-    assert paired_cost(alone, HEARD) == round(grounded / free, 3)
+    assert paired_cost(beside_free(alone, HEARD)) == round(grounded / free, 3)
     # Free games of other runs (other days and loads) change nothing.
     assert len(together["free"]) > len(alone["free"])
-    assert paired_cost(together, HEARD) == paired_cost(alone, HEARD)
+    assert paired_cost(beside_free(together, HEARD)) == paired_cost(beside_free(alone, HEARD))
     # A row whose games no free game of the same seed and run stood beside is not judged.
     assert beside_free(together, "invented_memory") == []
-    assert paired_cost(together, "invented_memory") is None
+    assert paired_cost(beside_free(together, "invented_memory")) is None
     text = page(beside + other_runs)
-    assert f"| `{HEARD}_round_cost_vs_free_move<=1.5` | {paired_cost(alone, HEARD)} |" in text
+    assert f"| `{HEARD}_round_cost_vs_free_move<=1.5` | {paired_cost(beside_free(alone, HEARD))} |" in text
     assert ("| `invented_memory_round_cost_vs_free_move<=1.5` |" in text
             and "not judged: the two rows were measured in different runs" in text)
 
@@ -55,10 +55,10 @@ def test_a_seed_without_its_free_game_is_left_out_of_the_cost() -> None:
     assert len(pairs) == len(rows[HEARD]) - 1 and dropped not in [g for g, _ in pairs]
     grounded = statistics.fmean(g["seconds_per_move"] for g, _ in pairs)
     free = statistics.fmean(f["seconds_per_move"] for _, f in pairs)
-    assert paired_cost(rows, HEARD) == round(grounded / free, 3)
+    assert paired_cost(beside_free(rows, HEARD)) == round(grounded / free, 3)
     assert all(run_of(g) == run_of(f) and g["seed"] == f["seed"] for g, f in pairs)
     rows["free"] = []
-    assert paired_cost(rows, HEARD) is None
+    assert paired_cost(beside_free(rows, HEARD)) is None
 
 
 def test_a_game_replayed_by_another_run_is_counted_once() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ...backend import ChatMessage
 from ...core.game import PLAYING, Answer, Ask, Experiment, Game, Outcome, Result, Scores, Turn
-from ...core.memory import Retrieved
+from ...core.memory import MemorySettings, Retrieved
 from .asks import message_ask, prompt_book, topic_update_ask, update_ask
 from .concepts import language_code
 from .dictionary import AppliedOperation, Source, check_operation, read_operation
@@ -323,7 +323,7 @@ def new_game_values(mode: str) -> dict[str, Any]:
     (NEW_INVENTED_MEMORY) and its update's listing (NEW_INVENTED_UPDATE_SHOWS)."""
     if mode != "invented":
         return {}
-    return {**({"memory": True} if NEW_INVENTED_MEMORY else {}),
+    return {**({"memory": MemorySettings()} if NEW_INVENTED_MEMORY else {}),
             "update_shows": NEW_INVENTED_UPDATE_SHOWS}
 
 

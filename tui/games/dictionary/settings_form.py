@@ -136,8 +136,7 @@ def _switched(data: dict[str, Any], before: str, after: str) -> dict[str, Any]:
     changed = {}
     for key in was.keys() | will.keys():
         default = GameSettings.model_fields[key].default
-        left = getattr(GameSettings.model_validate({key: was[key]}), key) if key in was else default
-        if data[key] in (default, left):
+        if data[key] in (default, was.get(key, default)):
             changed[key] = will.get(key, default)
     return changed
 
