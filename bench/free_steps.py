@@ -207,6 +207,25 @@ def words_first(heard: Heard) -> Ask:
 
 
 Schema = Callable[[Heard], "dict[str, Any] | None"]
+
+
+NOT_ITS_KIND = "<{partner}'s word for {topic} itself, not for its kind>"
+
+
+def not_its_kind(instruction: str, heard: Heard) -> str:
+    """The example's word asked as the thing's own name, not its kind's: the misses wrote
+    the kind of a definition ("Four is a number." -> number = cuatro)."""
+    partner = heard.settings.players[1 - heard.seat].name
+    return re.sub(r"<the word of [^>]*>",
+                  NOT_ITS_KIND.format(partner=partner, topic=heard.mine), instruction)
+
+
+def offering(words: Callable[[list[str]], list[str]]) -> Schema:
+    """The topic update's schema with the message's words offered as `words` gives them."""
+    return lambda h: update_ask(h.settings, "", words(message_words(h.incoming)), [h.mine],
+                                meaning_first=True).json_schema
+
+
 VARIANTS: dict[str, tuple[Callable[[Heard], str], Schema]] = {
     # The topic as the meaning, written before the word (so the word is chosen for it), and
     # the word one of the message's: the listener names which heard word means its topic.
@@ -216,6 +235,12 @@ VARIANTS: dict[str, tuple[Callable[[Heard], str], Schema]] = {
     "meaning": (lambda h: h.instruction,
                 lambda h: update_schema(h.settings.max_operations, h.words(),
                                         [h.mine, *(e.meaning for e in h.dictionary)])),
+    # The message's words only as said (before lower case was offered too).
+    "as_said": (meaning_first_prompt, offering(lambda words: words)),
+    "only_lower": (meaning_first_prompt,
+                   offering(lambda words: list(dict.fromkeys(w.lower() for w in words)))),
+    "kind": (lambda h: not_its_kind(meaning_first_prompt(h), h),
+             offering(lambda words: words)),
     "first": (dictionary_first, lambda h: update_schema(h.settings.max_operations, h.words())),
     # Only the message's words: an entry held and not heard cannot be written again.
     "message": (lambda h: h.instruction,
@@ -251,7 +276,9 @@ def replay(updates: list[Heard], model: Path | None, variants: list[str], thread
             )).text)
             for heard in updates
         ]
-        counts[name] = {"right": sum(r for r, _ in found), "other writes": sum(o for _, o in found)}
+        counts[name] = {"right": sum(r for r, _ in found), "other writes": sum(o for _, o in found),
+                        **{f"{'AB'[seat]} right": sum(r for (r, _), h in zip(found, updates)
+                                                      if h.seat == seat) for seat in (0, 1)}}
         log(f"  {name}: of {len(updates)}, {counts[name]}")
     return counts
 

@@ -189,7 +189,15 @@ def test_each_round_both_players_are_given_the_same_topic_in_their_own_words() -
         item = request.json_schema["properties"]["updates"]["items"]
         assert list(item["properties"])[:3] == ["op", "meaning", "word"]
         assert item["properties"]["meaning"]["enum"] == ["", own]
-        assert item["properties"]["word"]["enum"] == list(dict.fromkeys(message_words(heard.message)))
+        # Each word as said, and a capitalised one in lower case too, next to it: a listener
+        # writing its lower-case topic word is not turned to another word by the grammar.
+        offered, said = item["properties"]["word"]["enum"], message_words(heard.message)
+        assert set(offered) == set(said) | {word.lower() for word in said}
+        assert len(offered) == len(set(offered))
+        for word in said:
+            if word != word.lower():
+                assert offered.index(word.lower()) == offered.index(word) + 1 or (
+                    offered.index(word.lower()) < offered.index(word))
         assert prompt.index('"meaning": "') < prompt.index('"word": "')
     # A player's earlier prompts keep their own round's topic, so its history does not change.
     last = messages[-1].messages
