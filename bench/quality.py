@@ -55,6 +55,12 @@ ROWS["invented_memory"] = {**ROWS["invented"], "memory": True}
 # learns as well.
 ROWS["invented_memory_heard"] = {**ROWS["invented_memory"], "update_shows": "heard"}
 
+# A row's rules, counted up when a change to the game makes the row's earlier games another
+# measurement: the report pools only the games of a row's current rules (a line without
+# `rules` played the first), and earlier ones still time the moves of the rows played
+# beside them. free 2: the topic update offers each capitalised word in lower case too.
+ROW_RULES: dict[str, int] = {"free": 2}
+
 
 def _row_a_new_game_plays() -> str:
     """The invented row whose settings are what a new invented game sets
@@ -276,7 +282,9 @@ def measure(model: Path, names: tuple[str, ...], seeds: int, n_threads: int, qui
             games[name].append(game)
             if out is not None:
                 with out.open("a", encoding="utf-8") as file:
-                    file.write(json.dumps({"model": model.name, "row": name, **game, **played_by}) + "\n")
+                    file.write(json.dumps({"model": model.name, "row": name,
+                                           "rules": ROW_RULES.get(name, 1), **game,
+                                           **played_by}) + "\n")
     rows = {name: pooled(played) for name, played in games.items()}
     for name, figures in rows.items():
         log(f"  {model.name} {name} pooled over {len(games[name])} seeds: "

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .common import rnd, short_commit
-from .quality import _met, goals, pooled
+from .quality import ROW_RULES, _met, goals, pooled
 
 # Moves of rows measured in different runs are compared across them: the cost goal holds
 # only where both rows of a model come from one run on an equally loaded machine.
@@ -64,6 +64,12 @@ def distinct(games: list[dict[str, Any]]) -> list[dict[str, Any]]:
             seen.add(key)
             found.append(game)
     return found
+
+
+def of_current_rules(row: str, games: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A row's games played by its current rules (bench.quality.ROW_RULES): games of earlier
+    rules measured another game, so they do not count toward the row's figures."""
+    return [g for g in games if g.get("rules", 1) == ROW_RULES.get(row, 1)]
 
 
 def _pct(value: float | None) -> str:
@@ -159,7 +165,9 @@ def page(games: list[dict[str, Any]]) -> str:
             for commit, date, machine, command in runs]
     for model, rows in by_model(games).items():
         # In the order of ROW_TITLES, whatever order the files hold the games in.
-        played = {row: distinct(rows[row]) for row in ROW_TITLES if row in rows}
+        played = {row: distinct(of_current_rules(row, rows[row]))
+                  for row in ROW_TITLES if of_current_rules(row, rows.get(row, []))}
+        earlier = {row: len(rows[row]) - len(of_current_rules(row, rows[row])) for row in rows}
         pooled_rows = {row: pooled(games) for row, games in played.items()}
         found = goals(pooled_rows, large=LARGE in model.lower())
         out += ["", f"## {model}", "", "| row | seeds | success by third (ceiling) | a move |",
@@ -167,6 +175,11 @@ def page(games: list[dict[str, Any]]) -> str:
         for row, figures in pooled_rows.items():
             seeds = sorted(g["seed"] for g in played[row])
             out.append(row_line(row, figures, seeds))
+        for row, count in earlier.items():
+            if count:
+                out += ["", f"Left out of the {row} row: {count} games played by its earlier "
+                        f"rules (bench.quality.ROW_RULES, now {ROW_RULES.get(row, 1)}); they "
+                        "still time the moves of the rows their runs played beside them."]
         out += ["", *steps_lines(model, pooled_rows), "", "| goal | figure | met |",
                 "| --- | --- | --- |"]
         for rule, value in found.items():

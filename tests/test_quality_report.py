@@ -6,10 +6,12 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+from bench.quality import ROW_RULES
 from bench.quality_report import (
     beside_free,
     by_model,
     distinct,
+    of_current_rules,
     page,
     paired_cost,
     read_games,
@@ -18,6 +20,11 @@ from bench.quality_report import (
 
 RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 HEARD = "invented_memory_heard"
+
+
+def _as_now(games: list[dict]) -> list[dict]:
+    """The games as if played by their rows' current rules (bench.quality.ROW_RULES)."""
+    return [{**g, "rules": ROW_RULES.get(g["row"], 1)} for g in games]
 
 
 def _qwen(games: list[dict]) -> dict[str, list[dict]]:
@@ -40,7 +47,7 @@ def test_a_rows_cost_is_judged_against_the_free_games_of_its_own_runs() -> None:
     # A row whose games no free game of the same seed and run stood beside is not judged.
     assert beside_free(together, "invented_memory") == []
     assert paired_cost(beside_free(together, "invented_memory")) is None
-    text = page(beside + other_runs)
+    text = page(_as_now(beside + other_runs))
     assert f"| `{HEARD}_round_cost_vs_free_move<=1.5` | {paired_cost(beside_free(alone, HEARD))} |" in text
     assert ("| `invented_memory_round_cost_vs_free_move<=1.5` |" in text
             and "not judged: the two rows were measured in different runs" in text)
@@ -70,5 +77,25 @@ def test_a_game_replayed_by_another_run_is_counted_once() -> None:
     assert distinct([*free, again]) == kept
     other = {**free[0], "common_right": free[0]["common_right"] + 1}
     assert distinct([*free, other]) == [*kept, other]
-    text = page([*free, again])
+    text = page(_as_now([*free, again]))
     assert text.count("| free, ") == 1 and f"| {len(kept)} (" in text
+
+
+def test_games_of_a_rows_earlier_rules_time_moves_but_are_not_its_figures() -> None:
+    """A change to free talk's rules (ROW_RULES) makes its earlier games another game: they
+    leave its figures, and still time the grounded moves their runs played beside them."""
+    assert ROW_RULES["free"] > 1
+    played = read_games([RESULTS / "quality-qwen-heard.jsonl"])
+    earlier = [g for g in played if g["row"] == "free" and "rules" not in g]
+    assert earlier and of_current_rules("free", earlier) == []
+    now = _as_now(earlier)
+    assert of_current_rules("free", now) == now
+    heard = [g for g in played if g["row"] == HEARD]
+    assert heard and of_current_rules(HEARD, heard) == heard
+    text = page(played)
+    assert "| free, " not in text and "| `free_common_right_per_game>=5` | - | not measured |" in text
+    assert f"Left out of the free row: {len(earlier)} games played by its earlier rules" in text
+    cost = paired_cost(beside_free(_qwen(played), HEARD))
+    assert cost is not None and f"| `{HEARD}_round_cost_vs_free_move<=1.5` | {cost} | met" in text
+    text = page(played + now[:1])
+    assert "| free, English / Spanish, topic, 10 rounds | 1 (" in text
