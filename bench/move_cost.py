@@ -4,8 +4,8 @@ Issue 21's cost goal compares a grounded round with a free move; when it is miss
 stored moves say why. Per game and per step of a move (describe, choose, update, reply):
 asks a move, prompt tokens evaluated anew and found in the player's cache, tokens
 generated, and seconds (of them the prompt's), as means over the moves after the first
-(which opens the game), then per kind of game (bench.quality's rows) over all the games
-read. Reads the `--save` file of `python -m bench.quality` or any
+(which opens the game), then per players and kind of game (bench.quality's rows) over all
+the games read. Reads the `--save` file of `python -m bench.quality` or any
 saved-games file; plays nothing.
 """
 
@@ -16,7 +16,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from dictgame.engine.core.provenance import pair_name, seat_names
+from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.saves.store import GameStore
+
+from .quality import ROWS
 
 FIGURES = ("asks", "evaluated", "cached", "generated", "seconds", "prompt_seconds")
 
@@ -58,13 +62,19 @@ def means(totals: dict[str, Any]) -> dict[str, Any]:
     return {"moves": totals["moves"], "move": move, "steps": steps}
 
 
+# The settings bench.quality's rows differ by (rounds aside: a quick run plays fewer).
+ROW_KEYS = sorted({key for values in ROWS.values() for key in values} - {"rounds"})
+
+
 def row_of(settings: Any) -> str:
-    """The kind of game, as bench.quality's rows name them (memory on or off; the update
-    showing only the heard word's entry)."""
-    row = str(getattr(settings, "mode", "?"))
-    if getattr(settings, "memory", None) is not None:
-        row += "_memory"
-    return row + "_heard" if getattr(settings, "update_shows", None) == "heard" else row
+    """The bench.quality row a game played: the row whose settings are the game's (so a new
+    row needs no name rule here), else the game's mode, marked as of no row."""
+    if isinstance(settings, GameSettings):
+        for name, values in ROWS.items():
+            row = GameSettings(**values)
+            if all(getattr(row, key) == getattr(settings, key) for key in ROW_KEYS):
+                return name
+    return f"{getattr(settings, 'mode', '?')} (settings of no row)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
                 state = store.load_game(summary.id)
                 totals = totals_of(list(state.records))
                 row = row_of(state.settings)
-                rows.setdefault(row, []).append(totals)
+                # Games pool by who played them as well: two models' moves are not one figure.
+                players = pair_name(seat_names(store.seat_histories(summary.id)))
+                rows.setdefault(f"{players}: {row}", []).append(totals)
                 cost = means(totals)
                 print(json.dumps({"file": str(path), "game": summary.id, "row": row,
                                   "seed": state.settings.seed, **cost}))
