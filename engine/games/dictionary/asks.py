@@ -162,7 +162,8 @@ def topic_update_ask(settings: GameSettings, instruction: str, incoming: str, to
     sentence's capitalised first word (right 7 times in 33 so, 7 in 13 otherwise). The 90
     updates of those five games asked again greedily: 62 right with 29 other writes as
     played, 84 with 6 with lower case offered (only lower case: 84 with 6; the word asked as
-    the thing's own, not its kind's: 56 with 35)."""
+    the thing's own, not its kind's: 56 with 35). In play (ten games at 551409d): 168 right
+    of 183, 7.0 right common pairs a game against 4.0 before on five of those seeds."""
     return update_ask(settings, instruction, lower_case_too(message_words(incoming)),
                       [topic], meaning_first=True)
 
