@@ -193,7 +193,8 @@ def page(games: list[dict[str, Any]]) -> str:
                     verdict += (f", on the {len(pairs)} of its {len(rows[grounded])} games "
                                 "played beside free talk")
             elif value is not None and grounded != rule:
-                verdict = "not judged: the two rows were measured in different runs"
+                # Seconds of different runs, machines or loads apart: no figure to show.
+                value, verdict = None, "not judged: the two rows were measured in different runs"
             out.append(f"| `{rule}` | {value if value is not None else '-'} | {verdict} |")
     return "\n".join(out) + "\n"
 

@@ -49,8 +49,8 @@ def test_a_rows_cost_is_judged_against_the_free_games_of_its_own_runs() -> None:
     assert paired_cost(beside_free(together, "invented_memory")) is None
     text = page(_as_now(beside + other_runs))
     assert f"| `{HEARD}_round_cost_vs_free_move<=1.5` | {paired_cost(beside_free(alone, HEARD))} |" in text
-    assert ("| `invented_memory_round_cost_vs_free_move<=1.5` |" in text
-            and "not judged: the two rows were measured in different runs" in text)
+    assert ("| `invented_memory_round_cost_vs_free_move<=1.5` | - | not judged: the two rows "
+            "were measured in different runs |") in text
 
 
 def test_a_seed_without_its_free_game_is_left_out_of_the_cost() -> None:
