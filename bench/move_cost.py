@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from dictgame.engine.core.provenance import pair_name, seat_names
-from dictgame.engine.games.dictionary.settings import GameSettings
 from dictgame.saves.store import GameStore
 
-from .quality import ROWS
+from .quality import row_of
 
 FIGURES = ("asks", "evaluated", "cached", "generated", "seconds", "prompt_seconds")
 
@@ -60,21 +59,6 @@ def means(totals: dict[str, Any]) -> dict[str, Any]:
              for name, figures in totals["steps"].items()}
     move = {k: round(sum(f[k] for f in totals["steps"].values()) / moves, 2) for k in FIGURES}
     return {"moves": totals["moves"], "move": move, "steps": steps}
-
-
-# The settings bench.quality's rows differ by (rounds aside: a quick run plays fewer).
-ROW_KEYS = sorted({key for values in ROWS.values() for key in values} - {"rounds"})
-
-
-def row_of(settings: Any) -> str:
-    """The bench.quality row a game played: the row whose settings are the game's (so a new
-    row needs no name rule here), else the game's mode, marked as of no row."""
-    if isinstance(settings, GameSettings):
-        for name, values in ROWS.items():
-            row = GameSettings(**values)
-            if all(getattr(row, key) == getattr(settings, key) for key in ROW_KEYS):
-                return name
-    return f"{getattr(settings, 'mode', '?')} (settings of no row)"
 
 
 def main(argv: list[str] | None = None) -> int:

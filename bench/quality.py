@@ -62,13 +62,29 @@ ROWS["invented_memory_heard"] = {**ROWS["invented_memory"], "update_shows": "hea
 ROW_RULES: dict[str, int] = {"free": 2}
 
 
+# The settings the rows differ by (rounds aside: a quick run plays fewer).
+ROW_KEYS = sorted({key for values in ROWS.values() for key in values} - {"rounds"})
+
+
+def row_of(settings: Any) -> str:
+    """The row a game played: the row whose settings are the game's (so a new row needs no
+    name rule anywhere), else the game's mode, marked as of no row."""
+    if isinstance(settings, GameSettings):
+        for name, values in ROWS.items():
+            row = GameSettings(**values)
+            if all(getattr(row, key) == getattr(settings, key) for key in ROW_KEYS):
+                return name
+    return f"{getattr(settings, 'mode', '?')} (settings of no row)"
+
+
 def _row_a_new_game_plays() -> str:
     """The invented row whose settings are what a new invented game sets
     (game.new_game_values: memory, the update's listing), so the row measured by default is
     the game a person starts, not a name chosen beside that decision."""
-    new = GameSettings(**{**ROWS["invented"], **new_game_values("invented")})
-    return next(name for name, values in ROWS.items()
-                if name.startswith("invented") and GameSettings(**values) == new)
+    row = row_of(GameSettings(**{**ROWS["invented"], **new_game_values("invented")}))
+    if row not in ROWS:
+        raise LookupError(f"no bench.quality row plays a new invented game: {row}")
+    return row
 
 
 INVENTED = _row_a_new_game_plays()

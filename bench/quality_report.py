@@ -165,9 +165,9 @@ def page(games: list[dict[str, Any]]) -> str:
             for commit, date, machine, command in runs]
     for model, rows in by_model(games).items():
         # In the order of ROW_TITLES, whatever order the files hold the games in.
-        played = {row: distinct(of_current_rules(row, rows[row]))
-                  for row in ROW_TITLES if of_current_rules(row, rows.get(row, []))}
-        earlier = {row: len(rows[row]) - len(of_current_rules(row, rows[row])) for row in rows}
+        current = {row: of_current_rules(row, games) for row, games in rows.items()}
+        played = {row: distinct(current[row]) for row in ROW_TITLES if current.get(row)}
+        earlier = {row: len(rows[row]) - len(current[row]) for row in rows}
         pooled_rows = {row: pooled(games) for row, games in played.items()}
         found = goals(pooled_rows, large=LARGE in model.lower())
         out += ["", f"## {model}", "", "| row | seeds | success by third (ceiling) | a move |",
